@@ -1,0 +1,34 @@
+import express, { type Express } from 'express';
+import type { Core, Feature } from './core';
+import { errorHandler, notFound, requestId } from './lib/http';
+
+/** The Express app: shared middleware, operations endpoints, then each feature's routes. */
+export function createHttpApp(core: Core, features: Feature[]): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', core.config.trustProxy);
+  app.use(requestId);
+  app.use((req, res, next) => {
+    const end = core.metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.allSettled([core.database.ping(), core.redis.client.ping()]);
+    const [pg, redis] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'down'));
+    res.status(pg === 'ok' && redis === 'ok' ? 200 : 503).json({ postgres: pg, redis });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(core.metrics.registry.contentType).send(await core.metrics.registry.metrics());
+  });
+
+  for (const f of features) if (f.router) app.use(f.router);
+
+  app.use(notFound);
+  app.use(errorHandler(core.logger));
+  return app;
+}

@@ -1,0 +1,122 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable the server reads, with what it means. Parsed once at boot;
+ * a bad value stops start-up with one line naming the variable and the fix.
+ */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development')
+    .describe('production turns off dev conveniences: generated MASTER_KEY and the demo app'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000)
+    .describe('HTTP and WebSocket port'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional()
+    .describe('the URL browsers and phones reach this server at; default http://localhost:PORT'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional()
+    .describe('Postgres connection string; unset = embedded PGlite under DATA_DIR'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
+    .describe('Redis connection string; unset = redis://127.0.0.1:6379, or a private redis-server when none answers'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/).default('wsl')
+    .describe('prefix of every Redis key and BullMQ queue, so several deployments can share one Redis'),
+  MASTER_KEY: z.string().optional()
+    .describe('32 random bytes in base64; encrypts AppSecrets and signing keys at rest'),
+  WECHAT_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.weixin.qq.com')
+    .describe('WeChat API base for live-mode keys'),
+  STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional().describe('Stripe secret key for billing'),
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional().describe('Stripe webhook signing secret'),
+  DATA_DIR: z.string().default('.data').describe('where embedded PGlite, a private Redis and the dev MASTER_KEY live'),
+  ROLE: z.enum(['all', 'api', 'worker']).default('all')
+    .describe('all = API and workers in one process; api or worker to scale them apart'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false)
+    .describe('allow live-mode webhook URLs on private, loopback or link-local addresses (self-hosting, tests)'),
+  TRUST_PROXY: z.string().default('loopback')
+    .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  /** Mutable only in one case: PORT=0 without PUBLIC_URL (tests) learns the bound port after listen. */
+  publicUrl: string;
+  publicUrlExplicit: boolean;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  masterKey: Buffer;
+  wechatApiBase: string;
+  stripeSecretKey: string | undefined;
+  stripeWebhookSecret: string | undefined;
+  dataDir: string;
+  role: Env['ROLE'];
+  logLevel: Env['LOG_LEVEL'];
+  webhookAllowPrivateUrls: boolean;
+  trustProxy: string;
+}
+
+export class ConfigError extends Error {}
+
+function decodeMasterKey(value: string): Buffer {
+  const key = Buffer.from(value, 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError(
+      `MASTER_KEY must be 32 random bytes in base64 (got ${key.length} bytes); make one with: openssl rand -base64 32`,
+    );
+  }
+  return key;
+}
+
+/** In development the key is generated once into DATA_DIR and reused, so encrypted data survives restarts. */
+function devMasterKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'master.key');
+  if (existsSync(file)) return decodeMasterKey(readFileSync(file, 'utf8').trim());
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600 });
+  return key;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const shape = envSchema.shape[name as keyof typeof envSchema.shape];
+    const hint = shape?.description ? ` (${shape.description})` : '';
+    throw new ConfigError(`${name}: ${issue.message}${hint}`);
+  }
+  const e = parsed.data;
+  let masterKey: Buffer;
+  if (e.MASTER_KEY) masterKey = decodeMasterKey(e.MASTER_KEY);
+  else if (e.NODE_ENV === 'production') {
+    throw new ConfigError('MASTER_KEY is required in production; make one with: openssl rand -base64 32');
+  } else masterKey = devMasterKey(e.DATA_DIR);
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrlExplicit: Boolean(e.PUBLIC_URL),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    masterKey,
+    wechatApiBase: e.WECHAT_API_BASE.replace(/\/+$/, ''),
+    stripeSecretKey: e.STRIPE_SECRET_KEY,
+    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    dataDir: e.DATA_DIR,
+    role: e.ROLE,
+    logLevel: e.LOG_LEVEL,
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+    trustProxy: e.TRUST_PROXY,
+  };
+}
+
+/** The variables with their descriptions, for the README and `cli config`. */
+export function describeConfig(): Array<{ name: string; description: string }> {
+  return Object.entries(envSchema.shape).map(([name, s]) => ({ name, description: s.description ?? '' }));
+}

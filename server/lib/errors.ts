@@ -1,0 +1,45 @@
+/**
+ * Every error a client can see has a stable code; the status comes from this table so a
+ * route can never pick an inconsistent one. Shape on the wire: {error:{code, message, requestId}}.
+ */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  invalid_key: 401,
+  unauthorized: 401,
+  forbidden: 403,
+  origin_not_allowed: 403,
+  live_mode_forbidden: 403,
+  csrf_failed: 403,
+  not_found: 404,
+  session_not_found: 404,
+  session_expired: 410,
+  already_scanned: 409,
+  already_used: 409,
+  conflict: 409,
+  wrong_user: 403,
+  invalid_state: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  quota_exceeded: 429,
+  wechat_error: 502,
+  unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export function errorBody(code: string, message: string, requestId: string, details?: Record<string, unknown>) {
+  return { error: { code, message, requestId, ...(details ? { details } : {}) } };
+}

@@ -1,0 +1,122 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions as BullRedisOptions } from 'bullmq';
+import type { Logger } from './logger';
+
+export type { Redis };
+
+export interface RedisHandle {
+  url: string;
+  /** Commands for request handlers: no offline queue, so a Redis outage fails fast. */
+  client: Redis;
+  /** A fresh connection for a subscriber or a blocking BullMQ worker. */
+  duplicate(opts?: RedisOptions): Redis;
+  /** Options BullMQ needs for its own connections (it must retry forever). */
+  bullConnection(): BullRedisOptions;
+  close(): Promise<void>;
+}
+
+export class RedisUnavailableError extends Error {}
+
+async function answers(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    await probe.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? ok(addr.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+/** The embedded default: a private redis-server on a free port, data under DATA_DIR. */
+async function startPrivateRedis(dataDir: string, logger: Logger): Promise<{ url: string; child: ChildProcess }> {
+  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  if (which.status !== 0) {
+    throw new RedisUnavailableError(
+      'No Redis at redis://127.0.0.1:6379 and no redis-server on PATH: install Redis (apt-get install redis-server) or set REDIS_URL',
+    );
+  }
+  const dir = resolve(join(dataDir, 'redis'));
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
+      '--maxmemory-policy', 'noeviction', '--save', ''],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    if (await answers(url)) {
+      logger.info({ port }, 'started a private redis-server (set REDIS_URL to use your own)');
+      return { url, child };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new RedisUnavailableError('Could not start a private redis-server; set REDIS_URL');
+}
+
+export async function connectRedis(opts: { url?: string; dataDir: string; logger: Logger }): Promise<RedisHandle> {
+  let url = opts.url ?? 'redis://127.0.0.1:6379';
+  let child: ChildProcess | undefined;
+  if (!opts.url && !(await answers(url))) {
+    ({ url, child } = await startPrivateRedis(opts.dataDir, opts.logger));
+  }
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  client.on('error', (err) => opts.logger.warn({ err: err.message }, 'redis connection error'));
+  try {
+    await client.connect();
+  } catch (err) {
+    child?.kill();
+    throw new RedisUnavailableError(`Redis at ${url.replace(/\/\/[^@]*@/, '//***@')} does not answer: ${(err as Error).message}`);
+  }
+  const extra: Redis[] = [];
+  return {
+    url,
+    client,
+    duplicate(o) {
+      const r = new Redis(url, { maxRetriesPerRequest: null, ...o });
+      r.on('error', (err) => opts.logger.warn({ err: err.message }, 'redis connection error'));
+      extra.push(r);
+      return r;
+    },
+    bullConnection: () => {
+      const u = new URL(url);
+      return {
+        host: u.hostname,
+        port: Number(u.port || 6379),
+        ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+        ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+        ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+        ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+        maxRetriesPerRequest: null,
+      };
+    },
+    async close() {
+      await Promise.allSettled([client.quit(), ...extra.map((r) => r.quit())]);
+      if (child) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child!.once('exit', r));
+      }
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, loadConfig, type Config } from './config';
+import type { Core, Feature } from './core';
+import { createHttpApp } from './app';
+import { openDatabase } from './db/client';
+import { newId } from './lib/ids';
+import { createJobs } from './lib/jobs';
+import { createLogger, type Logger } from './lib/logger';
+import { createMetrics } from './lib/metrics';
+import { connectRedis, RedisUnavailableError } from './lib/redis';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Postgres pool size per process. */
+  dbPoolSize?: number;
+}
+
+export interface RunningServer {
+  core: Core;
+  /** Base URL on loopback, e.g. http://127.0.0.1:54321 (tests use PORT=0). */
+  url: string;
+  port: number;
+  http: Server | null;
+  close(): Promise<void>;
+}
+
+/** Builds the infrastructure once; features get only what they need from it. */
+export async function buildCore(config: Config, opts: StartOptions = {}): Promise<Core> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: opts.dbPoolSize });
+  let redis;
+  try {
+    redis = await connectRedis({ url: config.redisUrl, dataDir: config.dataDir, logger });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  await database.migrate();
+  const jobs = createJobs({
+    prefix: config.redisPrefix,
+    connection: redis.bullConnection(),
+    runsWorkers: config.role !== 'api',
+    logger,
+  });
+  return {
+    config,
+    logger,
+    database,
+    db: database.db,
+    redis,
+    jobs,
+    metrics: createMetrics(),
+    instanceId: newId('inst'),
+    key: (...parts) => [config.redisPrefix, ...parts].join(':'),
+  };
+}
+
+/** Each feature, in mount order. Features reach each other only through what is passed here. */
+async function buildFeatures(core: Core): Promise<Feature[]> {
+  const features: Feature[] = [];
+  return features;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const core = await buildCore(config, opts);
+  const features = await buildFeatures(core);
+  const serveHttp = config.role !== 'worker';
+  let http: Server | null = null;
+  let port = 0;
+  if (serveHttp) {
+    const app = createHttpApp(core, features);
+    http = createServer(app);
+    http.on('upgrade', (req, socket, head) => {
+      for (const f of features) if (f.upgrade?.(req, socket, head)) return;
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    });
+    await new Promise<void>((ok, fail) => {
+      http!.once('error', fail);
+      http!.listen(config.port, ok);
+    });
+    port = (http.address() as AddressInfo).port;
+    if (!config.publicUrlExplicit && config.port === 0) config.publicUrl = `http://127.0.0.1:${port}`;
+  }
+  for (const f of features) await f.start?.();
+  core.logger.info({ port, role: config.role, db: core.database.kind, instance: core.instanceId }, 'wechat-scan-login started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    core,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    http,
+    close() {
+      closing ??= (async () => {
+        if (http) {
+          http.close();
+          http.closeAllConnections();
+        }
+        for (const f of [...features].reverse()) await f.stop?.().catch((err) => core.logger.warn({ err }, `stopping ${f.name}`));
+        await core.jobs.close();
+        await core.redis.close();
+        await core.database.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function runFromCommandLine(): Promise<void> {
+  const roleArg = process.argv.find((a) => a.startsWith('--role='))?.slice('--role='.length);
+  let config: Config;
+  try {
+    config = loadConfig(roleArg ? { ...process.env, ROLE: roleArg } : process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`wechat-scan-login: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  let server: RunningServer;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    if (err instanceof RedisUnavailableError) {
+      console.error(`wechat-scan-login: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const stop = async (signal: string) => {
+    server.core.logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runFromCommandLine();
+}

@@ -1,0 +1,52 @@
+import { loadConfig, type Config } from '../../server/config';
+import { startServer, type RunningServer } from '../../server/main';
+import { createTestDatabase } from './db';
+import { TEST_REDIS_URL, testRedisPrefix } from './redis';
+
+export interface TestEnv {
+  databaseUrl: string;
+  redisPrefix: string;
+  /** Boot one more server process-in-process on the same database and Redis prefix. */
+  start(env?: Record<string, string>): Promise<RunningServer>;
+  dispose(): Promise<void>;
+}
+
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+
+export function testConfig(databaseUrl: string, redisPrefix: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    MASTER_KEY: TEST_MASTER_KEY,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    ...env,
+  });
+}
+
+/**
+ * A database and Redis prefix of this test file's own, and servers booted on them. Servers
+ * get PORT=0, and PUBLIC_URL is set to the bound address after start when not given.
+ */
+export async function createTestEnv(label: string): Promise<TestEnv> {
+  const db = await createTestDatabase(label);
+  const redis = testRedisPrefix(label);
+  const servers: RunningServer[] = [];
+  return {
+    databaseUrl: db.url,
+    redisPrefix: redis.prefix,
+    async start(env = {}) {
+      const s = await startServer(testConfig(db.url, redis.prefix, env));
+      servers.push(s);
+      return s;
+    },
+    async dispose() {
+      await Promise.allSettled(servers.map((s) => s.close()));
+      await db.drop();
+      await redis.cleanup();
+    },
+  };
+}
