@@ -24,6 +24,8 @@ const envSchema = z.object({
     .describe('32 random bytes in base64; encrypts AppSecrets and signing keys at rest'),
   WECHAT_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.weixin.qq.com')
     .describe('WeChat API base for live-mode keys'),
+  SANDBOX_WECHAT_API_BASE: z.url({ protocol: /^https?$/ }).optional()
+    .describe('where test-mode keys reach the WeChat simulator; default this server\'s own /sandbox/wechat'),
   STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional().describe('Stripe secret key for billing'),
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional().describe('Stripe webhook signing secret'),
   DATA_DIR: z.string().default('.data').describe('where embedded PGlite, a private Redis and the dev MASTER_KEY live'),
@@ -49,6 +51,8 @@ export interface Config {
   redisPrefix: string;
   masterKey: Buffer;
   wechatApiBase: string;
+  /** Unset = this process's own /sandbox/wechat (see Core.localUrl), or PUBLIC_URL's for a worker-only process. */
+  sandboxWechatApiBase: string | undefined;
   stripeSecretKey: string | undefined;
   stripeWebhookSecret: string | undefined;
   dataDir: string;
@@ -106,6 +110,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: e.REDIS_PREFIX,
     masterKey,
     wechatApiBase: e.WECHAT_API_BASE.replace(/\/+$/, ''),
+    sandboxWechatApiBase: e.SANDBOX_WECHAT_API_BASE?.replace(/\/+$/, ''),
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     dataDir: e.DATA_DIR,

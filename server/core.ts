@@ -17,6 +17,11 @@ export interface Core {
   redis: RedisHandle;
   jobs: Jobs;
   metrics: Metrics;
+  /**
+   * This process's own HTTP base on loopback (set once it listens; undefined for worker-only
+   * processes). Read it at use time, not at build time.
+   */
+  localUrl: string | undefined;
   /** This process's id: the name of its Redis channel for events routed to its sockets. */
   instanceId: string;
   /** Redis key under this deployment's prefix. Pass `{tag}` parts to keep related keys in one slot. */

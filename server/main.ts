@@ -52,6 +52,7 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
     redis,
     jobs,
     metrics: createMetrics(),
+    localUrl: undefined,
     instanceId: newId('inst'),
     key: (...parts) => [config.redisPrefix, ...parts].join(':'),
   };
@@ -81,6 +82,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       http!.listen(config.port, ok);
     });
     port = (http.address() as AddressInfo).port;
+    core.localUrl = `http://127.0.0.1:${port}`;
     if (!config.publicUrlExplicit && config.port === 0) config.publicUrl = `http://127.0.0.1:${port}`;
   }
   for (const f of features) await f.start?.();
