@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   session_expired: 410,
   already_scanned: 409,
   already_used: 409,
+  invalid_token: 401,
+  token_expired: 401,
   conflict: 409,
   wrong_user: 403,
   invalid_state: 409,

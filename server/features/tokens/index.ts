@@ -1,0 +1,21 @@
+import type { Core, Feature } from '../../core';
+import type { AppsStore } from '../apps/store';
+import { tokensRouter } from './routes';
+import { createTokenSigner, type TokenSigner } from './signer';
+import { createSigningKeyStore, type SigningKeyStore } from './signing-keys';
+import { createTokenVerifier } from './verifier';
+
+export type { TokenSigner, TokenClaims, TokenClaimsInput } from './signer';
+export type { PublicJwk, SigningKeyStore } from './signing-keys';
+
+/** ES256 tokens per app: signing for the login flow, JWKS + discovery, and one-time verification. */
+export function createTokensFeature(core: Core, deps: { apps: AppsStore }): { feature: Feature; signer: TokenSigner; keys: SigningKeyStore } {
+  const keys = createSigningKeyStore(core);
+  const signer = createTokenSigner(core, { apps: deps.apps, keys });
+  const verifier = createTokenVerifier(core, { keys, issuer: signer.issuer });
+  return {
+    feature: { name: 'tokens', router: tokensRouter({ apps: deps.apps, keys, verifier, issuer: signer.issuer }) },
+    signer,
+    keys,
+  };
+}

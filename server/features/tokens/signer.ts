@@ -1,0 +1,76 @@
+import jwt from 'jsonwebtoken';
+import type { Core } from '../../core';
+import { ApiError } from '../../lib/errors';
+import type { KeyMode } from '../../lib/ids';
+import type { AppRecord, AppsStore } from '../apps/store';
+import { ROTATION_MARGIN_SECONDS, type SigningKeyStore } from './signing-keys';
+
+export interface TokenClaimsInput {
+  sub: string;
+  openid: string;
+  unionid?: string;
+  name?: string;
+  picture?: string;
+  /** The login session id: single use, checked by /v1/tokens/verify. */
+  jti: string;
+}
+
+/** Exactly what a signed token carries. `mode` is our extension so a test token can't pass as live. */
+export interface TokenClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  openid: string;
+  unionid?: string;
+  name?: string;
+  picture?: string;
+  amr: ['wechat_mp_scan'];
+  mode: KeyMode;
+  iat: number;
+  exp: number;
+  jti: string;
+}
+
+export interface TokenSigner {
+  sign(app: AppRecord, mode: KeyMode, claims: TokenClaimsInput): Promise<string>;
+  rotateSigningKey(appId: string): Promise<{ kid: string }>;
+  /** `${PUBLIC_URL}/apps/${appId}`, read at call time (PUBLIC_URL is final only after listen). */
+  issuer(appId: string): string;
+}
+
+export function createTokenSigner(core: Core, deps: { apps: Pick<AppsStore, 'getApp'>; keys: SigningKeyStore }): TokenSigner {
+  const issuer = (appId: string) => `${core.config.publicUrl}/apps/${appId}`;
+
+  return {
+    issuer,
+
+    async sign(app, mode, input) {
+      const key = await deps.keys.activeKey(app);
+      const iat = Math.floor(Date.now() / 1000);
+      const claims: TokenClaims = {
+        iss: issuer(app.id),
+        aud: app.id,
+        sub: input.sub,
+        openid: input.openid,
+        ...(input.unionid ? { unionid: input.unionid } : {}),
+        ...(input.name ? { name: input.name } : {}),
+        ...(input.picture ? { picture: input.picture } : {}),
+        amr: ['wechat_mp_scan'],
+        mode,
+        iat,
+        exp: iat + app.tokenTtlSeconds,
+        jti: input.jti,
+      };
+      // Claims are set explicitly (jsonwebtoken keeps a given iat) so what we sign is exactly `claims`.
+      return jwt.sign(claims, key.privateKey, { algorithm: 'ES256', keyid: key.kid });
+    },
+
+    async rotateSigningKey(appId) {
+      const app = await deps.apps.getApp(appId);
+      if (!app) throw new ApiError('not_found', 'No such app');
+      // A token signed just before rotation (or from another instance's few-second key cache)
+      // lives tokenTtlSeconds; the margin covers that cache and clock skew.
+      return deps.keys.rotate(app, app.tokenTtlSeconds + ROTATION_MARGIN_SECONDS);
+    },
+  };
+}
