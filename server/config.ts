@@ -34,6 +34,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false)
     .describe('allow live-mode webhook URLs on private, loopback or link-local addresses (self-hosting, tests)'),
+  SESSION_RATE_LIMIT: z.coerce.number().int().min(1).default(120)
+    .describe('login sessions one IP address may open per minute (WebSocket and polling together)'),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -60,6 +62,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
+  sessionRateLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -118,6 +121,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
+    sessionRateLimit: e.SESSION_RATE_LIMIT,
   };
 }
 

@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../lib/logger';
+
+export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired';
+type Listener = (event: SessionEvent) => void;
+
+/**
+ * Cross-instance routing. Each instance subscribes to one channel of its own; a session
+ * records which instance holds its browser (`holder`), and state changes are published to
+ * that instance only. An event for a session held here skips Redis entirely.
+ */
+export interface SessionBus {
+  listen(sessionId: string, fn: Listener): () => void;
+  publish(holder: string | undefined, sessionId: string, event: SessionEvent): Promise<void>;
+  /** How many sessions have a listener on this instance (metrics, tests). */
+  size(): number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createSessionBus(opts: {
+  instanceId: string;
+  channelOf: (instanceId: string) => string;
+  publisher: Redis;
+  subscriber: Redis;
+  logger: Logger;
+}): SessionBus {
+  const listeners = new Map<string, Set<Listener>>();
+  const own = opts.channelOf(opts.instanceId);
+
+  function deliver(sessionId: string, event: SessionEvent) {
+    const set = listeners.get(sessionId);
+    if (!set) return;
+    for (const fn of [...set]) {
+      try {
+        fn(event);
+      } catch (err) {
+        opts.logger.error({ err, sessionId }, 'session listener failed');
+      }
+    }
+  }
+
+  return {
+    listen(sessionId, fn) {
+      let set = listeners.get(sessionId);
+      if (!set) listeners.set(sessionId, (set = new Set()));
+      set.add(fn);
+      return () => {
+        set!.delete(fn);
+        if (set!.size === 0 && listeners.get(sessionId) === set) listeners.delete(sessionId);
+      };
+    },
+    async publish(holder, sessionId, event) {
+      if (!holder) return;
+      if (holder === opts.instanceId) return deliver(sessionId, event);
+      await opts.publisher.publish(opts.channelOf(holder), `${event} ${sessionId}`);
+    },
+    size: () => listeners.size,
+    async start() {
+      opts.subscriber.on('message', (channel: string, message: string) => {
+        if (channel !== own) return;
+        const [event, sessionId] = message.split(' ');
+        if (sessionId) deliver(sessionId, event as SessionEvent);
+      });
+      await opts.subscriber.subscribe(own);
+    },
+    async stop() {
+      listeners.clear();
+      await opts.subscriber.unsubscribe(own).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The session state machine as atomic Redis scripts (BullMQ's house style: one small script
+ * per transition, headed by its keys and arguments).
+ *
+ * Every script works on one hash, KEYS[1] = `<prefix>:sess:{<id>}`, and answers
+ * `{status, field1, value1, …}`: a status word followed by the whole hash after the change,
+ * so the caller never needs a second round trip to build its answer.
+ *
+ * Expiry is lazy as well as timed: any script that finds a pending or scanned session past
+ * its `expiresAt` moves it to `expired` first, so no path can act on a dead code.
+ */
+
+const EXPIRE_IF_DUE = `
+local function state_now(key, now)
+  local st = redis.call('HGET', key, 'state')
+  if (st == 'pending' or st == 'scanned') and now >= tonumber(redis.call('HGET', key, 'expiresAt')) then
+    redis.call('HSET', key, 'state', 'expired')
+    return 'expired', true
+  end
+  return st, false
+end
+local function answer(status, key)
+  local out = redis.call('HGETALL', key)
+  table.insert(out, 1, status)
+  return out
+end
+`;
+
+/**
+ * Scan: first scanner wins; the same openid may scan again (phone reopened the page) and gets a
+ * fresh ticket. ARGV: now(ms), openid, unionid ('' if none), ticketHash.
+ * Status: scanned | rescanned | expired | taken | gone | missing.
+ */
+export const SCAN = `${EXPIRE_IF_DUE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local now = tonumber(ARGV[1])
+local st = state_now(KEYS[1], now)
+if st == 'expired' then return answer('expired', KEYS[1]) end
+if st == 'pending' then
+  redis.call('HSET', KEYS[1], 'state', 'scanned', 'openid', ARGV[2], 'unionid', ARGV[3], 'ticket', ARGV[4], 'scannedAt', ARGV[1])
+  return answer('scanned', KEYS[1])
+end
+if st == 'scanned' and redis.call('HGET', KEYS[1], 'openid') == ARGV[2] then
+  redis.call('HSET', KEYS[1], 'ticket', ARGV[4])
+  return answer('rescanned', KEYS[1])
+end
+if st == 'cancelled' then return answer('gone', KEYS[1]) end
+return answer('taken', KEYS[1])
+`;
+
+/**
+ * Begin confirm: scanned → confirming, so exactly one confirm writes the login. A confirm
+ * repeated with the right ticket after success answers `done` (a double tap is not an error).
+ * ARGV: now(ms), ticketHash. Status: confirming | done | busy | expired | wrong_ticket | not_scanned | gone | missing.
+ */
+export const BEGIN_CONFIRM = `${EXPIRE_IF_DUE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local st = state_now(KEYS[1], tonumber(ARGV[1]))
+if st == 'expired' then return answer('expired', KEYS[1]) end
+if st == 'pending' then return answer('not_scanned', KEYS[1]) end
+if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[2] then return answer('wrong_ticket', KEYS[1]) end
+if st == 'scanned' then
+  redis.call('HSET', KEYS[1], 'state', 'confirming')
+  return answer('confirming', KEYS[1])
+end
+if st == 'confirming' then return answer('busy', KEYS[1]) end
+if st == 'confirmed' or st == 'consumed' then return answer('done', KEYS[1]) end
+return answer('gone', KEYS[1])
+`;
+
+/**
+ * Finish confirm: confirming → confirmed with the token waiting for the secret's holder.
+ * ARGV: token, user JSON, keepMs (how long the token may wait). Status: confirmed | missing.
+ */
+export const FINISH_CONFIRM = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'confirming' then return {'missing'} end
+redis.call('HSET', KEYS[1], 'state', 'confirmed', 'token', ARGV[1], 'user', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local out = redis.call('HGETALL', KEYS[1])
+table.insert(out, 1, 'confirmed')
+return out
+`;
+
+/** Undo a confirm whose database write failed: confirming → scanned. No ARGV. */
+export const REVERT_CONFIRM = `
+if redis.call('HGET', KEYS[1], 'state') == 'confirming' then redis.call('HSET', KEYS[1], 'state', 'scanned') end
+return {'ok'}
+`;
+
+/**
+ * Cancel by the scanner. ARGV: now(ms), ticketHash.
+ * Status: cancelled | already | expired | wrong_ticket | not_scanned | done | missing.
+ */
+export const CANCEL = `${EXPIRE_IF_DUE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local st = state_now(KEYS[1], tonumber(ARGV[1]))
+if st == 'expired' then return answer('expired', KEYS[1]) end
+if st == 'pending' then return answer('not_scanned', KEYS[1]) end
+if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[2] then return answer('wrong_ticket', KEYS[1]) end
+if st == 'scanned' then
+  redis.call('HSET', KEYS[1], 'state', 'cancelled')
+  return answer('cancelled', KEYS[1])
+end
+if st == 'cancelled' then return answer('already', KEYS[1]) end
+return answer('done', KEYS[1])
+`;
+
+/**
+ * Attach the holder of the secret (resume, long-poll, or the socket that got `confirmed`):
+ * records which instance to route events to, and hands the token over exactly once.
+ * ARGV: now(ms), secretHash, instanceId ('' = keep the current holder).
+ * Status: token (token handed over, now consumed) | state (see the hash) | denied (unknown or wrong secret, or consumed).
+ */
+export const ATTACH = `${EXPIRE_IF_DUE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'denied'} end
+if redis.call('HGET', KEYS[1], 'secret') ~= ARGV[2] then return {'denied'} end
+local st = state_now(KEYS[1], tonumber(ARGV[1]))
+if st == 'consumed' then return {'denied'} end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'holder', ARGV[3]) end
+if st == 'confirmed' then
+  local out = redis.call('HGETALL', KEYS[1])
+  table.insert(out, 1, 'token')
+  redis.call('HSET', KEYS[1], 'state', 'consumed')
+  redis.call('HDEL', KEYS[1], 'token')
+  return out
+end
+return answer('state', KEYS[1])
+`;
+
+/**
+ * Timed expiry: pending or scanned past expiresAt → expired. ARGV: now(ms).
+ * Status: expired (moved now) | state (unchanged; see the hash) | missing.
+ */
+export const EXPIRE = `${EXPIRE_IF_DUE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local st, moved = state_now(KEYS[1], tonumber(ARGV[1]))
+if moved then return answer('expired', KEYS[1]) end
+return answer('state', KEYS[1])
+`;

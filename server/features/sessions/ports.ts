@@ -1,0 +1,29 @@
+import type { Tx } from '../../db/client';
+import type { KeyMode } from '../../lib/ids';
+import type { AppRecord } from '../apps/store';
+
+/**
+ * The slices of other features the login flow uses. Declared here, satisfied structurally by
+ * the wechat, tokens and webhooks features, so sessions depends on behaviour, not modules.
+ */
+export interface AppRef {
+  appId: string;
+  mode: KeyMode;
+}
+
+export interface WechatPort {
+  getCode(ref: AppRef, req: { scene: string; page: string; checkPath: boolean; envVersion: 'release' | 'trial' | 'develop' }): Promise<{ contentType: string; body: Buffer }>;
+  code2Session(ref: AppRef, code: string): Promise<{ openid: string; unionid?: string }>;
+  sandboxPhoneCode(appId: string, openid: string): Promise<string>;
+}
+
+export interface SignerPort {
+  sign(app: AppRecord, mode: KeyMode, claims: { sub: string; openid: string; unionid?: string; name?: string; picture?: string; jti: string }): Promise<string>;
+}
+
+export type WebhookEventType = 'login.succeeded' | 'login.cancelled' | 'user.created';
+
+export interface OutboxPort {
+  record(tx: Tx, msg: { tenantId: string; appId: string; mode: KeyMode; type: WebhookEventType; data: Record<string, unknown> }): Promise<string>;
+  dispatch(messageIds: string[]): Promise<void>;
+}

@@ -1,0 +1,258 @@
+import { randomBytes } from 'node:crypto';
+import type { Core } from '../../core';
+import { sha256 } from '../../lib/crypto';
+import { ApiError } from '../../lib/errors';
+import { newMatchNumber, newSessionId, newSessionSecret, type KeyMode } from '../../lib/ids';
+import type { AppRecord, AppsStore } from '../apps/store';
+import type { SessionBus } from './bus';
+import { coarseLocation } from './client-info';
+import { recordConfirmedLogin, recordEndedSession, type Profile } from './login-record';
+import type { OutboxPort, SignerPort, WechatPort } from './ports';
+import type { ConfirmedUser, Session, SessionStore } from './store';
+
+/** Frames sent to the browser (DESIGN.md §4); the polling API answers the same objects. */
+export type Frame =
+  | { type: 'session'; session: string; secret: string; expiresAt: string; qr: string; match: string }
+  | { type: 'scanned' }
+  | { type: 'success'; token: string; user: ConfirmedUser }
+  | { type: 'cancelled' }
+  | { type: 'expired' }
+  | { type: 'error'; code: string; message: string };
+
+export interface ClientInfo {
+  origin: string;
+  browser: string;
+  os: string;
+  ip: string;
+}
+
+export interface ScanAnswer {
+  ticket: string;
+  site: { name: string; origin: string; logoUrl?: string };
+  request: { browser: string; os: string; ip: string; location?: string; createdAt: string };
+  match: string;
+  expiresAt: string;
+}
+
+export const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/** How long a signed token may wait for its browser to come back for it. */
+const TOKEN_WAIT_MS = 120_000;
+
+export function errorFrame(code: string, message: string): Frame {
+  return { type: 'error', code, message };
+}
+
+export interface SessionService {
+  open(app: AppRecord, mode: KeyMode, client: ClientInfo): Promise<Frame & { type: 'session' }>;
+  /** The frame for a session's current state, as seen by the holder of its secret (hands the token over). */
+  attach(sessionId: string, secret: string): Promise<{ frame: Frame; session: Session | null }>;
+  sessionFrame(s: Session, secret: string): Frame & { type: 'session' };
+  /** Timed expiry by whoever holds the browser; records the event when a scan was under way. */
+  expire(sessionId: string): Promise<boolean>;
+  scan(scene: string, code: string): Promise<ScanAnswer>;
+  /** Sandbox only: play the phone for `openid` (test helpers, the sandbox phone page). */
+  sandboxCode(scene: string, openid: string): Promise<{ code: string; session: Session }>;
+  confirm(scene: string, ticket: string, profile: Profile): Promise<void>;
+  cancel(scene: string, ticket: string): Promise<void>;
+  /** For side calls of the confirm page (avatar upload): the scanner's session, or an ApiError. */
+  checkTicket(scene: string, ticket: string): Promise<{ appId: string; tenantId: string; mode: KeyMode }>;
+  get(sessionId: string): Promise<Session | null>;
+}
+
+export function createSessionService(deps: {
+  core: Core;
+  store: SessionStore;
+  bus: SessionBus;
+  apps: AppsStore;
+  wechat: WechatPort;
+  signer: SignerPort;
+  outbox: OutboxPort;
+}): SessionService {
+  const { core, store, bus, apps, wechat, signer, outbox } = deps;
+  const log = core.logger.child({ feature: 'sessions' });
+
+  const qrUrl = (id: string) => `${core.config.publicUrl}/v1/sessions/${id}/qr`;
+
+  function sessionFrame(s: Session, secret: string): Frame & { type: 'session' } {
+    return { type: 'session', session: s.id, secret, expiresAt: new Date(s.expiresAt).toISOString(), qr: qrUrl(s.id), match: s.match };
+  }
+
+  async function loadForPhone(scene: string): Promise<Session> {
+    if (!SESSION_ID.test(scene)) throw new ApiError('session_not_found', 'This code is not one of ours; refresh the code on your computer');
+    const s = await store.get(scene);
+    if (!s) throw new ApiError('session_not_found', 'This code is unknown or has been used; refresh the code on your computer');
+    if (s.state === 'expired') throw new ApiError('session_expired', 'This code has expired; refresh the code on your computer');
+    return s;
+  }
+
+  function dispatchQuietly(ids: string[]) {
+    if (ids.length) outbox.dispatch(ids).catch((err) => log.warn({ err }, 'webhook dispatch deferred to the sweeper'));
+  }
+
+  async function runScan(s: Session, identity: { openid: string; unionid?: string }): Promise<ScanAnswer> {
+    const ticket = randomBytes(32).toString('base64url');
+    const r = await store.scan(s.id, { ...identity, ticketHash: sha256(ticket) });
+    switch (r.status) {
+      case 'scanned':
+      case 'rescanned':
+        break;
+      case 'expired':
+        throw new ApiError('session_expired', 'This code has expired; refresh the code on your computer');
+      case 'taken':
+        throw new ApiError('already_scanned', 'Someone else already scanned this code');
+      case 'gone':
+        throw new ApiError('session_expired', 'This login was cancelled; refresh the code on your computer');
+      case 'missing':
+        throw new ApiError('session_not_found', 'This code is unknown or has been used; refresh the code on your computer');
+    }
+    const session = r.session!;
+    if (r.status === 'scanned') {
+      core.metrics.sessionTransitions.inc({ state: 'scanned' });
+      await bus.publish(session.holder, session.id, 'scanned');
+    }
+    const app = await apps.getApp(session.appId);
+    return {
+      ticket,
+      site: {
+        name: app?.displayName || app?.name || 'Unknown site',
+        origin: session.origin,
+        ...(app?.logoUrl ? { logoUrl: app.logoUrl } : {}),
+      },
+      request: {
+        browser: session.browser,
+        os: session.os,
+        ip: session.ip,
+        ...(session.location ? { location: session.location } : {}),
+        createdAt: new Date(session.createdAt).toISOString(),
+      },
+      match: session.match,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    };
+  }
+
+  function ticketProblem(status: string): ApiError {
+    switch (status) {
+      case 'expired':
+        return new ApiError('session_expired', 'This code has expired; refresh the code on your computer');
+      case 'wrong_ticket':
+        return new ApiError('wrong_user', 'Only the WeChat user who scanned this code can answer it');
+      case 'not_scanned':
+        return new ApiError('invalid_state', 'Scan the code before confirming');
+      case 'busy':
+        return new ApiError('conflict', 'This login is being confirmed already');
+      case 'gone':
+      case 'already':
+        return new ApiError('invalid_state', 'This login was already cancelled');
+      case 'done':
+        return new ApiError('invalid_state', 'This login was already confirmed');
+      default:
+        return new ApiError('session_not_found', 'This code is unknown or has been used; refresh the code on your computer');
+    }
+  }
+
+  return {
+    sessionFrame,
+    get: (id) => store.get(id),
+
+    async open(app, mode, client) {
+      const now = Date.now();
+      const s: Session = {
+        id: newSessionId(), appId: app.id, tenantId: app.tenantId, mode, state: 'pending', match: newMatchNumber(),
+        origin: client.origin, browser: client.browser, os: client.os, ip: client.ip, location: coarseLocation(client.ip),
+        createdAt: now, expiresAt: now + app.sessionTtlSeconds * 1000, holder: core.instanceId, openid: undefined, unionid: undefined,
+      };
+      const secret = newSessionSecret();
+      await store.create({ ...s, holder: core.instanceId, secretHash: sha256(secret) });
+      core.metrics.sessionsCreated.inc({ mode });
+      return sessionFrame(s, secret);
+    },
+
+    async attach(sessionId, secret) {
+      if (!SESSION_ID.test(sessionId)) return { frame: errorFrame('session_not_found', 'This login session is unknown or finished'), session: null };
+      const r = await store.attach(sessionId, sha256(secret), core.instanceId);
+      if (r.status === 'denied') return { frame: errorFrame('session_not_found', 'This login session is unknown or finished'), session: null };
+      if (r.status === 'token') return { frame: { type: 'success', token: r.token, user: r.user }, session: r.session };
+      const s = r.session;
+      switch (s.state) {
+        case 'pending':
+          return { frame: sessionFrame(s, secret), session: s };
+        case 'scanned':
+        case 'confirming':
+          return { frame: { type: 'scanned' }, session: s };
+        case 'cancelled':
+          return { frame: { type: 'cancelled' }, session: s };
+        case 'expired':
+          return { frame: { type: 'expired' }, session: s };
+        default:
+          return { frame: errorFrame('session_not_found', 'This login session is unknown or finished'), session: null };
+      }
+    },
+
+    async expire(sessionId) {
+      const r = await store.expire(sessionId);
+      if (r.status !== 'expired') return r.session?.state === 'expired';
+      core.metrics.sessionTransitions.inc({ state: 'expired' });
+      // A code nobody scanned is just an idle page; one that was scanned is an abandoned login.
+      if (r.session?.openid) await recordEndedSession(core.db, null, r.session, 'expired').catch((err) => log.warn({ err }, 'could not record expiry'));
+      return true;
+    },
+
+    async scan(scene, code) {
+      const s = await loadForPhone(scene);
+      const identity = await wechat.code2Session({ appId: s.appId, mode: s.mode }, code);
+      return runScan(s, identity);
+    },
+
+    async sandboxCode(scene, openid) {
+      const s = await loadForPhone(scene);
+      if (s.mode !== 'test') throw new ApiError('live_mode_forbidden', 'The sandbox phone only works for test-mode sessions');
+      return { code: await wechat.sandboxPhoneCode(s.appId, openid), session: s };
+    },
+
+    async confirm(scene, ticket, profile) {
+      if (!SESSION_ID.test(scene)) throw ticketProblem('missing');
+      const begun = await store.beginConfirm(scene, sha256(ticket));
+      if (begun.status === 'done') return;
+      if (begun.status !== 'confirming') throw ticketProblem(begun.status);
+      const s = begun.session!;
+      let token: string;
+      let user: ConfirmedUser;
+      let messageIds: string[];
+      try {
+        const app = await apps.getApp(s.appId);
+        if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
+        const recorded = await recordConfirmedLogin(core.db, outbox, s, profile);
+        messageIds = recorded.messageIds;
+        const u = recorded.user;
+        user = { id: u.id, openid: u.openid, ...(u.unionid ? { unionid: u.unionid } : {}), ...(u.nickname ? { name: u.nickname } : {}), ...(u.avatarUrl ? { picture: u.avatarUrl } : {}) };
+        token = await signer.sign(app, s.mode, { sub: u.id, openid: u.openid, ...(u.unionid ? { unionid: u.unionid } : {}), ...(u.nickname ? { name: u.nickname } : {}), ...(u.avatarUrl ? { picture: u.avatarUrl } : {}), jti: s.id });
+      } catch (err) {
+        await store.revertConfirm(s.id);
+        throw err;
+      }
+      const done = await store.finishConfirm(s.id, token, user, TOKEN_WAIT_MS);
+      core.metrics.sessionTransitions.inc({ state: 'confirmed' });
+      dispatchQuietly(messageIds);
+      if (done) await bus.publish(done.holder, s.id, 'confirmed');
+    },
+
+    async cancel(scene, ticket) {
+      if (!SESSION_ID.test(scene)) throw ticketProblem('missing');
+      const r = await store.cancel(scene, sha256(ticket));
+      if (r.status === 'already') return;
+      if (r.status !== 'cancelled') throw ticketProblem(r.status);
+      const s = r.session!;
+      core.metrics.sessionTransitions.inc({ state: 'cancelled' });
+      await bus.publish(s.holder, s.id, 'cancelled');
+      dispatchQuietly(await recordEndedSession(core.db, outbox, s, 'cancelled'));
+    },
+
+    async checkTicket(scene, ticket) {
+      const s = SESSION_ID.test(scene) ? await store.ticketMatches(scene, sha256(ticket)) : null;
+      if (!s) throw new ApiError('wrong_user', 'Only the WeChat user who scanned this code, while it is waiting for confirmation, can do this');
+      if (s.state === 'expired') throw new ApiError('session_expired', 'This code has expired; refresh the code on your computer');
+      return { appId: s.appId, tenantId: s.tenantId, mode: s.mode };
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import type { Redis } from 'ioredis';
+import type { KeyMode } from '../../lib/ids';
+import { ATTACH, BEGIN_CONFIRM, CANCEL, EXPIRE, FINISH_CONFIRM, REVERT_CONFIRM, SCAN } from './lua';
+
+export type SessionState = 'pending' | 'scanned' | 'confirming' | 'confirmed' | 'consumed' | 'cancelled' | 'expired';
+
+/** What a session holds, minus its secrets (secret hash, ticket hash and token stay in Redis). */
+export interface Session {
+  id: string;
+  appId: string;
+  tenantId: string;
+  mode: KeyMode;
+  state: SessionState;
+  match: string;
+  origin: string;
+  browser: string;
+  os: string;
+  ip: string;
+  location: string | undefined;
+  createdAt: number;
+  expiresAt: number;
+  holder: string | undefined;
+  openid: string | undefined;
+  unionid: string | undefined;
+}
+
+export interface NewSession extends Omit<Session, 'state' | 'holder' | 'openid' | 'unionid'> {
+  secretHash: string;
+  holder: string;
+}
+
+export interface ConfirmedUser {
+  id: string;
+  openid: string;
+  unionid?: string;
+  name?: string;
+  picture?: string;
+}
+
+/** After expiry the hash lingers this long, so a resuming browser learns `expired` rather than "unknown". */
+const LINGER_MS = 5 * 60_000;
+
+type Reply = [string, ...string[]];
+
+interface ScriptedRedis extends Redis {
+  wslScan(key: string, now: number, openid: string, unionid: string, ticketHash: string): Promise<Reply>;
+  wslBeginConfirm(key: string, now: number, ticketHash: string): Promise<Reply>;
+  wslFinishConfirm(key: string, token: string, user: string, keepMs: number): Promise<Reply>;
+  wslRevertConfirm(key: string): Promise<Reply>;
+  wslCancel(key: string, now: number, ticketHash: string): Promise<Reply>;
+  wslAttach(key: string, now: number, secretHash: string, instance: string): Promise<Reply>;
+  wslExpire(key: string, now: number): Promise<Reply>;
+}
+
+function defineScripts(redis: Redis): ScriptedRedis {
+  const r = redis as ScriptedRedis;
+  if (typeof r.wslScan === 'function') return r;
+  r.defineCommand('wslScan', { numberOfKeys: 1, lua: SCAN });
+  r.defineCommand('wslBeginConfirm', { numberOfKeys: 1, lua: BEGIN_CONFIRM });
+  r.defineCommand('wslFinishConfirm', { numberOfKeys: 1, lua: FINISH_CONFIRM });
+  r.defineCommand('wslRevertConfirm', { numberOfKeys: 1, lua: REVERT_CONFIRM });
+  r.defineCommand('wslCancel', { numberOfKeys: 1, lua: CANCEL });
+  r.defineCommand('wslAttach', { numberOfKeys: 1, lua: ATTACH });
+  r.defineCommand('wslExpire', { numberOfKeys: 1, lua: EXPIRE });
+  return r;
+}
+
+function toSession(id: string, flat: string[]): Session {
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+  return {
+    id,
+    appId: h.appId!,
+    tenantId: h.tenantId!,
+    mode: h.mode as KeyMode,
+    state: h.state as SessionState,
+    match: h.match!,
+    origin: h.origin ?? '',
+    browser: h.browser ?? '',
+    os: h.os ?? '',
+    ip: h.ip ?? '',
+    location: h.location || undefined,
+    createdAt: Number(h.createdAt),
+    expiresAt: Number(h.expiresAt),
+    holder: h.holder || undefined,
+    openid: h.openid || undefined,
+    unionid: h.unionid || undefined,
+  };
+}
+
+function tokenOf(flat: string[]): { token: string; user: ConfirmedUser } | null {
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    if (flat[i] === 'token') {
+      const userAt = flat.indexOf('user');
+      return { token: flat[i + 1]!, user: JSON.parse(userAt >= 0 ? flat[userAt + 1]! : '{}') as ConfirmedUser };
+    }
+  }
+  return null;
+}
+
+export type Outcome<S extends string> = { status: S; session: Session | null };
+
+export interface SessionStore {
+  create(s: NewSession): Promise<void>;
+  get(id: string): Promise<Session | null>;
+  scan(id: string, p: { openid: string; unionid?: string; ticketHash: string }): Promise<Outcome<'scanned' | 'rescanned' | 'expired' | 'taken' | 'gone' | 'missing'>>;
+  beginConfirm(id: string, ticketHash: string): Promise<Outcome<'confirming' | 'done' | 'busy' | 'expired' | 'wrong_ticket' | 'not_scanned' | 'gone' | 'missing'>>;
+  finishConfirm(id: string, token: string, user: ConfirmedUser, keepMs: number): Promise<Session | null>;
+  revertConfirm(id: string): Promise<void>;
+  cancel(id: string, ticketHash: string): Promise<Outcome<'cancelled' | 'already' | 'expired' | 'wrong_ticket' | 'not_scanned' | 'done' | 'missing'>>;
+  /** The secret's holder: route events to `instance` and take the token if it waits. */
+  attach(id: string, secretHash: string, instance: string): Promise<
+    | { status: 'token'; session: Session; token: string; user: ConfirmedUser }
+    | { status: 'state'; session: Session }
+    | { status: 'denied' }
+  >;
+  expire(id: string): Promise<Outcome<'expired' | 'state' | 'missing'>>;
+  /** Ticket check for side calls (avatar upload): the scanner's ticket, while the session is scanned. */
+  ticketMatches(id: string, ticketHash: string): Promise<Session | null>;
+}
+
+export function createSessionStore(redis: Redis, keyOf: (id: string) => string): SessionStore {
+  const r = defineScripts(redis);
+  const outcome = <S extends string>(id: string, reply: Reply): Outcome<S> => ({
+    status: reply[0] as S,
+    session: reply.length > 1 ? toSession(id, reply.slice(1)) : null,
+  });
+
+  return {
+    async create(s) {
+      const key = keyOf(s.id);
+      const fields: Record<string, string> = {
+        appId: s.appId, tenantId: s.tenantId, mode: s.mode, state: 'pending', match: s.match,
+        origin: s.origin, browser: s.browser, os: s.os, ip: s.ip, location: s.location ?? '',
+        createdAt: String(s.createdAt), expiresAt: String(s.expiresAt), holder: s.holder, secret: s.secretHash,
+      };
+      await r.multi().hset(key, fields).pexpireat(key, s.expiresAt + LINGER_MS).exec();
+    },
+    async get(id) {
+      const flat = await r.hgetall(keyOf(id));
+      if (!flat.state) return null;
+      const s = toSession(id, Object.entries(flat).flat());
+      if ((s.state === 'pending' || s.state === 'scanned') && Date.now() >= s.expiresAt) s.state = 'expired';
+      return s;
+    },
+    async scan(id, p) {
+      return outcome(id, await r.wslScan(keyOf(id), Date.now(), p.openid, p.unionid ?? '', p.ticketHash));
+    },
+    async beginConfirm(id, ticketHash) {
+      return outcome(id, await r.wslBeginConfirm(keyOf(id), Date.now(), ticketHash));
+    },
+    async finishConfirm(id, token, user, keepMs) {
+      const reply = await r.wslFinishConfirm(keyOf(id), token, JSON.stringify(user), keepMs);
+      return reply[0] === 'confirmed' ? toSession(id, reply.slice(1)) : null;
+    },
+    async revertConfirm(id) {
+      await r.wslRevertConfirm(keyOf(id));
+    },
+    async cancel(id, ticketHash) {
+      return outcome(id, await r.wslCancel(keyOf(id), Date.now(), ticketHash));
+    },
+    async attach(id, secretHash, instance) {
+      const reply = await r.wslAttach(keyOf(id), Date.now(), secretHash, instance);
+      if (reply[0] === 'denied') return { status: 'denied' };
+      const session = toSession(id, reply.slice(1));
+      if (reply[0] === 'token') {
+        const t = tokenOf(reply.slice(1))!;
+        session.state = 'consumed';
+        return { status: 'token', session, ...t };
+      }
+      return { status: 'state', session };
+    },
+    async expire(id) {
+      return outcome(id, await r.wslExpire(keyOf(id), Date.now()));
+    },
+    async ticketMatches(id, ticketHash) {
+      const [state, ticket] = await r.hmget(keyOf(id), 'state', 'ticket');
+      if (state !== 'scanned' || ticket !== ticketHash) return null;
+      return this.get(id);
+    },
+  };
+}
