@@ -10,11 +10,15 @@ import { createJobs } from './lib/jobs';
 import { createLogger, type Logger } from './lib/logger';
 import { createMetrics } from './lib/metrics';
 import { connectRedis, RedisUnavailableError } from './lib/redis';
+import { createAppsStore } from './features/apps/store';
+import { createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 
 export interface StartOptions {
   logger?: Logger;
   /** Postgres pool size per process. */
   dbPoolSize?: number;
+  /** Webhook delivery tuning, e.g. a short retry schedule for tests and benchmarks. */
+  webhooks?: WebhooksTuning;
 }
 
 export interface RunningServer {
@@ -59,14 +63,17 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
 }
 
 /** Each feature, in mount order. Features reach each other only through what is passed here. */
-async function buildFeatures(core: Core): Promise<Feature[]> {
+async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Feature[]> {
   const features: Feature[] = [];
+  const apps = createAppsStore(core);
+  const webhooks = createWebhooksFeature(core, { apps, ...opts.webhooks });
+  features.push(webhooks.feature);
   return features;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const core = await buildCore(config, opts);
-  const features = await buildFeatures(core);
+  const features = await buildFeatures(core, opts);
   const serveHttp = config.role !== 'worker';
   let http: Server | null = null;
   let port = 0;

@@ -1,0 +1,49 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Tx } from '../../db/client';
+import { webhookDeliveries, webhookEndpoints, webhookMessages } from '../../db/schema/index';
+import { newId } from '../../lib/ids';
+import { eventDataSchemas, type Envelope, type OutboxMessage } from './events';
+import type { DeliveryQueue } from './queue';
+
+export interface WebhookOutbox {
+  /** Inserts the message and one delivery per subscribed, enabled endpoint, in the caller's transaction. */
+  record(tx: Tx, msg: OutboxMessage): Promise<string>;
+  /** After commit: enqueue the deliveries (best effort; the sweeper recovers what is lost). */
+  dispatch(messageIds: string[]): Promise<void>;
+}
+
+export function subscribes(events: string[], type: string): boolean {
+  return events.length === 0 || events.includes(type);
+}
+
+export function createOutbox(queue: DeliveryQueue): WebhookOutbox {
+  return {
+    async record(tx, msg) {
+      const data = eventDataSchemas[msg.type].parse(msg.data) as Record<string, unknown>;
+      const now = new Date();
+      const id = newId('msg');
+      const envelope: Envelope = { type: msg.type, timestamp: now.toISOString(), data };
+      await tx.insert(webhookMessages).values({
+        id, tenantId: msg.tenantId, appId: msg.appId, mode: msg.mode, type: msg.type, payload: { ...envelope }, createdAt: now, fannedOutAt: now,
+      });
+      const endpoints = await tx
+        .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
+        .from(webhookEndpoints)
+        .where(and(
+          eq(webhookEndpoints.tenantId, msg.tenantId),
+          eq(webhookEndpoints.appId, msg.appId),
+          eq(webhookEndpoints.mode, msg.mode),
+          eq(webhookEndpoints.enabled, true),
+        ));
+      const rows = endpoints.filter((e) => subscribes(e.events, msg.type)).map((e) => ({
+        id: newId('dlv'), tenantId: msg.tenantId, messageId: id, endpointId: e.id, status: 'pending' as const, nextAttemptAt: now, createdAt: now,
+      }));
+      if (rows.length) await tx.insert(webhookDeliveries).values(rows);
+      return id;
+    },
+    async dispatch(messageIds) {
+      if (!messageIds.length) return;
+      await queue.enqueueWhere(inArray(webhookDeliveries.messageId, messageIds));
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import express, { Router, type Response } from 'express';
+import { z } from 'zod';
+import { ApiError } from '../../lib/errors';
+import { parse } from '../../lib/http';
+import { requireSecretKey, secretKeyAuth } from '../apps/auth';
+import type { AppsStore } from '../apps/store';
+import { eventTypeSchema } from './events';
+import type { WebhookService } from './service';
+import type { MessagesCursor, WebhookScope } from './store';
+
+const ENDPOINT_ID = /^ep_[A-Za-z0-9]{1,64}$/;
+const MESSAGE_ID = /^msg_[A-Za-z0-9]{1,64}$/;
+
+export const endpointInput = z.object({
+  url: z.string().min(1).max(2048),
+  events: z.array(eventTypeSchema).max(10).optional(),
+  description: z.string().max(500).nullable().optional(),
+});
+
+export const endpointPatch = z.object({
+  url: z.string().min(1).max(2048).optional(),
+  events: z.array(eventTypeSchema).max(10).optional(),
+  description: z.string().max(500).nullable().optional(),
+  enabled: z.boolean().optional(),
+});
+
+const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date').transform((v) => new Date(v));
+
+export const messagesQuery = z.object({
+  cursor: z.string().max(256).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  type: z.string().max(64).optional(),
+  status: z.enum(['pending', 'succeeded', 'failed']).optional(),
+  endpoint_id: z.string().regex(ENDPOINT_ID).optional(),
+  since: isoDate.optional(),
+  until: isoDate.optional(),
+});
+
+export const replayBody = z.object({ endpointId: z.string().regex(ENDPOINT_ID).optional() });
+export const replayFailedBody = z.object({ since: isoDate });
+
+const cursorSchema = z.object({ at: z.string().min(1).max(64), id: z.string().regex(MESSAGE_ID) });
+
+export function encodeCursor(c: MessagesCursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+export function decodeCursor(value: string): MessagesCursor {
+  let json: unknown = null;
+  try {
+    json = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch {
+    // fall through to the schema's refusal
+  }
+  const r = cursorSchema.safeParse(json);
+  if (!r.success || Number.isNaN(Date.parse(r.data.at))) throw new ApiError('bad_request', 'query.cursor: not a cursor this API returned');
+  return r.data;
+}
+
+export function idParam(value: unknown, re: RegExp, what: string): string {
+  // A malformed id, another app's id and a missing one all answer the same 404.
+  if (typeof value !== 'string' || !re.test(value)) throw new ApiError('not_found', `No such ${what}`);
+  return value;
+}
+
+export { ENDPOINT_ID, MESSAGE_ID };
+
+/** The server API over webhook endpoints and messages, scoped to the secret key's app and mode. */
+export function webhooksRouter(deps: { apps: AppsStore; service: WebhookService }): Router {
+  const router = Router();
+  const auth = requireSecretKey(deps.apps);
+  const json = express.json({ limit: '8kb' });
+  const svc = deps.service;
+
+  function scopeOf(res: Response): WebhookScope {
+    const { app, mode } = secretKeyAuth(res);
+    return { tenantId: app.tenantId, appId: app.id, mode };
+  }
+  const noStore = (res: Response) => res.setHeader('Cache-Control', 'no-store');
+
+  router.post('/v1/webhook_endpoints', auth, json, async (req, res) => {
+    const body = parse(endpointInput, req.body ?? {});
+    const created = await svc.createEndpoint(scopeOf(res), body);
+    noStore(res);
+    res.status(201).json({ ...created.endpoint, secret: created.secret });
+  });
+
+  router.get('/v1/webhook_endpoints', auth, async (_req, res) => {
+    noStore(res);
+    res.json({ data: await svc.store.listEndpoints(scopeOf(res)) });
+  });
+
+  router.get('/v1/webhook_endpoints/:id', auth, async (req, res) => {
+    const ep = await svc.store.getEndpoint(scopeOf(res), idParam(req.params.id, ENDPOINT_ID, 'webhook endpoint'));
+    if (!ep) throw new ApiError('not_found', 'No such webhook endpoint');
+    noStore(res);
+    res.json(ep);
+  });
+
+  router.patch('/v1/webhook_endpoints/:id', auth, json, async (req, res) => {
+    const id = idParam(req.params.id, ENDPOINT_ID, 'webhook endpoint');
+    const ep = await svc.updateEndpoint(scopeOf(res), id, parse(endpointPatch, req.body ?? {}));
+    noStore(res);
+    res.json(ep);
+  });
+
+  router.delete('/v1/webhook_endpoints/:id', auth, async (req, res) => {
+    const id = idParam(req.params.id, ENDPOINT_ID, 'webhook endpoint');
+    if (!(await svc.store.deleteEndpoint(scopeOf(res), id))) throw new ApiError('not_found', 'No such webhook endpoint');
+    res.json({ id, deleted: true });
+  });
+
+  router.post('/v1/webhook_endpoints/:id/rotate_secret', auth, async (req, res) => {
+    const id = idParam(req.params.id, ENDPOINT_ID, 'webhook endpoint');
+    const r = await svc.store.rotateSecret(scopeOf(res), id);
+    if (!r) throw new ApiError('not_found', 'No such webhook endpoint');
+    noStore(res);
+    res.json({ id, secret: r.secret, previousSecretExpiresAt: r.previousSecretUntil });
+  });
+
+  router.post('/v1/webhook_endpoints/:id/test', auth, async (req, res) => {
+    const id = idParam(req.params.id, ENDPOINT_ID, 'webhook endpoint');
+    res.status(202).json(await svc.sendTestEvent(scopeOf(res), id));
+  });
+
+  router.post('/v1/webhook_endpoints/:id/replay_failed', auth, json, async (req, res) => {
+    const id = idParam(req.params.id, ENDPOINT_ID, 'webhook endpoint');
+    const { since } = parse(replayFailedBody, req.body ?? {});
+    res.status(202).json(await svc.replayFailed(scopeOf(res), id, since));
+  });
+
+  router.get('/v1/webhook_messages', auth, async (req, res) => {
+    const q = parse(messagesQuery, req.query, 'query');
+    const page = await svc.store.listMessages(scopeOf(res), {
+      limit: q.limit, after: q.cursor ? decodeCursor(q.cursor) : undefined, type: q.type, status: q.status,
+      endpointId: q.endpoint_id, since: q.since, until: q.until,
+    });
+    noStore(res);
+    res.json({ data: page.data, nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  router.get('/v1/webhook_messages/:id/attempts', auth, async (req, res) => {
+    const attempts = await svc.store.listAttempts(scopeOf(res), idParam(req.params.id, MESSAGE_ID, 'webhook message'));
+    if (!attempts) throw new ApiError('not_found', 'No such webhook message');
+    noStore(res);
+    res.json({ data: attempts });
+  });
+
+  router.post('/v1/webhook_messages/:id/replay', auth, json, async (req, res) => {
+    const id = idParam(req.params.id, MESSAGE_ID, 'webhook message');
+    const { endpointId } = parse(replayBody, req.body ?? {});
+    res.status(202).json(await svc.replayMessage(scopeOf(res), id, endpointId));
+  });
+
+  return router;
+}

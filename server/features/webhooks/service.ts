@@ -1,0 +1,70 @@
+import { inArray } from 'drizzle-orm';
+import type { Core } from '../../core';
+import { webhookDeliveries } from '../../db/schema/index';
+import { ApiError } from '../../lib/errors';
+import type { DeliveryQueue } from './queue';
+import type { EndpointView, WebhookScope, WebhookStore } from './store';
+import { checkUrl, UnsafeUrlError } from './url-safety';
+
+/** What both the server API and the console do with endpoints: checks, then store, then enqueue. */
+export function createWebhookService(core: Core, store: WebhookStore, queue: DeliveryQueue) {
+  async function safeUrl(s: WebhookScope, url: string): Promise<string> {
+    try {
+      return (await checkUrl(url, { mode: s.mode, allowPrivate: core.config.webhookAllowPrivateUrls })).href;
+    } catch (err) {
+      if (err instanceof UnsafeUrlError) throw new ApiError('bad_request', `body.url: ${err.message}`);
+      throw err;
+    }
+  }
+
+  async function dispatchDeliveries(ids: string[]) {
+    if (ids.length) await queue.enqueueWhere(inArray(webhookDeliveries.id, ids));
+  }
+
+  return {
+    store,
+
+    async createEndpoint(s: WebhookScope, input: { url: string; events?: string[]; description?: string | null }) {
+      const url = await safeUrl(s, input.url);
+      return store.createEndpoint(s, { url, events: [...new Set(input.events ?? [])], description: input.description ?? null });
+    },
+
+    async updateEndpoint(s: WebhookScope, id: string, patch: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }): Promise<EndpointView> {
+      if (!(await store.getEndpoint(s, id))) throw new ApiError('not_found', 'No such webhook endpoint');
+      const url = patch.url === undefined ? undefined : await safeUrl(s, patch.url);
+      const events = patch.events === undefined ? undefined : [...new Set(patch.events)];
+      const ep = await store.updateEndpoint(s, id, { ...patch, url, events });
+      if (!ep) throw new ApiError('not_found', 'No such webhook endpoint');
+      return ep;
+    },
+
+    async sendTestEvent(s: WebhookScope, endpointId: string): Promise<{ messageId: string }> {
+      const ep = await store.getEndpoint(s, endpointId);
+      if (!ep) throw new ApiError('not_found', 'No such webhook endpoint');
+      if (!ep.enabled) throw new ApiError('invalid_state', 'This endpoint is disabled; enable it first');
+      const r = await store.createTestMessage(s, endpointId);
+      if (!r) throw new ApiError('not_found', 'No such webhook endpoint');
+      await queue.enqueueWhere(inArray(webhookDeliveries.messageId, [r.messageId]));
+      return r;
+    },
+
+    async replayMessage(s: WebhookScope, messageId: string, endpointId?: string): Promise<{ messageId: string; deliveries: number }> {
+      const ids = await store.replayMessage(s, messageId, endpointId);
+      if (!ids) throw new ApiError('not_found', 'No such webhook message');
+      await dispatchDeliveries(ids);
+      return { messageId, deliveries: ids.length };
+    },
+
+    async replayFailed(s: WebhookScope, endpointId: string, since: Date): Promise<{ endpointId: string; deliveries: number }> {
+      const ep = await store.getEndpoint(s, endpointId);
+      if (!ep) throw new ApiError('not_found', 'No such webhook endpoint');
+      if (!ep.enabled) throw new ApiError('invalid_state', 'This endpoint is disabled; enable it first');
+      const ids = await store.replayFailed(s, endpointId, since);
+      // Large backlogs go out in chunks the sweeper would also pick up.
+      for (let i = 0; i < ids.length; i += 1000) await dispatchDeliveries(ids.slice(i, i + 1000));
+      return { endpointId, deliveries: ids.length };
+    },
+  };
+}
+
+export type WebhookService = ReturnType<typeof createWebhookService>;

@@ -1,0 +1,40 @@
+import { lte } from 'drizzle-orm';
+import type { Core } from '../../core';
+import { webhookDeliveries } from '../../db/schema/index';
+import type { DeliveryQueue } from './queue';
+
+/**
+ * Runs on every worker process. Finds pending deliveries already due and enqueues them
+ * again: jobs Redis lost, dispatches that failed after commit, claims left by a worker
+ * that died mid-request. Safe on several processes at once: the job id of a due attempt
+ * is the same everywhere, and the claim in the deliverer lets only one send it.
+ */
+export function createSweeper(core: Core, queue: DeliveryQueue, opts: { intervalMs: number; batch: number }) {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  async function sweep(): Promise<number> {
+    return queue.enqueueWhere(lte(webhookDeliveries.nextAttemptAt, new Date()), opts.batch);
+  }
+
+  function tick() {
+    if (running) return;
+    running = sweep()
+      .then((n) => { if (n) core.logger.debug({ count: n }, 'webhook sweeper enqueued due deliveries'); })
+      .catch((err: Error) => core.logger.warn({ err: err.message }, 'webhook sweep failed'))
+      .finally(() => { running = undefined; });
+  }
+
+  return {
+    sweep,
+    start() {
+      tick();
+      timer = setInterval(tick, opts.intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
