@@ -280,7 +280,10 @@ describe('POST /v1/tokens/verify', () => {
     const forged = jwt.sign(payload, attacker, { algorithm: 'ES256', keyid: jwt.decode(good, { complete: true })!.header.kid });
     const wrongIssuer = jwt.sign({ ...payload, iss: 'https://evil.example.com' }, attacker, { algorithm: 'ES256', keyid: 'sig_unknown' });
 
-    for (const token of ['garbage', 'a.b.c', tampered, unsigned, forged, wrongIssuer]) {
+    const b64 = (v: string) => Buffer.from(v).toString('base64url');
+    const notJson = [b64(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: 'sig_x' })), b64('{not json'), s].join('.');
+
+    for (const token of ['garbage', 'a.b.c', notJson, tampered, unsigned, forged, wrongIssuer]) {
       const r = await verifyCall(keysA.test.secret, { token });
       expect(r.status, token).toBe(401);
       expect(r.body.error.code, token).toBe('invalid_token');

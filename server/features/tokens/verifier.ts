@@ -36,7 +36,13 @@ function invalid(message: string): ApiError {
 
 export function createTokenVerifier(core: Core, deps: { keys: SigningKeyStore; issuer(appId: string): string }): TokenVerifier {
   async function check(app: AppRecord, mode: KeyMode, token: string): Promise<TokenClaims> {
-    const decoded = jwt.decode(token, { complete: true });
+    let decoded: jwt.Jwt | null;
+    try {
+      decoded = jwt.decode(token, { complete: true });
+    } catch {
+      // jws parses a `typ: JWT` payload as JSON and throws on garbage instead of returning null.
+      decoded = null;
+    }
     if (!decoded || typeof decoded.payload === 'string') throw invalid('The token is not a JWT');
     const { alg, kid } = decoded.header;
     if (alg !== 'ES256' || typeof kid !== 'string') throw invalid('The token is not an ES256 token with a kid');
