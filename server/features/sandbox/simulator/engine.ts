@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto';
+import QRCode from 'qrcode';
+import type { SimKv } from './kv';
+
+/**
+ * The simulated WeChat: the same request shapes, error codes and lifetimes as the real API,
+ * so the one client we ship is exercised the same way in sandbox mode and in tests.
+ * Time is read through `now()`, and stored records carry their own expiry, so a standalone
+ * simulator can fast-forward its clock without waiting for Redis TTLs.
+ */
+
+export const SIM_APIS = ['stable_token', 'getwxacodeunlimit', 'jscode2session', 'generate_urllink'] as const;
+export type SimApi = (typeof SIM_APIS)[number];
+
+export interface SimApp {
+  secret: string;
+  /** Published pages; null = every well-formed page counts as published. */
+  pages: string[] | null;
+}
+
+export interface Fault {
+  /** Only calls made for this AppID; omitted = every caller (standalone only). */
+  appid?: string;
+  api: SimApi;
+  times: number;
+  errcode?: number;
+  errmsg?: string;
+  httpStatus?: number;
+  delayMs?: number;
+}
+
+export interface WxError {
+  errcode: number;
+  errmsg: string;
+}
+
+export type WxResult<T> = { ok: true; value: T } | { ok: false; error: WxError };
+
+export interface EngineOptions {
+  kv: SimKv;
+  resolveApp(appid: string): Promise<SimApp | null>;
+  /** Where the sandbox phone page lives; the QR encodes `${phoneBaseUrl()}/sandbox/phone?scene=…`. */
+  phoneBaseUrl(): string;
+  now(): number;
+}
+
+// WeChat's documented lifetimes and limits.
+const TOKEN_TTL_MS = 7_200_000;
+/** Normal mode hands out a fresh token once the current one has less than this left. */
+const RENEW_BEFORE_MS = 300_000;
+/** After force_refresh the previous token keeps working this long. */
+const FORCE_GRACE_MS = 30_000;
+const FORCE_MIN_GAP_MS = 30_000;
+const FORCE_PER_DAY = 20;
+const CODE_TTL_MS = 300_000;
+/** Redis keeps records a little longer than their simulated lifetime; expiry itself is checked against now(). */
+const KEEP_MARGIN_MS = 60_000;
+const FAULT_TTL_MS = 3_600_000;
+
+/** WeChat's scene charset: digits, letters and !#$&'()*+,/:;=?@-._~ */
+export const SCENE_PATTERN = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]+$/;
+const PAGE_PATTERN = /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+)*$/;
+const ENV_VERSIONS = ['release', 'trial', 'develop'];
+
+const err = (errcode: number, errmsg: string): { ok: false; error: WxError } => ({ ok: false, error: { errcode, errmsg } });
+const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+const rid = () => randomBytes(4).toString('hex');
+/** WeChat appends a request id to errmsg; clients must not match on the whole string. */
+const msg = (text: string) => `${text} rid: ${rid()}`;
+
+interface TokenRecord {
+  appid: string;
+  exp: number;
+}
+
+interface CodeRecord {
+  appid: string;
+  openid: string;
+  unionid?: string;
+  exp: number;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+export function createEngine(opts: EngineOptions) {
+  const { kv, now } = opts;
+
+  async function readToken(token: string): Promise<TokenRecord | null> {
+    const raw = await kv.get(`tok:${token}`);
+    return raw ? (JSON.parse(raw) as TokenRecord) : null;
+  }
+
+  async function writeToken(token: string, rec: TokenRecord): Promise<void> {
+    await kv.set(`tok:${token}`, JSON.stringify(rec), Math.max(rec.exp - now(), 0) + KEEP_MARGIN_MS);
+  }
+
+  /** The token behind `access_token`, or WeChat's error for it. */
+  async function checkToken(token: string | undefined): Promise<WxResult<TokenRecord>> {
+    if (!token) return err(41001, msg('access_token missing'));
+    const rec = await readToken(token);
+    if (!rec) return err(40001, msg('invalid credential, access_token is invalid or not latest'));
+    if (now() >= rec.exp) return err(42001, msg('access_token expired'));
+    return ok(rec);
+  }
+
+  async function checkPair(appid: string | undefined, secret: string | undefined): Promise<WxResult<SimApp>> {
+    if (!appid) return err(41002, msg('appid missing'));
+    if (!secret) return err(41004, msg('appsecret missing'));
+    const app = await opts.resolveApp(appid);
+    if (!app) return err(40013, msg('invalid appid'));
+    if (app.secret !== secret) return err(40125, msg('invalid appsecret'));
+    return ok(app);
+  }
+
+  async function issueToken(appid: string, previous: string): Promise<string> {
+    // Callers racing to replace the same token all get the one that won, as WeChat does.
+    const candidate = randomBytes(48).toString('base64url');
+    const slot = `next:${appid}:${previous}`;
+    const token = (await kv.setNx(slot, candidate, TOKEN_TTL_MS)) ? candidate : ((await kv.get(slot)) ?? candidate);
+    const rec = (await readToken(token)) ?? { appid, exp: now() + TOKEN_TTL_MS };
+    await writeToken(token, rec);
+    await kv.set(`cur:${appid}`, token, TOKEN_TTL_MS + KEEP_MARGIN_MS);
+    return token;
+  }
+
+  return {
+    async stableToken(body: Record<string, unknown>): Promise<WxResult<{ access_token: string; expires_in: number }>> {
+      if (body.grant_type !== 'client_credential') return err(40002, msg('invalid grant_type'));
+      const pair = await checkPair(str(body.appid), str(body.secret));
+      if (!pair.ok) return pair;
+      const appid = body.appid as string;
+      const currentToken = await kv.get(`cur:${appid}`);
+      const current = currentToken ? await readToken(currentToken) : null;
+
+      if (body.force_refresh === true) {
+        const last = Number((await kv.get(`force:last:${appid}`)) ?? 0);
+        if (last && now() - last < FORCE_MIN_GAP_MS) return err(45009, msg('reach max api daily quota limit (force_refresh more than once in 30s)'));
+        const day = new Date(now()).toISOString().slice(0, 10);
+        if ((await kv.incr(`force:day:${appid}:${day}`, 86_400_000 + KEEP_MARGIN_MS)) > FORCE_PER_DAY) {
+          return err(45009, msg('reach max api daily quota limit'));
+        }
+        await kv.set(`force:last:${appid}`, String(now()), FORCE_MIN_GAP_MS + KEEP_MARGIN_MS);
+        if (currentToken && current) await writeToken(currentToken, { appid, exp: Math.min(current.exp, now() + FORCE_GRACE_MS) });
+        const token = await issueToken(appid, `force:${currentToken ?? 'none'}:${now()}`);
+        return ok({ access_token: token, expires_in: TOKEN_TTL_MS / 1000 });
+      }
+
+      if (currentToken && current && current.exp - now() > RENEW_BEFORE_MS) {
+        return ok({ access_token: currentToken, expires_in: Math.floor((current.exp - now()) / 1000) });
+      }
+      const token = await issueToken(appid, currentToken ?? 'none');
+      const rec = await readToken(token);
+      return ok({ access_token: token, expires_in: Math.floor(((rec?.exp ?? now() + TOKEN_TTL_MS) - now()) / 1000) });
+    },
+
+    /** The AppID a token belongs to (for fault scoping), whether or not it is still valid. */
+    async tokenAppId(token: string | undefined): Promise<string | undefined> {
+      return token ? (await readToken(token))?.appid : undefined;
+    },
+
+    async getwxacodeunlimit(token: string | undefined, body: Record<string, unknown>): Promise<WxResult<Buffer>> {
+      const t = await checkToken(token);
+      if (!t.ok) return t;
+      const scene = body.scene;
+      if (typeof scene !== 'string' || scene.length === 0) return err(40097, msg('invalid args: scene is required'));
+      if (scene.length > 32) return err(40169, msg('invalid length for scene, or the data is not json string'));
+      if (!SCENE_PATTERN.test(scene)) return err(40097, msg('invalid args: scene has characters outside [0-9A-Za-z!#$&\'()*+,/:;=?@-._~]'));
+      const page = body.page;
+      if (page !== undefined) {
+        if (typeof page !== 'string' || page.startsWith('/') || !PAGE_PATTERN.test(page)) return err(41030, msg('invalid page'));
+        const app = await opts.resolveApp(t.value.appid);
+        if (body.check_path !== false && app?.pages && !app.pages.includes(page)) return err(41030, msg('invalid page'));
+      }
+      const width = body.width ?? 430;
+      if (typeof width !== 'number' || !Number.isInteger(width) || width < 280 || width > 1280) {
+        return err(40097, msg('invalid args: width must be 280-1280'));
+      }
+      const env = body.env_version ?? 'release';
+      if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(40097, msg('invalid args: env_version'));
+      const url = `${opts.phoneBaseUrl().replace(/\/+$/, '')}/sandbox/phone?scene=${encodeURIComponent(scene)}`;
+      return ok(await QRCode.toBuffer(url, { type: 'png', width, margin: 2, errorCorrectionLevel: 'M' }));
+    },
+
+    async jscode2session(q: Record<string, unknown>): Promise<WxResult<{ openid: string; session_key: string; unionid?: string }>> {
+      const appid = str(q.appid);
+      const secret = str(q.secret);
+      if (!appid) return err(41002, msg('appid missing'));
+      if (!secret) return err(41004, msg('appsecret missing'));
+      const code = str(q.js_code);
+      if (!code) return err(41008, msg('missing code'));
+      if (q.grant_type !== 'authorization_code') return err(40002, msg('invalid grant_type'));
+      const pair = await checkPair(appid, secret);
+      if (!pair.ok) return pair;
+      const raw = await kv.get(`code:${code}`);
+      const rec = raw ? (JSON.parse(raw) as CodeRecord) : null;
+      if (!rec || rec.appid !== appid || now() >= rec.exp) return err(40029, msg('invalid code'));
+      if (!(await kv.setNx(`used:${code}`, '1', CODE_TTL_MS + KEEP_MARGIN_MS))) return err(40163, msg('code been used'));
+      return ok({
+        session_key: randomBytes(16).toString('base64'),
+        openid: rec.openid,
+        ...(rec.unionid ? { unionid: rec.unionid } : {}),
+      });
+    },
+
+    async generateUrlLink(token: string | undefined, body: Record<string, unknown>): Promise<WxResult<string>> {
+      const t = await checkToken(token);
+      if (!t.ok) return t;
+      const path = body.path;
+      if (path !== undefined && path !== '') {
+        if (typeof path !== 'string' || path.startsWith('/') || !PAGE_PATTERN.test(path)) return err(40165, msg('invalid weapp pagepath'));
+        const app = await opts.resolveApp(t.value.appid);
+        if (app?.pages && !app.pages.includes(path)) return err(40165, msg('invalid weapp pagepath'));
+      }
+      const query = body.query ?? '';
+      if (typeof query !== 'string' || query.length > 1024) return err(40212, msg('invalid query'));
+      const env = body.env_version ?? 'release';
+      if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(40097, msg('invalid args: env_version'));
+      const id = randomBytes(9).toString('base64url').replace(/[-_]/g, 'a');
+      return ok(`https://wxaurl.cn/${id}`);
+    },
+
+    /** What the phone's wx.login would return for this user of this mini-program. */
+    async issueCode(appid: string, openid: string, unionid?: string): Promise<WxResult<string>> {
+      if (!(await opts.resolveApp(appid))) return err(40013, msg('invalid appid'));
+      const code = randomBytes(24).toString('base64url');
+      const rec: CodeRecord = { appid, openid, ...(unionid ? { unionid } : {}), exp: now() + CODE_TTL_MS };
+      await kv.set(`code:${code}`, JSON.stringify(rec), CODE_TTL_MS + KEEP_MARGIN_MS);
+      return ok(code);
+    },
+
+    async inject(fault: Fault): Promise<void> {
+      const scope = fault.appid ?? '*';
+      await kv.del(`faultn:${scope}:${fault.api}`);
+      await kv.set(`fault:${scope}:${fault.api}`, JSON.stringify(fault), FAULT_TTL_MS);
+    },
+
+    async clearFaults(appid?: string): Promise<void> {
+      const scope = appid ?? '*';
+      await kv.del(...SIM_APIS.flatMap((api) => [`fault:${scope}:${api}`, `faultn:${scope}:${api}`]));
+    },
+
+    /** Consumes one use of a fault aimed at this call, if any. */
+    async takeFault(api: SimApi, appid: string | undefined): Promise<Fault | null> {
+      for (const scope of appid ? [appid, '*'] : ['*']) {
+        const raw = await kv.get(`fault:${scope}:${api}`);
+        if (!raw) continue;
+        const fault = JSON.parse(raw) as Fault;
+        if ((await kv.incr(`faultn:${scope}:${api}`, FAULT_TTL_MS)) <= fault.times) return fault;
+        await kv.del(`fault:${scope}:${api}`, `faultn:${scope}:${api}`);
+      }
+      return null;
+    },
+
+    async count(api: SimApi, appid: string | undefined): Promise<void> {
+      await kv.hincr('stats:*', api);
+      if (appid) await kv.hincr(`stats:${appid}`, api);
+    },
+
+    async stats(appid?: string): Promise<Record<SimApi, number>> {
+      const h = await kv.hgetall(`stats:${appid ?? '*'}`);
+      return Object.fromEntries(SIM_APIS.map((api) => [api, Number(h[api] ?? 0)])) as Record<SimApi, number>;
+    },
+  };
+}
+
+export type Engine = ReturnType<typeof createEngine>;

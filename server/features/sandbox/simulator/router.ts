@@ -1,0 +1,145 @@
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { ApiError } from '../../../lib/errors';
+import { parse } from '../../../lib/http';
+import { createEngine, SIM_APIS, type Engine, type EngineOptions, type Fault, type SimApi, type WxError } from './engine';
+
+export interface SimulatorOptions extends Omit<EngineOptions, 'now'> {
+  /**
+   * Mounted in the product, test controls must name an AppID: one tenant's injected faults
+   * or statistics never touch another's.
+   */
+  scoped: boolean;
+  now?: () => number;
+}
+
+const faultSchema = z.object({
+  appid: z.string().min(1).max(64).optional(),
+  api: z.enum(SIM_APIS),
+  times: z.number().int().min(1).max(1000).default(1),
+  errcode: z.number().int().optional(),
+  errmsg: z.string().max(200).optional(),
+  httpStatus: z.number().int().min(400).max(599).optional(),
+  delayMs: z.number().int().min(0).max(60_000).optional(),
+}).refine((f) => f.errcode !== undefined || f.httpStatus !== undefined || f.delayMs !== undefined, {
+  message: 'give errcode, httpStatus or delayMs',
+});
+
+const loginSchema = z.object({
+  appid: z.string().min(1).max(64),
+  openid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  unionid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+});
+
+const appidQuery = z.object({ appid: z.string().min(1).max(64).optional() });
+
+// WeChat reads the body as JSON whatever the Content-Type says, and answers 47001 when it isn't.
+const rawBody = express.text({ type: () => true, limit: '8kb' });
+
+function readJson(req: Request): Record<string, unknown> | null {
+  const text = typeof req.body === 'string' ? req.body : '';
+  try {
+    const v: unknown = JSON.parse(text || '{}');
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+const FORMAT_ERROR: WxError = { errcode: 47001, errmsg: 'data format error' };
+
+/**
+ * Applies an injected fault. Returns true when the response has been sent; a delay-only
+ * fault just slows the call down and lets it proceed.
+ */
+async function applyFault(engine: Engine, api: SimApi, appid: string | undefined, res: Response): Promise<boolean> {
+  await engine.count(api, appid);
+  const fault = await engine.takeFault(api, appid);
+  if (!fault) return false;
+  if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+  if (res.writableEnded || res.destroyed) return true;
+  if (fault.httpStatus) {
+    res.status(fault.httpStatus).type('text/html').send(`<html><body>${fault.httpStatus} simulated upstream error</body></html>`);
+    return true;
+  }
+  if (fault.errcode !== undefined) {
+    res.json({ errcode: fault.errcode, errmsg: fault.errmsg ?? 'simulated error' });
+    return true;
+  }
+  return false;
+}
+
+/** WeChat's API on an Express router, plus test controls under /__sim/. */
+export function createSimulatorRouter(opts: SimulatorOptions): Router {
+  const engine = createEngine({ ...opts, now: opts.now ?? Date.now });
+  const router = Router();
+
+  router.post('/cgi-bin/stable_token', rawBody, async (req, res) => {
+    const body = readJson(req);
+    if (await applyFault(engine, 'stable_token', typeof body?.appid === 'string' ? body.appid : undefined, res)) return;
+    if (!body) return void res.json(FORMAT_ERROR);
+    const r = await engine.stableToken(body);
+    res.json(r.ok ? r.value : r.error);
+  });
+
+  router.post('/wxa/getwxacodeunlimit', rawBody, async (req, res) => {
+    const token = typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
+    if (await applyFault(engine, 'getwxacodeunlimit', await engine.tokenAppId(token), res)) return;
+    const body = readJson(req);
+    if (!body) return void res.json(FORMAT_ERROR);
+    const r = await engine.getwxacodeunlimit(token, body);
+    // WeChat sends image/jpeg unless is_hyaline; we always draw a PNG, so we label it honestly.
+    if (r.ok) res.type('image/png').send(r.value);
+    else res.json(r.error);
+  });
+
+  router.get('/sns/jscode2session', async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    if (await applyFault(engine, 'jscode2session', typeof q.appid === 'string' ? q.appid : undefined, res)) return;
+    const r = await engine.jscode2session(q);
+    res.json(r.ok ? r.value : r.error);
+  });
+
+  router.post('/wxa/generate_urllink', rawBody, async (req, res) => {
+    const token = typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
+    if (await applyFault(engine, 'generate_urllink', await engine.tokenAppId(token), res)) return;
+    const body = readJson(req);
+    if (!body) return void res.json(FORMAT_ERROR);
+    const r = await engine.generateUrlLink(token, body);
+    res.json(r.ok ? { errcode: 0, errmsg: 'ok', url_link: r.value } : r.error);
+  });
+
+  const json = express.json({ limit: '8kb' });
+  const requireAppid = (appid: string | undefined) => {
+    if (opts.scoped && !appid) throw new ApiError('bad_request', 'appid is required: sandbox controls act on one AppID');
+  };
+
+  router.post('/__sim/phone/login', json, async (req, res) => {
+    const b = parse(loginSchema, req.body);
+    const r = await engine.issueCode(b.appid, b.openid, b.unionid);
+    if (!r.ok) throw new ApiError('not_found', `Unknown AppID ${b.appid}`);
+    res.json({ code: r.value });
+  });
+
+  router.post('/__sim/faults', json, async (req, res) => {
+    const f = parse(faultSchema, req.body) as Fault;
+    requireAppid(f.appid);
+    await engine.inject(f);
+    res.status(201).json({ ok: true });
+  });
+
+  router.delete('/__sim/faults', async (req, res) => {
+    const { appid } = parse(appidQuery, req.query, 'query');
+    requireAppid(appid);
+    await engine.clearFaults(appid);
+    res.json({ ok: true });
+  });
+
+  router.get('/__sim/stats', async (req, res) => {
+    const { appid } = parse(appidQuery, req.query, 'query');
+    requireAppid(appid);
+    res.json({ calls: await engine.stats(appid) });
+  });
+
+  return router;
+}

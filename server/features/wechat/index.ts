@@ -1,0 +1,106 @@
+import { Router } from 'express';
+import type { Core, Feature } from '../../core';
+import type { KeyMode } from '../../lib/ids';
+import type { AppsStore } from '../apps/store';
+import { sandboxAppId, sandboxSecret, SANDBOX_APPID_PATTERN } from '../sandbox/simulator/credentials';
+import { redisKv } from '../sandbox/simulator/kv';
+import { createSimulatorRouter } from '../sandbox/simulator/router';
+import { createWechatClient } from './client';
+import { LOCAL, WechatError } from './errors';
+import { createWechatGateway, type WechatGateway } from './gateway';
+import { createWechatProcessor, WECHAT_QUEUE } from './jobs';
+import { createAppIdLimiter } from './limiter';
+
+export { WechatError } from './errors';
+export type { AppRef, VerifyResult, VerifyCheck, WechatGateway } from './gateway';
+export { sandboxAppId } from '../sandbox/simulator/credentials';
+
+export interface WechatFeatureOptions {
+  apps: Pick<AppsStore, 'getApp' | 'getWechatSecret'>;
+  /** Codes per minute per WeChat AppID (WeChat's own limit is 5,000). */
+  codesPerMinute?: number;
+  /** Per HTTP request to WeChat. */
+  requestTimeoutMs?: number;
+  /** How long a caller waits for the worker's answer. */
+  waitMs?: number;
+  workerConcurrency?: number;
+}
+
+export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
+  feature: Feature;
+  gateway: WechatGateway;
+  sandboxAppId(appId: string): string;
+} {
+  const { config } = core;
+  const client = createWechatClient({
+    redis: core.redis.client,
+    key: core.key,
+    metrics: core.metrics,
+    timeoutMs: opts.requestTimeoutMs ?? 5_000,
+  });
+
+  // Read at call time: the port (and so localUrl / publicUrl) is only known after listen.
+  const sandboxBase = () => config.sandboxWechatApiBase ?? `${core.localUrl ?? config.publicUrl}/sandbox/wechat`;
+
+  async function credentials(appId: string, mode: KeyMode) {
+    if (mode === 'test') {
+      const appid = sandboxAppId(appId);
+      return { base: sandboxBase(), creds: { appid, secret: sandboxSecret(config.masterKey, appid) } };
+    }
+    const app = await opts.apps.getApp(appId);
+    if (!app) throw new WechatError('credentials', LOCAL.appNotFound, 'app not found');
+    const secret = app.wechatAppId ? await opts.apps.getWechatSecret(appId) : null;
+    if (!app.wechatAppId || !secret) throw new WechatError('credentials', LOCAL.noCredentials, 'no live WeChat credentials');
+    return { base: config.wechatApiBase, creds: { appid: app.wechatAppId, secret } };
+  }
+
+  const outcomeKey = (jobId: string) => core.key('wechat', 'outcome', jobId);
+  const limiter = createAppIdLimiter({
+    redis: core.redis.client,
+    keyPrefix: core.key('wechat', 'rl'),
+    pointsPerMinute: opts.codesPerMinute ?? 5_000,
+  });
+
+  const gateway = createWechatGateway({
+    jobs: core.jobs,
+    redis: core.redis.client,
+    apps: opts.apps,
+    outcomeKey,
+    limit: (api, wechatAppId) => limiter.consume(api, wechatAppId),
+    async wechatAppIdFor(ref) {
+      if (ref.mode === 'test') return sandboxAppId(ref.appId);
+      // Apps sharing one mini-program share its quota; an app without one is refused by the worker anyway.
+      return (await opts.apps.getApp(ref.appId))?.wechatAppId ?? ref.appId;
+    },
+    sandboxPhoneCode: (appId, openid) => client.sandboxLoginCode(sandboxBase(), sandboxAppId(appId), openid),
+    waitMs: opts.waitMs ?? 20_000,
+  });
+
+  // The mounted simulator: state in Redis so every instance agrees; sandbox pairs are checked
+  // by recomputing the derived secret, so it needs no registry.
+  const router = Router();
+  router.use('/sandbox/wechat', createSimulatorRouter({
+    kv: redisKv(core.redis.client, (part) => core.key('sim', part)),
+    async resolveApp(appid) {
+      return SANDBOX_APPID_PATTERN.test(appid) ? { secret: sandboxSecret(config.masterKey, appid), pages: null } : null;
+    },
+    phoneBaseUrl: () => config.publicUrl,
+    scoped: true,
+  }));
+
+  const feature: Feature = {
+    name: 'wechat',
+    router,
+    async start() {
+      // Listening before the first call means no caller waits on an event that went by unread.
+      await core.jobs.events(WECHAT_QUEUE).waitUntilReady();
+      core.jobs.worker(
+        WECHAT_QUEUE,
+        createWechatProcessor({ client, redis: core.redis.client, outcomeKey, credentials }),
+        { concurrency: opts.workerConcurrency ?? 50 },
+      );
+    },
+  };
+
+  return { feature, gateway, sandboxAppId };
+}

@@ -1,0 +1,84 @@
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { LOCAL, WechatError, serializeWechatError } from './errors';
+import type { WechatClient, WechatCredentials } from './client';
+import type { KeyMode } from '../../lib/ids';
+
+export const WECHAT_QUEUE = 'wechat';
+
+const ref = { appId: z.string().min(1).max(64), mode: z.enum(['test', 'live']) };
+const envVersion = z.enum(['release', 'trial', 'develop']);
+
+/** Job payloads: ids and public parameters only. The one-time wx.login code is not a credential. */
+export const jobSchemas = {
+  getwxacodeunlimit: z.object({
+    ...ref,
+    scene: z.string().min(1).max(32),
+    page: z.string().max(256),
+    checkPath: z.boolean(),
+    envVersion,
+    width: z.number().int().optional(),
+  }),
+  jscode2session: z.object({ ...ref, code: z.string().min(1).max(256) }),
+  generate_urllink: z.object({ ...ref, page: z.string().max(256), query: z.string().max(1024), envVersion }),
+} as const;
+
+export type WechatJobName = keyof typeof jobSchemas;
+export type WechatJobData<N extends WechatJobName> = z.infer<(typeof jobSchemas)[N]>;
+
+/** What the worker leaves in Redis for the waiting caller (not the job's return value: images stay out of the events stream). */
+export type JobOutcome =
+  | { ok: true; value: { contentType: string; body: string } | { openid: string; unionid?: string } | { url: string } }
+  | { ok: false; error: ReturnType<WechatError['toJSON']> };
+
+type OkValue = Extract<JobOutcome, { ok: true }>['value'];
+
+export const OUTCOME_TTL_MS = 60_000;
+
+export interface ProcessorDeps {
+  client: WechatClient;
+  redis: Redis;
+  outcomeKey(jobId: string): string;
+  /** The API base and credentials for an app in a mode; loads live secrets itself. */
+  credentials(appId: string, mode: KeyMode): Promise<{ base: string; creds: WechatCredentials }>;
+}
+
+export function createWechatProcessor(deps: ProcessorDeps) {
+  async function run(job: Job): Promise<OkValue> {
+    switch (job.name as WechatJobName) {
+      case 'getwxacodeunlimit': {
+        const d = jobSchemas.getwxacodeunlimit.parse(job.data);
+        const { base, creds } = await deps.credentials(d.appId, d.mode);
+        const img = await deps.client.getwxacodeunlimit(base, creds, d);
+        return { contentType: img.contentType, body: img.body.toString('base64') };
+      }
+      case 'jscode2session': {
+        const d = jobSchemas.jscode2session.parse(job.data);
+        const { base, creds } = await deps.credentials(d.appId, d.mode);
+        return deps.client.jscode2session(base, creds, d.code);
+      }
+      case 'generate_urllink': {
+        const d = jobSchemas.generate_urllink.parse(job.data);
+        const { base, creds } = await deps.credentials(d.appId, d.mode);
+        return { url: await deps.client.generateUrlLink(base, creds, d) };
+      }
+      default:
+        throw new WechatError('queue', LOCAL.badResponse, `unknown job ${job.name}`);
+    }
+  }
+
+  return async (job: Job): Promise<boolean> => {
+    const key = deps.outcomeKey(String(job.id));
+    try {
+      const value = await run(job);
+      await deps.redis.set(key, JSON.stringify({ ok: true, value } satisfies JobOutcome), 'PX', OUTCOME_TTL_MS);
+      return true;
+    } catch (err) {
+      const we = err instanceof WechatError ? err : new WechatError('queue', LOCAL.badResponse, `job failed: ${(err as Error).message}`.slice(0, 200));
+      await deps.redis.set(key, JSON.stringify({ ok: false, error: we.toJSON() } satisfies JobOutcome), 'PX', OUTCOME_TTL_MS);
+      // Failing the job too keeps BullMQ's view (and its metrics) honest.
+      throw new Error(serializeWechatError(we));
+    }
+  };
+}
