@@ -207,6 +207,10 @@ describe('rotation', () => {
     expect(window).toBeGreaterThanOrEqual(app.tokenTtlSeconds);
   });
 
+  it('refuses to rotate for an unknown app', async () => {
+    await expect(signer.rotateSigningKey('app_doesnotexist')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it('drops a retired key from the JWKS once its publication window has passed, and its tokens stop verifying', async () => {
     const { app, keys } = await apps.createApp({ tenantId: appA.tenantId, name: 'Expiring key', allowedOrigins: [] });
     const oldToken = await signer.sign(app, 'test', claimsFor());

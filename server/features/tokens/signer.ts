@@ -38,7 +38,7 @@ export interface TokenSigner {
   issuer(appId: string): string;
 }
 
-export function createTokenSigner(core: Core, deps: { apps: Pick<AppsStore, 'getApp'>; keys: SigningKeyStore }): TokenSigner {
+export function createTokenSigner(core: Core, deps: { apps: Pick<AppsStore, 'getApp' | 'invalidate'>; keys: SigningKeyStore }): TokenSigner {
   const issuer = (appId: string) => `${core.config.publicUrl}/apps/${appId}`;
 
   return {
@@ -66,6 +66,8 @@ export function createTokenSigner(core: Core, deps: { apps: Pick<AppsStore, 'get
     },
 
     async rotateSigningKey(appId) {
+      // The publication window depends on the token lifetime: read it fresh, not from the cache.
+      deps.apps.invalidate(appId);
       const app = await deps.apps.getApp(appId);
       if (!app) throw new ApiError('not_found', 'No such app');
       // A token signed just before rotation (or from another instance's few-second key cache)
