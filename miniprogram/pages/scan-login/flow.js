@@ -1,0 +1,384 @@
+/**
+ * The confirm page's logic: a small state machine plus the three API calls, with `wx`
+ * injected so the mini-program page, the sandbox phone page (a browser `wx`) and the tests
+ * all run this same code. Written in plain ES2015 (no async/await, no optional chaining)
+ * so it loads on every base library without the devtools' enhanced compilation.
+ *
+ * States: loading → review → done | cancelled, and error from any step. `busy` marks a
+ * confirm or cancel in flight while the review screen stays visible.
+ */
+var i18n = require('./i18n');
+
+var SCENE_RE = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Server error codes (DESIGN §4) → what we tell the visitor. Anything unknown is "server". */
+var CODE_KIND = {
+  session_expired: 'expired',
+  session_not_found: 'not_found',
+  invalid_state: 'not_found',
+  already_used: 'not_found',
+  already_scanned: 'already_scanned',
+  wrong_user: 'wrong_user',
+  wechat_error: 'wechat',
+  rate_limited: 'rate',
+  quota_exceeded: 'rate',
+};
+
+/** Failures that may pass on their own; the others need a fresh code on the computer. */
+var RETRYABLE = { network: true, login: true, wechat: true, rate: true, server: true };
+
+/** The code image carries the scene URL-encoded (WeChat's rule); a hand-made link may not. */
+function decodeScene(raw) {
+  if (raw == null) return null;
+  var s = String(raw);
+  try {
+    s = decodeURIComponent(s);
+  } catch (e) {
+    return null;
+  }
+  return SCENE_RE.test(s) ? s : null;
+}
+
+function errorKind(err, step) {
+  if (!err) return 'server';
+  if (err.network) return 'network';
+  if (err.login) return 'login';
+  if (err.code && CODE_KIND[err.code]) return CODE_KIND[err.code];
+  // A bad scene only shows up as a 400 on scan; on confirm/cancel a 400 is our bug.
+  if (err.code === 'bad_request' && step === 'scan') return 'bad_link';
+  return 'server';
+}
+
+function pad(n) {
+  return n < 10 ? '0' + n : String(n);
+}
+
+/** Local time of the phone, the same shape in both languages (no Intl: not every base library has it). */
+function formatTime(iso) {
+  var d = new Date(iso);
+  if (isNaN(d.getTime())) return '';
+  return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+}
+
+/** `location` may be a ready string or {country, region, city}; duplicates (e.g. 上海 上海) collapse. */
+function formatLocation(loc, lang) {
+  if (!loc) return '';
+  if (typeof loc === 'string') return loc;
+  var parts = [];
+  [loc.country, loc.region, loc.city].forEach(function (p) {
+    if (p && parts.indexOf(p) < 0) parts.push(String(p));
+  });
+  return parts.join(lang === 'zh-CN' ? ' ' : ', ');
+}
+
+function formatDevice(req, t) {
+  var browser = req && req.browser;
+  var os = req && req.os;
+  if (browser && os) return i18n.format(t.deviceValue, { browser: browser, os: os });
+  return browser || os || '—';
+}
+
+function systemLanguage(wx) {
+  try {
+    if (typeof wx.getAppBaseInfo === 'function') return wx.getAppBaseInfo().language;
+    return wx.getSystemInfoSync().language;
+  } catch (e) {
+    return '';
+  }
+}
+
+function canIUse(wx, what) {
+  try {
+    return typeof wx.canIUse === 'function' && wx.canIUse(what) === true;
+  } catch (e) {
+    return false;
+  }
+}
+
+function parseBody(data) {
+  if (typeof data !== 'string') return data;
+  try {
+    return JSON.parse(data);
+  } catch (e) {
+    return null;
+  }
+}
+
+/**
+ * @param {{wx: object, serverUrl: string, onChange?: function(object): void}} opts
+ */
+function createFlow(opts) {
+  var wx = opts.wx;
+  var serverUrl = String(opts.serverUrl || '').replace(/\/+$/, '');
+  var onChange = opts.onChange || function () {};
+
+  var s = {
+    state: 'loading',
+    lang: i18n.pickLang(systemLanguage(wx)),
+    scene: null,
+    ticket: null,
+    scan: null,
+    busy: '',
+    error: null, // {kind, step}
+    lastProfile: null,
+    profile: {
+      avatar: canIUse(wx, 'button.open-type.chooseAvatar'),
+      nickname: canIUse(wx, 'input.type.nickname'),
+      preview: '',
+      avatarUrl: '',
+      uploading: false,
+      failed: false,
+    },
+  };
+  var pendingUpload = null;
+
+  function post(path, body) {
+    return new Promise(function (resolve, reject) {
+      wx.request({
+        url: serverUrl + path,
+        method: 'POST',
+        data: body,
+        header: { 'content-type': 'application/json' },
+        timeout: 15000,
+        success: function (res) {
+          var data = parseBody(res.data);
+          if (res.statusCode >= 200 && res.statusCode < 300 && data && typeof data === 'object') {
+            resolve(data);
+            return;
+          }
+          var e = data && data.error ? data.error : {};
+          reject({ status: res.statusCode, code: e.code, requestId: e.requestId });
+        },
+        fail: function (e) {
+          reject({ network: true, detail: e && e.errMsg });
+        },
+      });
+    });
+  }
+
+  function login() {
+    return new Promise(function (resolve, reject) {
+      wx.login({
+        timeout: 10000,
+        success: function (r) {
+          if (r && r.code) resolve(r.code);
+          else reject({ login: true });
+        },
+        fail: function (e) {
+          reject({ login: true, detail: e && e.errMsg });
+        },
+      });
+    });
+  }
+
+  function emit() {
+    onChange(view());
+  }
+
+  function fail(step, err) {
+    s.busy = '';
+    s.state = 'error';
+    s.error = { kind: errorKind(err, step), step: step, requestId: (err && err.requestId) || '' };
+    emit();
+  }
+
+  function view() {
+    var t = i18n.texts(s.lang);
+    var v = {
+      state: s.state,
+      lang: s.lang,
+      t: t,
+      busy: s.busy,
+      site: { name: '', origin: '', logoUrl: '' },
+      asks: '',
+      device: '',
+      location: '',
+      ip: '',
+      time: '',
+      match: '',
+      profile: {
+        avatar: s.profile.avatar,
+        nickname: s.profile.nickname,
+        preview: s.profile.preview,
+        uploading: s.profile.uploading,
+        notice: s.profile.uploading ? t.avatarUploading : s.profile.failed ? t.avatarFailed : '',
+      },
+      result: { title: '', body: '', retry: false, kind: '' },
+    };
+    if (s.scan) {
+      var site = s.scan.site || {};
+      var req = s.scan.request || {};
+      v.site = { name: site.name || '', origin: site.origin || '', logoUrl: site.logoUrl || '' };
+      v.asks = i18n.format(t.asks, { site: site.name || site.origin || '' });
+      v.device = formatDevice(req, t);
+      v.location = formatLocation(req.location, s.lang);
+      v.ip = req.ip || '';
+      v.time = formatTime(req.createdAt);
+      v.match = s.scan.match || '';
+    }
+    if (s.state === 'done') v.result = { kind: 'done', title: t.doneTitle, body: t.doneBody, retry: false };
+    else if (s.state === 'cancelled') v.result = { kind: 'cancelled', title: t.cancelledTitle, body: t.cancelledBody, retry: false };
+    else if (s.state === 'error' && s.error) {
+      var k = s.error.kind;
+      v.result = { kind: 'error', title: t['err_' + k + '_title'], body: t['err_' + k + '_body'], retry: !!RETRYABLE[k], code: k };
+    }
+    return v;
+  }
+
+  function scan() {
+    s.state = 'loading';
+    s.error = null;
+    emit();
+    // A wx.login code is single-use, so every scan attempt (and retry) asks for a new one.
+    return login()
+      .then(function (code) {
+        return post('/v1/mp/scan', { scene: s.scene, code: code });
+      })
+      .then(function (data) {
+        s.ticket = data.ticket;
+        s.scan = data;
+        s.state = 'review';
+        emit();
+      })
+      .catch(function (err) {
+        fail('scan', err);
+      });
+  }
+
+  function cleanProfile(form) {
+    var p = {};
+    var nick = form && typeof form.nickname === 'string' ? form.nickname.replace(/^\s+|\s+$/g, '').slice(0, 64) : '';
+    if (nick) p.nickname = nick;
+    if (s.profile.avatarUrl) p.avatarUrl = s.profile.avatarUrl;
+    return p.nickname || p.avatarUrl ? p : null;
+  }
+
+  function doConfirm(form) {
+    s.busy = 'confirm';
+    s.state = 'review';
+    emit();
+    // Let a running avatar upload finish first; its failure never blocks the login.
+    return Promise.resolve(pendingUpload)
+      .then(function () {
+        var profile = cleanProfile(form);
+        s.lastProfile = form || null;
+        var body = { scene: s.scene, ticket: s.ticket };
+        if (profile) body.profile = profile;
+        return post('/v1/mp/confirm', body);
+      })
+      .then(function () {
+        s.busy = '';
+        s.state = 'done';
+        emit();
+      })
+      .catch(function (err) {
+        fail('confirm', err);
+      });
+  }
+
+  function doCancel() {
+    s.busy = 'cancel';
+    s.state = 'review';
+    emit();
+    return post('/v1/mp/cancel', { scene: s.scene, ticket: s.ticket })
+      .then(function () {
+        s.busy = '';
+        s.state = 'cancelled';
+        emit();
+      })
+      .catch(function (err) {
+        fail('cancel', err);
+      });
+  }
+
+  return {
+    view: view,
+
+    /** `options` are the page's onLoad options: {scene} from the code, URL-encoded. */
+    start: function (options) {
+      s.scene = decodeScene(options && options.scene);
+      if (!s.scene) {
+        fail('scan', { code: 'bad_request' });
+        return Promise.resolve();
+      }
+      return scan();
+    },
+
+    /** `form` is the confirm form's values: {nickname?} (type="nickname" is only final on submit). */
+    confirm: function (form) {
+      if (s.state !== 'review' || s.busy) return Promise.resolve();
+      return doConfirm(form);
+    },
+
+    cancel: function () {
+      if (s.state !== 'review' || s.busy) return Promise.resolve();
+      return doCancel();
+    },
+
+    retry: function () {
+      if (s.state !== 'error' || !s.error || !RETRYABLE[s.error.kind]) return Promise.resolve();
+      var step = s.error.step;
+      if (step === 'confirm') return doConfirm(s.lastProfile);
+      if (step === 'cancel') return doCancel();
+      return scan();
+    },
+
+    /** `tempPath` is chooseAvatar's e.detail.avatarUrl (a local temp file). Never required. */
+    uploadAvatar: function (tempPath) {
+      if (s.state !== 'review' || !tempPath || !s.ticket) return Promise.resolve();
+      s.profile.preview = tempPath;
+      s.profile.avatarUrl = '';
+      s.profile.uploading = true;
+      s.profile.failed = false;
+      emit();
+      var attempt = new Promise(function (resolve) {
+        wx.uploadFile({
+          url: serverUrl + '/v1/mp/avatar',
+          filePath: tempPath,
+          name: 'file',
+          formData: { scene: s.scene, ticket: s.ticket },
+          timeout: 20000,
+          success: function (res) {
+            var data = parseBody(res.data);
+            resolve(res.statusCode === 200 && data && typeof data.avatarUrl === 'string' ? data.avatarUrl : '');
+          },
+          fail: function () {
+            resolve('');
+          },
+        });
+      }).then(function (url) {
+        if (pendingUpload !== attempt) return; // a newer choice replaced this one
+        pendingUpload = null;
+        s.profile.uploading = false;
+        s.profile.avatarUrl = url;
+        s.profile.failed = !url;
+        if (!url) s.profile.preview = '';
+        emit();
+      });
+      pendingUpload = attempt;
+      return attempt;
+    },
+
+    /** Leave after a result: close the mini-program when the base library can, else go back. */
+    back: function () {
+      if (typeof wx.exitMiniProgram === 'function') {
+        wx.exitMiniProgram({
+          fail: function () {
+            if (typeof wx.navigateBack === 'function') wx.navigateBack({ delta: 1 });
+          },
+        });
+      } else if (typeof wx.navigateBack === 'function') {
+        wx.navigateBack({ delta: 1 });
+      }
+    },
+  };
+}
+
+module.exports = {
+  createFlow: createFlow,
+  decodeScene: decodeScene,
+  errorKind: errorKind,
+  formatTime: formatTime,
+  formatLocation: formatLocation,
+  RETRYABLE: RETRYABLE,
+};

@@ -1,0 +1,125 @@
+/**
+ * Every text the confirm page shows, in Simplified Chinese and English. The sandbox phone
+ * page (/sandbox/phone) loads this same file, so sandbox users read exactly what visitors
+ * read in WeChat. Placeholders are {name}.
+ */
+var TEXTS = {
+  'zh-CN': {
+    title: '确认登录',
+    loading: '正在读取登录请求…',
+    asks: '{site} 请求使用你的微信账号登录',
+    origin: '网站',
+    device: '设备',
+    deviceValue: '{os} 上的 {browser}',
+    location: '大致位置',
+    ip: 'IP 地址',
+    time: '发起时间',
+    matchLabel: '核对数字',
+    warning: '请确认这个数字与电脑屏幕上显示的一致，并且这是你本人刚刚发起的登录。如有疑问，请点击“取消”。',
+    confirm: '确认登录',
+    cancel: '取消',
+    profileTitle: '同步头像和昵称（可选）',
+    profileHint: '不填写也可以正常登录。',
+    chooseAvatar: '选择头像',
+    nicknamePlaceholder: '输入昵称',
+    avatarUploading: '正在上传头像…',
+    avatarFailed: '头像上传失败，你仍然可以直接登录。',
+    doneTitle: '登录成功',
+    doneBody: '请回到电脑上继续操作。',
+    cancelledTitle: '已取消登录',
+    cancelledBody: '电脑上的网站不会登录你的账号。',
+    back: '返回微信',
+    retry: '重试',
+    sandboxNote: '这是沙盒中的模拟手机。在真实的微信中，访客会在小程序里看到同样的页面。',
+    sandboxClose: '现在可以关闭此页面了。',
+    err_expired_title: '二维码已过期',
+    err_expired_body: '请在电脑上刷新二维码，然后重新扫码。',
+    err_not_found_title: '这个登录请求已失效',
+    err_not_found_body: '请在电脑上刷新二维码，然后重新扫码。',
+    err_already_scanned_title: '二维码已被其他人扫描',
+    err_already_scanned_body: '如果不是你本人扫的，请在电脑上刷新二维码，然后重新扫码。',
+    err_wrong_user_title: '请使用扫码的微信账号操作',
+    err_wrong_user_body: '这个登录请求是由另一个微信账号扫码的。',
+    err_bad_link_title: '无法识别这个二维码',
+    err_bad_link_body: '请重新扫描电脑上显示的二维码。',
+    err_network_title: '网络连接失败',
+    err_network_body: '请检查手机网络后重试。',
+    err_login_title: '无法获取微信登录状态',
+    err_login_body: '请稍后重试。',
+    err_wechat_title: '微信暂时无法完成登录',
+    err_wechat_body: '请稍后重试。',
+    err_rate_title: '操作太频繁',
+    err_rate_body: '请稍等片刻再试。',
+    err_server_title: '服务暂时出了点问题',
+    err_server_body: '这不是你的问题，请稍后重试。',
+  },
+  en: {
+    title: 'Confirm login',
+    loading: 'Loading the login request…',
+    asks: '{site} wants you to log in with your WeChat account',
+    origin: 'Website',
+    device: 'Device',
+    deviceValue: '{browser} on {os}',
+    location: 'Approximate location',
+    ip: 'IP address',
+    time: 'Started at',
+    matchLabel: 'Matching number',
+    warning: 'Make sure this number matches the one on your computer screen and that you started this login yourself. If in doubt, tap Cancel.',
+    confirm: 'Log in',
+    cancel: 'Cancel',
+    profileTitle: 'Share your avatar and nickname (optional)',
+    profileHint: 'You can log in without them.',
+    chooseAvatar: 'Choose avatar',
+    nicknamePlaceholder: 'Enter a nickname',
+    avatarUploading: 'Uploading your avatar…',
+    avatarFailed: 'Your avatar could not be uploaded. You can still log in without it.',
+    doneTitle: 'You are logged in',
+    doneBody: 'Go back to your computer to continue.',
+    cancelledTitle: 'Login cancelled',
+    cancelledBody: 'The site on your computer will not be logged in.',
+    back: 'Back to WeChat',
+    retry: 'Try again',
+    sandboxNote: 'This is the sandbox phone. In real WeChat, visitors see this same page inside the mini-program.',
+    sandboxClose: 'You can close this page now.',
+    err_expired_title: 'This code has expired',
+    err_expired_body: 'Refresh the code on your computer, then scan it again.',
+    err_not_found_title: 'This login request is no longer valid',
+    err_not_found_body: 'Refresh the code on your computer, then scan it again.',
+    err_already_scanned_title: 'Someone else already scanned this code',
+    err_already_scanned_body: 'If it was not you, refresh the code on your computer, then scan it again.',
+    err_wrong_user_title: 'Use the WeChat account that scanned the code',
+    err_wrong_user_body: 'This login request was scanned with a different WeChat account.',
+    err_bad_link_title: 'This code cannot be read',
+    err_bad_link_body: 'Scan the code shown on your computer again.',
+    err_network_title: 'No connection',
+    err_network_body: 'Check your phone\u2019s network connection and try again.',
+    err_login_title: 'Could not get your WeChat sign-in',
+    err_login_body: 'Try again in a moment.',
+    err_wechat_title: 'WeChat could not complete the login right now',
+    err_wechat_body: 'Try again in a moment.',
+    err_rate_title: 'Too many attempts',
+    err_rate_body: 'Wait a moment and try again.',
+    err_server_title: 'Something went wrong on our side',
+    err_server_body: 'It is not your fault. Try again in a moment.',
+  },
+};
+
+var LANGS = ['zh-CN', 'en'];
+
+/** WeChat reports 'zh_CN', 'zh_TW', 'zh_HK', 'en'…; browsers 'zh-CN', 'en-US'… Any Chinese reads zh-CN here. */
+function pickLang(language) {
+  var l = String(language || '').toLowerCase();
+  return l.indexOf('zh') === 0 ? 'zh-CN' : 'en';
+}
+
+function texts(lang) {
+  return TEXTS[lang] || TEXTS.en;
+}
+
+function format(template, vars) {
+  return String(template).replace(/\{(\w+)\}/g, function (m, k) {
+    return vars && vars[k] != null ? String(vars[k]) : m;
+  });
+}
+
+module.exports = { TEXTS: TEXTS, LANGS: LANGS, pickLang: pickLang, texts: texts, format: format };
