@@ -12,6 +12,10 @@ import { createMetrics } from './lib/metrics';
 import { connectRedis, RedisUnavailableError } from './lib/redis';
 import { createAppsStore } from './features/apps/store';
 import { createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
+import { createTokensFeature } from './features/tokens/index';
+import { createUsersFeature } from './features/users/index';
+import { createWechatFeature } from './features/wechat/index';
+import { createSessionsFeature } from './features/sessions/index';
 
 export interface StartOptions {
   logger?: Logger;
@@ -68,6 +72,12 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const apps = createAppsStore(core);
   const webhooks = createWebhooksFeature(core, { apps, ...opts.webhooks });
   features.push(webhooks.feature);
+  const tokens = createTokensFeature(core, { apps });
+  features.push(tokens.feature, createUsersFeature(core, { apps }).feature);
+  const wechat = createWechatFeature(core, { apps });
+  features.push(wechat.feature);
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox });
+  features.push(sessions.feature);
   return features;
 }
 
