@@ -66,7 +66,7 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
     let finished = false;
     let budget = MESSAGES_PER_10S;
     const refill = setInterval(() => (budget = MESSAGES_PER_10S), 10_000);
-    const client = { origin: req.headers.origin ?? '', ...describeClient(req.headers['user-agent']), ip: deps.ipOf(req) };
+    const client = { origin: req.headers.origin ?? '', ...describeClient(req.headers['user-agent']), ip: normaliseIp(deps.ipOf(req)) };
 
     function detach() {
       if (!current) return;
