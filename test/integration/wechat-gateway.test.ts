@@ -1,0 +1,250 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import QRCode from 'qrcode';
+import type { Core } from '../../server/core';
+import type { AppRecord, AppsStore } from '../../server/features/apps/store';
+import { sandboxSecret } from '../../server/features/sandbox/simulator/credentials';
+import { startSimulator, type RunningSimulator } from '../../server/features/sandbox/simulator/standalone';
+import { LOCAL, WechatError } from '../../server/features/wechat/errors';
+import { createWechatFeature } from '../../server/features/wechat/index';
+import { errorHandler, notFound } from '../../server/lib/http';
+import { buildCore } from '../../server/main';
+import { createTestDatabase } from '../helpers/db';
+import { testRedisPrefix } from '../helpers/redis';
+import { TEST_MASTER_KEY, testConfig } from '../helpers/server';
+
+/**
+ * The gateway end to end: callers enqueue on BullMQ, the worker loads credentials itself and
+ * calls the mounted simulator (test mode) or a standalone one standing in for WeChat (live mode).
+ */
+
+const PAGE = 'pages/scan-login/index';
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function app(id: string, over: Partial<AppRecord> = {}): AppRecord {
+  return {
+    id, tenantId: 'ten_x', name: id, displayName: null, logoUrl: null, wechatAppId: null, hasWechatSecret: false,
+    allowedOrigins: [], mpPage: PAGE, envVersion: 'release', checkPath: true, sessionTtlSeconds: 120, tokenTtlSeconds: 300,
+    urlLinkEnabled: false, ...over,
+  };
+}
+
+const records = new Map<string, AppRecord>([
+  ['app_live', app('app_live', { wechatAppId: 'wxlive000000000001', hasWechatSecret: true })],
+  ['app_badsecret', app('app_badsecret', { wechatAppId: 'wxlive000000000002', hasWechatSecret: true })],
+  ['app_nocreds', app('app_nocreds')],
+  ['app_t1', app('app_t1')],
+  ['app_t2', app('app_t2')],
+  ['app_t3', app('app_t3')],
+  ['app_t4', app('app_t4')],
+]);
+const secrets = new Map([['app_live', 'live-secret-1'], ['app_badsecret', 'not-the-secret']]);
+const apps: Pick<AppsStore, 'getApp' | 'getWechatSecret'> = {
+  getApp: async (id) => records.get(id) ?? null,
+  getWechatSecret: async (id) => secrets.get(id) ?? null,
+};
+
+let sim: RunningSimulator;
+let core: Core;
+let http: Server;
+let url: string;
+let wechat: ReturnType<typeof createWechatFeature>;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+const prefix = testRedisPrefix('wxgateway');
+
+async function rejection(p: Promise<unknown>): Promise<WechatError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(WechatError);
+  return err as WechatError;
+}
+
+const codeParams = (scene: string) => ({ scene, page: PAGE, checkPath: true, envVersion: 'release' as const });
+
+async function post(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  sim.registerApp('wxlive000000000001', 'live-secret-1', { pages: [PAGE] });
+  sim.registerApp('wxlive000000000002', 'live-secret-2', { pages: [PAGE] });
+  db = await createTestDatabase('wxgateway');
+  core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url }));
+  wechat = createWechatFeature(core, { apps, codesPerMinute: 3 });
+  const ex = express();
+  ex.use(wechat.feature.router!);
+  ex.use(notFound);
+  ex.use(errorHandler(core.logger));
+  http = createServer(ex);
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  core.localUrl = url;
+  core.config.publicUrl = url;
+  await wechat.feature.start!();
+});
+
+afterAll(async () => {
+  http?.closeAllConnections();
+  http?.close();
+  await core?.jobs.close();
+  await core?.redis.close();
+  await core?.database.close();
+  await db?.drop();
+  await sim?.close();
+  await prefix.cleanup();
+});
+
+describe('test mode, through the queue and the mounted simulator', () => {
+  it('getCode returns a PNG of this server\'s sandbox phone URL', async () => {
+    const img = await wechat.gateway.getCode({ appId: 'app_t1', mode: 'test' }, { ...codeParams('sceneT1'), width: 280 });
+    expect(img.contentType).toBe('image/png');
+    expect(img.body.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    const expected = await QRCode.toBuffer(`${url}/sandbox/phone?scene=sceneT1`, { type: 'png', width: 280, margin: 2, errorCorrectionLevel: 'M' });
+    expect(img.body.equals(expected)).toBe(true);
+  });
+
+  it('code2Session: a sandbox phone code gives its openid once; the second use is a typed 40163', async () => {
+    const ref = { appId: 'app_t1', mode: 'test' as const };
+    const code = await wechat.gateway.sandboxPhoneCode('app_t1', 'o_visitor_1');
+    expect(await wechat.gateway.code2Session(ref, code)).toEqual({ openid: 'o_visitor_1' });
+    const again = await rejection(wechat.gateway.code2Session(ref, code));
+    expect(again.errcode).toBe(40163);
+    expect(again.api).toBe('jscode2session');
+    // A code of one app is no good for another.
+    const other = await wechat.gateway.sandboxPhoneCode('app_t2', 'o_visitor_1');
+    expect((await rejection(wechat.gateway.code2Session(ref, other))).errcode).toBe(40029);
+  });
+
+  it('generateUrlLink', async () => {
+    const link = await wechat.gateway.generateUrlLink({ appId: 'app_t1', mode: 'test' }, { page: PAGE, query: 'scene=abc', envVersion: 'release' });
+    expect(link).toMatch(/^https:\/\/wxaurl\.cn\//);
+  });
+
+  it('a bad scene comes back as WeChat\'s errcode, rebuilt across the job boundary', async () => {
+    const err = await rejection(wechat.gateway.getCode({ appId: 'app_t3', mode: 'test' }, codeParams('bad scene!')));
+    expect(err.errcode).toBe(40097);
+    expect(err.api).toBe('getwxacodeunlimit');
+    expect(err.plain).toMatch(/parameters/);
+  });
+
+  it('verifyApp passes in test mode', async () => {
+    const r = await wechat.gateway.verifyApp({ appId: 'app_t2', mode: 'test' });
+    expect(r.ok).toBe(true);
+    expect(r.wechatAppId).toBe(wechat.sandboxAppId('app_t2'));
+    expect(r.checks.map((c) => c.ok)).toEqual([true, true, true]);
+  });
+});
+
+describe('live mode, credentials loaded by the worker', () => {
+  it('getCode and verifyApp with the app\'s own AppID and AppSecret', async () => {
+    const img = await wechat.gateway.getCode({ appId: 'app_live', mode: 'live' }, codeParams('live1'));
+    expect(img.body.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    expect((await sim.stats('wxlive000000000001')).getwxacodeunlimit).toBe(1);
+    const v = await wechat.gateway.verifyApp({ appId: 'app_live', mode: 'live' });
+    expect(v).toMatchObject({ ok: true, wechatAppId: 'wxlive000000000001', page: PAGE });
+  });
+
+  it('a wrong AppSecret: typed 40125 with plain words, and verifyApp says which step failed', async () => {
+    const err = await rejection(wechat.gateway.getCode({ appId: 'app_badsecret', mode: 'live' }, codeParams('x')));
+    expect(err.errcode).toBe(40125);
+    expect(err.api).toBe('stable_token');
+    expect(err.plain).toMatch(/AppSecret/);
+    expect(JSON.stringify(err)).not.toContain('not-the-secret');
+    const v = await wechat.gateway.verifyApp({ appId: 'app_badsecret', mode: 'live' });
+    expect(v.ok).toBe(false);
+    expect(v.checks).toEqual([{ name: 'credentials', ok: true }, { name: 'access_token', ok: false, errcode: 40125, message: err.plain }]);
+  });
+
+  it('an app without live credentials is refused before any WeChat call', async () => {
+    const err = await rejection(wechat.gateway.code2Session({ appId: 'app_nocreds', mode: 'live' }, 'whatever'));
+    expect(err.errcode).toBe(LOCAL.noCredentials);
+    expect(err.api).toBe('credentials');
+  });
+
+  it('WeChat busy (-1) surfaces as a typed, transient error', async () => {
+    await sim.inject({ appid: 'wxlive000000000001', api: 'jscode2session', times: 1, errcode: -1, errmsg: 'system error' });
+    const code = await sim.issueCode('wxlive000000000001', 'o_live');
+    const err = await rejection(wechat.gateway.code2Session({ appId: 'app_live', mode: 'live' }, code));
+    expect(err.errcode).toBe(-1);
+    expect(err.transient).toBe(true);
+  });
+});
+
+describe('per-AppID limit', () => {
+  it('one tenant over its budget fails fast with a quota error; another is untouched', async () => {
+    // This feature allows 3 codes a minute per AppID.
+    const busy = { appId: 'app_t4', mode: 'test' as const };
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map((i) => wechat.gateway.getCode(busy, codeParams(`busy${i}`))));
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBe(3);
+    const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as WechatError);
+    expect(refused.length).toBe(2);
+    for (const e of refused) {
+      expect(e).toBeInstanceOf(WechatError);
+      expect(e.errcode).toBe(45009);
+      expect(e.plain).toMatch(/Too many/);
+    }
+    // Refused calls never reached WeChat.
+    expect((await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${wechat.sandboxAppId('app_t4')}`).then((r) => r.json()) as { calls: Record<string, number> }).calls.getwxacodeunlimit).toBe(3);
+    const other = await wechat.gateway.getCode({ appId: 'app_t2', mode: 'test' }, codeParams('calm'));
+    expect(other.contentType).toBe('image/png');
+  });
+});
+
+describe('without a worker', () => {
+  it('the caller gets a typed timeout and the job is taken back', async () => {
+    const lonelyPrefix = testRedisPrefix('wxlonely');
+    const apiOnly = await buildCore(testConfig(db.url, lonelyPrefix.prefix, { ROLE: 'api' }));
+    try {
+      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 300 });
+      await lonely.feature.start!();
+      const err = await rejection(lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code'));
+      expect(err.errcode).toBe(LOCAL.timeout);
+      expect(err.api).toBe('jscode2session');
+      expect(await apiOnly.jobs.queue('wechat').getWaitingCount()).toBe(0);
+    } finally {
+      await apiOnly.jobs.close();
+      await apiOnly.redis.close();
+      await apiOnly.database.close();
+      await lonelyPrefix.cleanup();
+    }
+  });
+});
+
+describe('the mounted simulator', () => {
+  it('accepts exactly the derived sandbox credentials', async () => {
+    const appid = wechat.sandboxAppId('app_t1');
+    expect(appid).toMatch(/^wx[0-9a-f]{16}$/);
+    const secret = sandboxSecret(Buffer.from(TEST_MASTER_KEY, 'base64'), appid);
+    const good = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid, secret, force_refresh: false });
+    expect(good.json).toMatchObject({ expires_in: expect.any(Number), access_token: expect.any(String) });
+    expect(good.json.errcode).toBeUndefined();
+    const wrongSecret = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid, secret: 'f'.repeat(32) });
+    expect(wrongSecret.json.errcode).toBe(40125);
+    const otherApp = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid: wechat.sandboxAppId('app_t2'), secret });
+    expect(otherApp.json.errcode).toBe(40125);
+    const notSandbox = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid: 'wxlive000000000001', secret });
+    expect(notSandbox.json.errcode).toBe(40013);
+    const missing = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', secret });
+    expect(missing.json.errcode).toBe(41002);
+  });
+
+  it('scopes faults to one AppID and refuses unscoped ones', async () => {
+    const unscoped = await post('/sandbox/wechat/__sim/faults', { api: 'jscode2session', times: 1, errcode: -1 });
+    expect(unscoped.status).toBe(400);
+    const a = wechat.sandboxAppId('app_t1');
+    expect((await post('/sandbox/wechat/__sim/faults', { appid: a, api: 'jscode2session', times: 1, errcode: 40226 })).status).toBe(201);
+    // app_t2 is not disturbed by app_t1's fault.
+    const codeB = await wechat.gateway.sandboxPhoneCode('app_t2', 'o_b');
+    expect((await wechat.gateway.code2Session({ appId: 'app_t2', mode: 'test' }, codeB)).openid).toBe('o_b');
+    const codeA = await wechat.gateway.sandboxPhoneCode('app_t1', 'o_a');
+    const risky = await rejection(wechat.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, codeA));
+    expect(risky.errcode).toBe(40226);
+    expect(risky.plain).toMatch(/risky/);
+    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${a}`).then((r) => r.json()) as { calls: Record<string, number> };
+    expect(stats.calls.jscode2session).toBeGreaterThanOrEqual(2);
+    expect((await fetch(`${url}/sandbox/wechat/__sim/stats`)).status).toBe(400);
+  });
+});
