@@ -44,7 +44,7 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
       return;
     }
     const [ep] = await db.update(webhookEndpoints)
-      .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${at})` })
+      .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${at.toISOString()}::timestamptz)` })
       .where(eq(webhookEndpoints.id, endpointId))
       .returning({ failingSince: webhookEndpoints.failingSince, enabled: webhookEndpoints.enabled });
     if (ep?.enabled && ep.failingSince && at.getTime() - ep.failingSince.getTime() >= tuning.disableAfterMs) {
@@ -117,8 +117,8 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
       await db.update(webhookDeliveries)
         .set({ status: due ? 'pending' : 'failed', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: due })
         .where(eq(webhookDeliveries.id, deliveryId));
-      await endpointFailed(endpoint.id, sentAt, gone);
       if (due) await queue.enqueue([{ id: deliveryId, due }]);
+      await endpointFailed(endpoint.id, sentAt, gone);
       outcome = due ? 'retrying' : 'failed';
     }
     core.metrics.webhookAttempts.inc({ outcome: ok ? 'success' : 'failure' });

@@ -1,0 +1,166 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { Config } from '../../server/config';
+import { tenants } from '../../server/db/schema/index';
+import { createAppsStore } from '../../server/features/apps/store';
+import type { WebhooksTuning } from '../../server/features/webhooks/index';
+import { createOutbox, type WebhookOutbox } from '../../server/features/webhooks/outbox';
+import { createDeliveryQueue } from '../../server/features/webhooks/queue';
+import { newId } from '../../server/lib/ids';
+import { startServer, type RunningServer } from '../../server/main';
+import { createTestDatabase } from '../helpers/db';
+import { testRedisPrefix } from '../helpers/redis';
+import { testConfig } from '../helpers/server';
+
+/** Retry waits short enough for a test: 8 attempts over well under a second. */
+export const FAST_SCHEDULE: WebhooksTuning = {
+  scheduleMs: [50, 80, 100, 120, 150, 150, 150],
+  timeoutMs: 3_000,
+  leaseMs: 5_000,
+  sweepIntervalMs: 200,
+};
+
+export interface WebhookEnv {
+  databaseUrl: string;
+  redisPrefix: string;
+  config(env?: Record<string, string>): Config;
+  start(tuning?: WebhooksTuning, env?: Record<string, string>): Promise<RunningServer>;
+  dispose(): Promise<void>;
+}
+
+/** Like createTestEnv, but servers get webhook tuning (the shared helper has no slot for it). */
+export async function createWebhookEnv(label: string): Promise<WebhookEnv> {
+  const db = await createTestDatabase(label);
+  const redis = testRedisPrefix(label);
+  const servers: RunningServer[] = [];
+  const config = (env: Record<string, string> = {}) => testConfig(db.url, redis.prefix, env);
+  return {
+    databaseUrl: db.url,
+    redisPrefix: redis.prefix,
+    config,
+    async start(tuning = FAST_SCHEDULE, env = {}) {
+      const s = await startServer(config(env), { webhooks: tuning });
+      servers.push(s);
+      return s;
+    },
+    async dispose() {
+      await Promise.allSettled(servers.map((s) => s.close()));
+      await db.drop();
+      await redis.cleanup();
+    },
+  };
+}
+
+/** A tenant of its own with one app: test keys always, live keys too (fake WeChat credentials). */
+export async function createTenantApp(server: RunningServer, name = 'Shop') {
+  const tenantId = newId('ten');
+  await server.core.db.insert(tenants).values({ id: tenantId, name });
+  const apps = createAppsStore(server.core);
+  const { app, keys } = await apps.createApp({
+    tenantId, name, allowedOrigins: ['https://shop.example.com'], wechatAppId: 'wx0123456789abcdef', wechatSecret: 'f'.repeat(32),
+  });
+  return { tenantId, app, test: keys.test.secret, live: keys.live!.secret };
+}
+
+/** The outbox as the login flow uses it, over a running server's database and queue. */
+export function outboxOf(server: RunningServer): WebhookOutbox {
+  return createOutbox(createDeliveryQueue(server.core));
+}
+
+export interface Received {
+  id: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** Which of the receiver's secrets verified it with the `standardwebhooks` library. */
+  verifiedWith: string[];
+  status: number;
+  at: number;
+}
+
+export type Behaviour = (req: { id: string; n: number }) => number | 'hang' | { status: number; headers?: Record<string, string> };
+
+/**
+ * A tenant backend: verifies every request with the npm `standardwebhooks` library (not our
+ * code) against each secret it knows, and answers what `behaviour` says.
+ */
+export class Receiver {
+  readonly received: Received[] = [];
+  secrets: string[] = [];
+  behaviour: Behaviour = () => 200;
+  private server: Server;
+  private hung: Array<() => void> = [];
+  url = '';
+  constructor() {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const id = String(req.headers['webhook-id'] ?? '');
+        const verifiedWith = this.secrets.filter((s) => {
+          try {
+            new Webhook(s).verify(body, req.headers as Record<string, string>);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        const n = this.received.filter((r) => r.id === id).length;
+        const answer = this.behaviour({ id, n });
+        const status = answer === 'hang' ? 0 : typeof answer === 'number' ? answer : answer.status;
+        this.received.push({ id, headers: req.headers, body, verifiedWith, status, at: Date.now() });
+        if (answer === 'hang') {
+          this.hung.push(() => res.destroy());
+          return;
+        }
+        const headers = typeof answer === 'object' ? answer.headers ?? {} : {};
+        res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+        res.end(status < 300 ? 'ok' : `nope ${status}`);
+      });
+    });
+  }
+  async listen(): Promise<this> {
+    await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+    return this;
+  }
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+  async close(): Promise<void> {
+    for (const h of this.hung.splice(0)) h();
+    this.server.closeAllConnections();
+    await new Promise((ok) => this.server.close(ok));
+  }
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function api(server: RunningServer, key: string) {
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
+  };
+}
+
+export function loginSucceeded(userId: string, sessionId: string) {
+  return {
+    userId, openid: `o_${userId}`, unionid: `u_${userId}`, nickname: 'Ada', avatarUrl: 'https://cdn.example.com/a.png',
+    origin: 'https://shop.example.com', browser: 'Chrome 126', os: 'macOS 14', ip: '203.0.113.7', sessionId, time: new Date().toISOString(),
+  };
+}
