@@ -11,11 +11,13 @@ import { createLogger, type Logger } from './lib/logger';
 import { createMetrics } from './lib/metrics';
 import { connectRedis, RedisUnavailableError } from './lib/redis';
 import { createAppsStore } from './features/apps/store';
+import { createConsoleFeature } from './features/console/index';
 import { createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
 import { createUsersFeature } from './features/users/index';
 import { createWechatFeature } from './features/wechat/index';
 import { createSessionsFeature } from './features/sessions/index';
+import { createDemoFeature } from './features/demo/index';
 
 export interface StartOptions {
   logger?: Logger;
@@ -78,6 +80,8 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   features.push(wechat.feature);
   const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox });
   features.push(sessions.feature);
+  features.push(createDemoFeature(core, { apps }).feature);
+  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer }).feature);
   return features;
 }
 

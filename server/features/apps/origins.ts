@@ -22,3 +22,22 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
   }
   return false;
 }
+
+/**
+ * An allowed-origin entry as people type it, made canonical: `https://Shop.example.com/` →
+ * `https://shop.example.com`. Wildcards only for subdomains (`https://*.example.com`). Null if invalid.
+ */
+export function normaliseOrigin(input: string): string | null {
+  const m = /^(https?):\/\/(\*\.)?([^/?#]+?)\/?$/i.exec(input.trim());
+  if (!m) return null;
+  const wildcard = Boolean(m[2]);
+  let url: URL;
+  try {
+    url = new URL(`${m[1]}://${m[3]}`);
+  } catch {
+    return null;
+  }
+  if (url.username || url.password || url.pathname !== '/' || !url.hostname.includes('.') && url.hostname !== 'localhost') return null;
+  if (wildcard && (url.hostname.split('.').length < 2 || /^[\d.]+$/.test(url.hostname))) return null;
+  return `${url.protocol}//${wildcard ? '*.' : ''}${url.host}`;
+}

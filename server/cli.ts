@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ConfigError, describeConfig, loadConfig } from './config';
+import { openDatabase } from './db/client';
+import { createAppsStore } from './features/apps/store';
+import { normaliseOrigin } from './features/apps/origins';
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+Commands:
+  migrate                                   apply database migrations (safe to run from several hosts at once)
+  apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME]
+                                            create an app; prints JSON with its id and keys
+                                            (test keys always; live keys when WeChat credentials are given)
+  config                                    list the environment variables the server reads`;
+
+const createArgs = z.object({
+  name: z.string().trim().min(1, '--name is required').max(100),
+  origin: z.array(z.string()).min(1, 'give at least one --origin, e.g. --origin https://www.example.com'),
+  appid: z.string().regex(/^wx[0-9a-f]{16}$/, '--appid looks like wx followed by 16 hex characters').optional(),
+  secret: z.string().regex(/^[0-9a-f]{32}$/, '--secret is the 32-character AppSecret').optional(),
+  tenant: z.string().trim().min(1).max(100).optional(),
+}).refine((a) => Boolean(a.appid) === Boolean(a.secret), '--appid and --secret go together');
+
+function fail(message: string): never {
+  console.error(`wechat-scan-login: ${message}`);
+  process.exit(1);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') return void console.log(USAGE);
+  if (command === 'config') {
+    for (const v of describeConfig()) console.log(`${v.name.padEnd(28)} ${v.description}`);
+    return;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: 2 });
+  try {
+    await database.migrate();
+    if (command === 'migrate') {
+      console.log(JSON.stringify({ migrated: true, database: database.kind }));
+      return;
+    }
+    if (command === 'apps:create') {
+      const { values } = parseArgs({
+        args: rest,
+        options: { name: { type: 'string' }, origin: { type: 'string', multiple: true }, appid: { type: 'string' }, secret: { type: 'string' }, tenant: { type: 'string' } },
+        strict: true,
+      });
+      const parsed = createArgs.safeParse({ ...values, origin: values.origin ?? [] });
+      if (!parsed.success) fail(parsed.error.issues[0]!.message);
+      const origins = parsed.data.origin.map((o) => normaliseOrigin(o) ?? fail(`--origin ${o}: expected scheme://host[:port], e.g. https://www.example.com`));
+      const apps = createAppsStore({ db: database.db, config });
+      const tenantId = await apps.ensureDefaultTenant(parsed.data.tenant);
+      const { app, keys } = await apps.createApp({
+        tenantId, name: parsed.data.name, allowedOrigins: origins,
+        ...(parsed.data.appid ? { wechatAppId: parsed.data.appid, wechatSecret: parsed.data.secret } : {}),
+      });
+      console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, keys }, null, 2));
+      return;
+    }
+    fail(`unknown command '${command}'\n\n${USAGE}`);
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => fail(err instanceof Error ? err.message : String(err)));

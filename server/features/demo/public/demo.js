@@ -1,0 +1,27 @@
+// The demo page's own script: shows what a site does with the `login` event.
+const el = document.querySelector('wechat-scan-login');
+const result = document.getElementById('result');
+const card = document.getElementById('login-card');
+
+function decodeJwtPayload(token) {
+  const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+  const json = decodeURIComponent([...atob(part)].map((c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0')).join(''));
+  return JSON.parse(json);
+}
+
+el.addEventListener('statechange', (e) => {
+  document.getElementById('state').textContent = e.detail.state;
+});
+el.addEventListener('login', (e) => {
+  const claims = decodeJwtPayload(e.detail.token);
+  document.getElementById('who').textContent = claims.name || claims.sub;
+  document.getElementById('claims').textContent = JSON.stringify(claims, null, 2);
+  document.getElementById('jwks').href = `${claims.iss}/.well-known/jwks.json`;
+  result.hidden = false;
+  card.hidden = true;
+});
+document.getElementById('again').addEventListener('click', () => {
+  result.hidden = true;
+  card.hidden = false;
+  el.refresh();
+});
