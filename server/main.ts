@@ -17,6 +17,8 @@ import { createTokensFeature } from './features/tokens/index';
 import { createUsersFeature } from './features/users/index';
 import { createWechatFeature } from './features/wechat/index';
 import { createSessionsFeature } from './features/sessions/index';
+import { createPhoneFeature } from './features/sandbox/phone/index';
+import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
 
 export interface StartOptions {
@@ -80,6 +82,7 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   features.push(wechat.feature);
   const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox });
   features.push(sessions.feature);
+  features.push(createProfileFeature(core, { sessions: sessions.service }).feature, createPhoneFeature(core).feature);
   features.push(createDemoFeature(core, { apps }).feature);
   features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer }).feature);
   return features;

@@ -340,7 +340,7 @@ function createFlow(opts) {
           timeout: 20000,
           success: function (res) {
             var data = parseBody(res.data);
-            resolve(res.statusCode === 200 && data && typeof data.avatarUrl === 'string' ? data.avatarUrl : '');
+            resolve(res.statusCode >= 200 && res.statusCode < 300 && data && typeof data.avatarUrl === 'string' ? data.avatarUrl : '');
           },
           fail: function () {
             resolve('');
