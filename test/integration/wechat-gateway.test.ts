@@ -41,9 +41,23 @@ const records = new Map<string, AppRecord>([
   ['app_t4', app('app_t4')],
 ]);
 const secrets = new Map([['app_live', 'live-secret-1'], ['app_badsecret', 'not-the-secret']]);
-const apps: Pick<AppsStore, 'getApp' | 'getWechatSecret'> = {
+const SK_T1 = 'sk_test_t1aaaaaaaaaaaaaaaaaaaaaaaa';
+const SK_T1_LIVE = 'sk_live_t1aaaaaaaaaaaaaaaaaaaaaaaa';
+const SK_T2 = 'sk_test_t2aaaaaaaaaaaaaaaaaaaaaaaa';
+const SK_T4 = 'sk_test_t4aaaaaaaaaaaaaaaaaaaaaaaa';
+const keys = new Map([
+  [SK_T1, { appId: 'app_t1', mode: 'test' as const }],
+  [SK_T1_LIVE, { appId: 'app_t1', mode: 'live' as const }],
+  [SK_T2, { appId: 'app_t2', mode: 'test' as const }],
+  [SK_T4, { appId: 'app_t4', mode: 'test' as const }],
+]);
+const apps: Pick<AppsStore, 'getApp' | 'getWechatSecret' | 'resolveSecretKey'> = {
   getApp: async (id) => records.get(id) ?? null,
   getWechatSecret: async (id) => secrets.get(id) ?? null,
+  async resolveSecretKey(key) {
+    const k = keys.get(key);
+    return k ? { app: records.get(k.appId)!, mode: k.mode, keyId: `key_${k.appId}` } : null;
+  },
 };
 
 let sim: RunningSimulator;
@@ -62,8 +76,9 @@ async function rejection(p: Promise<unknown>): Promise<WechatError> {
 
 const codeParams = (scene: string) => ({ scene, page: PAGE, checkPath: true, envVersion: 'release' as const });
 
-async function post(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function post(path: string, body: unknown, key?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) };
+  const res = await fetch(url + path, { method: 'POST', headers, body: JSON.stringify(body) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -187,7 +202,8 @@ describe('per-AppID limit', () => {
       expect(e.plain).toMatch(/Too many/);
     }
     // Refused calls never reached WeChat.
-    expect((await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${wechat.sandboxAppId('app_t4')}`).then((r) => r.json()) as { calls: Record<string, number> }).calls.getwxacodeunlimit).toBe(3);
+    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${wechat.sandboxAppId('app_t4')}`, { headers: { authorization: `Bearer ${SK_T4}` } });
+    expect(((await stats.json()) as { calls: Record<string, number> }).calls.getwxacodeunlimit).toBe(3);
     const other = await wechat.gateway.getCode({ appId: 'app_t2', mode: 'test' }, codeParams('calm'));
     expect(other.contentType).toBe('image/png');
   });
@@ -231,11 +247,14 @@ describe('the mounted simulator', () => {
     expect(missing.json.errcode).toBe(41002);
   });
 
-  it('scopes faults to one AppID and refuses unscoped ones', async () => {
-    const unscoped = await post('/sandbox/wechat/__sim/faults', { api: 'jscode2session', times: 1, errcode: -1 });
-    expect(unscoped.status).toBe(400);
+  it('scopes faults to one AppID, and only that app\'s test secret key may set them', async () => {
     const a = wechat.sandboxAppId('app_t1');
-    expect((await post('/sandbox/wechat/__sim/faults', { appid: a, api: 'jscode2session', times: 1, errcode: 40226 })).status).toBe(201);
+    const fault = { appid: a, api: 'jscode2session', times: 1, errcode: 40226 };
+    expect((await post('/sandbox/wechat/__sim/faults', { api: 'jscode2session', times: 1, errcode: -1 }, SK_T1)).status).toBe(400);
+    expect((await post('/sandbox/wechat/__sim/faults', fault)).status).toBe(401);
+    expect((await post('/sandbox/wechat/__sim/faults', fault, SK_T2)).status).toBe(401);
+    expect((await post('/sandbox/wechat/__sim/faults', fault, SK_T1_LIVE)).status).toBe(401);
+    expect((await post('/sandbox/wechat/__sim/faults', fault, SK_T1)).status).toBe(201);
     // app_t2 is not disturbed by app_t1's fault.
     const codeB = await wechat.gateway.sandboxPhoneCode('app_t2', 'o_b');
     expect((await wechat.gateway.code2Session({ appId: 'app_t2', mode: 'test' }, codeB)).openid).toBe('o_b');
@@ -243,8 +262,9 @@ describe('the mounted simulator', () => {
     const risky = await rejection(wechat.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, codeA));
     expect(risky.errcode).toBe(40226);
     expect(risky.plain).toMatch(/risky/);
-    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${a}`).then((r) => r.json()) as { calls: Record<string, number> };
-    expect(stats.calls.jscode2session).toBeGreaterThanOrEqual(2);
-    expect((await fetch(`${url}/sandbox/wechat/__sim/stats`)).status).toBe(400);
+    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${a}`, { headers: { authorization: `Bearer ${SK_T1}` } });
+    expect(((await stats.json()) as { calls: Record<string, number> }).calls.jscode2session).toBeGreaterThanOrEqual(2);
+    expect((await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${a}`, { headers: { authorization: `Bearer ${SK_T2}` } })).status).toBe(401);
+    expect((await fetch(`${url}/sandbox/wechat/__sim/stats`, { headers: { authorization: `Bearer ${SK_T1}` } })).status).toBe(400);
   });
 });

@@ -16,7 +16,7 @@ export type { AppRef, VerifyResult, VerifyCheck, WechatGateway } from './gateway
 export { sandboxAppId } from '../sandbox/simulator/credentials';
 
 export interface WechatFeatureOptions {
-  apps: Pick<AppsStore, 'getApp' | 'getWechatSecret'>;
+  apps: Pick<AppsStore, 'getApp' | 'getWechatSecret' | 'resolveSecretKey'>;
   /** Codes per minute per WeChat AppID (WeChat's own limit is 5,000). */
   codesPerMinute?: number;
   /** Per HTTP request to WeChat. */
@@ -86,6 +86,11 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
     },
     phoneBaseUrl: () => config.publicUrl,
     scoped: true,
+    async authorizeControl(req, appid) {
+      const m = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '');
+      const hit = m ? await opts.apps.resolveSecretKey(m[1]!) : null;
+      return hit?.mode === 'test' && sandboxAppId(hit.app.id) === appid;
+    },
   }));
 
   const feature: Feature = {

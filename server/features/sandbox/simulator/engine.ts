@@ -56,6 +56,8 @@ const CODE_TTL_MS = 300_000;
 /** Redis keeps records a little longer than their simulated lifetime; expiry itself is checked against now(). */
 const KEEP_MARGIN_MS = 60_000;
 const FAULT_TTL_MS = 3_600_000;
+/** Call counts are for tests and demos; they fade so stray AppIDs don't pile up in Redis. */
+const STATS_TTL_MS = 86_400_000;
 
 /** WeChat's scene charset: digits, letters and !#$&'()*+,/:;=?@-._~ */
 export const SCENE_PATTERN = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]+$/;
@@ -254,8 +256,8 @@ export function createEngine(opts: EngineOptions) {
     },
 
     async count(api: SimApi, appid: string | undefined): Promise<void> {
-      await kv.hincr('stats:*', api);
-      if (appid) await kv.hincr(`stats:${appid}`, api);
+      await kv.hincr('stats:*', api, STATS_TTL_MS);
+      if (appid && (await opts.resolveApp(appid))) await kv.hincr(`stats:${appid}`, api, STATS_TTL_MS);
     },
 
     async stats(appid?: string): Promise<Record<SimApi, number>> {

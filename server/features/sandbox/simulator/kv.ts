@@ -12,7 +12,8 @@ export interface SimKv {
   del(...keys: string[]): Promise<void>;
   /** Increment; the TTL is applied when the counter is created. */
   incr(key: string, ttlMs: number): Promise<number>;
-  hincr(key: string, field: string): Promise<void>;
+  /** Increment a hash field; the hash lives ttlMs after its last change. */
+  hincr(key: string, field: string, ttlMs: number): Promise<void>;
   hgetall(key: string): Promise<Record<string, string>>;
 }
 
@@ -33,8 +34,8 @@ export function redisKv(redis: Redis, key: (part: string) => string): SimKv {
       const res = (await redis.multi().set(key(k), '0', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX').incr(key(k)).exec()) ?? [];
       return Number(res[1]?.[1]);
     },
-    async hincr(k, field) {
-      await redis.hincrby(key(k), field, 1);
+    async hincr(k, field, ttlMs) {
+      await redis.multi().hincrby(key(k), field, 1).pexpire(key(k), Math.ceil(ttlMs)).exec();
     },
     hgetall: (k) => redis.hgetall(key(k)),
   };
@@ -73,7 +74,7 @@ export function memoryKv(): SimKv {
       values.set(k, { v: String(n), until: e?.until ?? Date.now() + ttlMs });
       return n;
     },
-    async hincr(k, field) {
+    async hincr(k, field, _ttlMs) {
       const h = hashes.get(k) ?? new Map<string, number>();
       h.set(field, (h.get(field) ?? 0) + 1);
       hashes.set(k, h);

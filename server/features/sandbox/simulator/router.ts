@@ -10,6 +10,11 @@ export interface SimulatorOptions extends Omit<EngineOptions, 'now'> {
    * or statistics never touch another's.
    */
   scoped: boolean;
+  /**
+   * Who may inject faults into, clear or read the counters of an AppID. Mounted in the product
+   * this checks the caller's test-mode secret key, so a tenant can't disturb another's sandbox.
+   */
+  authorizeControl?(req: Request, appid: string): Promise<boolean>;
   now?: () => number;
 }
 
@@ -110,8 +115,12 @@ export function createSimulatorRouter(opts: SimulatorOptions): Router {
   });
 
   const json = express.json({ limit: '8kb' });
-  const requireAppid = (appid: string | undefined) => {
-    if (opts.scoped && !appid) throw new ApiError('bad_request', 'appid is required: sandbox controls act on one AppID');
+  const authorize = async (req: Request, appid: string | undefined) => {
+    if (!opts.scoped) return;
+    if (!appid) throw new ApiError('bad_request', 'appid is required: sandbox controls act on one AppID');
+    if (opts.authorizeControl && !(await opts.authorizeControl(req, appid))) {
+      throw new ApiError('invalid_key', 'Sandbox controls need the test-mode secret key (Authorization: Bearer sk_test_…) of the app this AppID belongs to');
+    }
   };
 
   router.post('/__sim/phone/login', json, async (req, res) => {
@@ -123,21 +132,21 @@ export function createSimulatorRouter(opts: SimulatorOptions): Router {
 
   router.post('/__sim/faults', json, async (req, res) => {
     const f = parse(faultSchema, req.body) as Fault;
-    requireAppid(f.appid);
+    await authorize(req, f.appid);
     await engine.inject(f);
     res.status(201).json({ ok: true });
   });
 
   router.delete('/__sim/faults', async (req, res) => {
     const { appid } = parse(appidQuery, req.query, 'query');
-    requireAppid(appid);
+    await authorize(req, appid);
     await engine.clearFaults(appid);
     res.json({ ok: true });
   });
 
   router.get('/__sim/stats', async (req, res) => {
     const { appid } = parse(appidQuery, req.query, 'query');
-    requireAppid(appid);
+    await authorize(req, appid);
     res.json({ calls: await engine.stats(appid) });
   });
 
