@@ -1,0 +1,80 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../../db/client';
+import { accounts } from '../../../db/schema/index';
+import { ApiError } from '../../../lib/errors';
+import { parse } from '../../../lib/http';
+import { newId } from '../../../lib/ids';
+import { createTenant, tenantsOf } from '../team/store';
+import { clearSessionCookie, setSessionCookie } from './cookies';
+import type { ConsoleRouter } from './guard';
+import type { LoginLimiter } from './limiter';
+import { dummyHash, hashPassword, verifyPassword } from './password';
+import { createSession, deleteSession } from './session-store';
+
+const email = z.string().trim().toLowerCase().max(254).email('is not an email address');
+// NIST 800-63B: length matters, composition rules don't; the cap bounds hashing cost.
+const password = z.string().min(10, 'must be at least 10 characters').max(200, 'must be at most 200 characters');
+
+const signUpBody = z.object({
+  email,
+  password,
+  name: z.string().trim().max(100).optional(),
+  organisation: z.string().trim().min(1).max(100).optional(),
+});
+const signInBody = z.object({ email, password: z.string().min(1).max(200) });
+
+export function mountAuthRoutes(r: ConsoleRouter, deps: { db: Db; limiter: LoginLimiter; secureCookies: () => boolean }): void {
+  const { db, limiter } = deps;
+
+  async function me(accountId: string, csrfToken: string) {
+    const [a] = await db.select({ id: accounts.id, email: accounts.email, name: accounts.name }).from(accounts).where(eq(accounts.id, accountId));
+    return { account: a, tenants: await tenantsOf(db, accountId), csrfToken };
+  }
+
+  r.open('post', '/auth/signup', async (req, res) => {
+    await limiter.signUp(req.ip ?? 'unknown');
+    const body = parse(signUpBody, req.body);
+    const passwordHash = await hashPassword(body.password);
+    const id = newId('acc');
+    await db.transaction(async (tx) => {
+      const inserted = await tx.insert(accounts)
+        .values({ id, email: body.email, name: body.name || null, passwordHash })
+        .onConflictDoNothing()
+        .returning({ id: accounts.id });
+      if (!inserted.length) throw new ApiError('conflict', 'An account with this email already exists; sign in instead');
+      await createTenant(tx, id, body.organisation || `${body.name || body.email.split('@')[0]}'s organisation`);
+    });
+    const s = await createSession(db, id, req.get('user-agent'));
+    setSessionCookie(res, s.token, deps.secureCookies());
+    res.status(201);
+    return me(id, s.csrfToken);
+  });
+
+  r.open('post', '/auth/signin', async (req, res) => {
+    const body = parse(signInBody, req.body);
+    await limiter.signIn(req.ip ?? 'unknown', body.email);
+    const [a] = await db.select({ id: accounts.id, passwordHash: accounts.passwordHash }).from(accounts).where(eq(accounts.email, body.email));
+    const ok = await verifyPassword(body.password, a?.passwordHash ?? (await dummyHash()));
+    if (!a || !ok) throw new ApiError('unauthorized', 'That email and password don\'t match an account');
+    await limiter.signedIn(body.email);
+    const s = await createSession(db, a.id, req.get('user-agent'));
+    setSessionCookie(res, s.token, deps.secureCookies());
+    return me(a.id, s.csrfToken);
+  });
+
+  r.account('post', '/auth/signout', async (_req, res, ctx) => {
+    await deleteSession(db, ctx.tokenHash);
+    clearSessionCookie(res, deps.secureCookies());
+    return undefined;
+  });
+
+  r.account('get', '/auth/me', async (_req, _res, ctx) => me(ctx.account.id, ctx.csrfToken));
+
+  r.account('post', '/tenants', async (req, res, ctx) => {
+    const body = parse(z.object({ name: z.string().trim().min(1).max(100) }), req.body);
+    const t = await db.transaction((tx) => createTenant(tx, ctx.account.id, body.name));
+    res.status(201);
+    return { ...t, role: 'owner' };
+  });
+}

@@ -1,0 +1,45 @@
+import express from 'express';
+import type { Core, Feature } from '../../core';
+import { mountActivityRoutes } from './activity/routes';
+import { createLiveStreams } from './activity/stream';
+import { mountAppRoutes } from './apps/routes';
+import { createConsoleRouter } from './auth/guard';
+import { createLoginLimiter } from './auth/limiter';
+import { mountAuthRoutes } from './auth/routes';
+import type { ConsoleDeps } from './deps';
+import { mountKeyRoutes } from './keys/routes';
+import { consoleStatic } from './static';
+import { mountTeamRoutes } from './team/routes';
+
+export type { ConsoleDeps } from './deps';
+
+/**
+ * The tenant console: its API under /console/api (cookie sessions, CSRF, tenant + role
+ * scoping on every route) and the built SPA at /console/. `apiRouter` is exposed so a test
+ * can walk every route it declares.
+ */
+export function createConsoleFeature(core: Core, deps: ConsoleDeps): { feature: Feature; apiRouter: express.Router } {
+  const publicUrl = () => core.config.publicUrl;
+  const r = createConsoleRouter({ db: core.db, publicUrl });
+  const streams = createLiveStreams({ db: core.db, logger: core.logger });
+
+  mountAuthRoutes(r, { db: core.db, limiter: createLoginLimiter(core), secureCookies: () => publicUrl().startsWith('https://') });
+  mountTeamRoutes(r, { db: core.db, publicUrl });
+  mountAppRoutes(r, { ...deps, db: core.db, masterKey: core.config.masterKey, logger: core.logger });
+  mountKeyRoutes(r, { ...deps, db: core.db });
+  mountActivityRoutes(r, { db: core.db, streams });
+
+  const router = express.Router();
+  router.use(r.router);
+  router.use(consoleStatic());
+  return {
+    feature: {
+      name: 'console',
+      router,
+      async stop() {
+        streams.closeAll();
+      },
+    },
+    apiRouter: r.router,
+  };
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { Db } from '../../../db/client';
+import { ApiError } from '../../../lib/errors';
+import { parse } from '../../../lib/http';
+import { idParam, type ConsoleRouter } from '../auth/guard';
+import { getTenantApp } from '../apps/store';
+import type { ConsoleDeps } from '../deps';
+import { createSecretKey, listKeys, listSigningKeys, revokeKey } from './store';
+
+export function mountKeyRoutes(r: ConsoleRouter, deps: ConsoleDeps & { db: Db }): void {
+  const { db } = deps;
+
+  r.read('/tenants/:tenantId/apps/:appId/keys', async (req, _res, ctx) => {
+    const app = await getTenantApp(db, ctx.tenantId, idParam(req, 'appId', 'app'));
+    return { data: await listKeys(db, ctx.tenantId, app.id) };
+  });
+
+  r.write('post', '/tenants/:tenantId/apps/:appId/keys', 'admin', async (req, res, ctx) => {
+    const app = await getTenantApp(db, ctx.tenantId, idParam(req, 'appId', 'app'));
+    const body = parse(z.object({ name: z.string().trim().min(1, 'is required').max(60), mode: z.enum(['test', 'live']) }), req.body);
+    if (body.mode === 'live' && !app.liveReady) throw new ApiError('bad_request', 'Live keys need the mini-program\'s AppID and AppSecret first');
+    const key = await createSecretKey(db, ctx.tenantId, app.id, body.mode, body.name);
+    res.status(201);
+    return key;
+  });
+
+  r.write('delete', '/tenants/:tenantId/apps/:appId/keys/:keyId', 'admin', async (req, _res, ctx) => {
+    const app = await getTenantApp(db, ctx.tenantId, idParam(req, 'appId', 'app'));
+    await revokeKey(db, ctx.tenantId, app.id, idParam(req, 'keyId', 'key'));
+    deps.apps.invalidate(app.id);
+    return undefined;
+  });
+
+  r.read('/tenants/:tenantId/apps/:appId/signing-keys', async (req, _res, ctx) => {
+    const app = await getTenantApp(db, ctx.tenantId, idParam(req, 'appId', 'app'));
+    return { data: await listSigningKeys(db, ctx.tenantId, app.id) };
+  });
+
+  r.write('post', '/tenants/:tenantId/apps/:appId/signing-keys/rotate', 'admin', async (req, res, ctx) => {
+    const app = await getTenantApp(db, ctx.tenantId, idParam(req, 'appId', 'app'));
+    const { kid } = await deps.tokens.rotateSigningKey(app.id);
+    res.status(201);
+    return { kid, data: await listSigningKeys(db, ctx.tenantId, app.id) };
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * A tiny console API client for tests: keeps the session cookie and CSRF token like the SPA
+ * does, and sends the same-origin Origin header a browser would.
+ */
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export class ConsoleClient {
+  cookie: string | undefined;
+  csrf: string | undefined;
+
+  constructor(readonly base: string) {}
+
+  async call<T = any>(method: string, path: string, body?: unknown, opts: { csrf?: string | null; origin?: string | null } = {}): Promise<Reply<T>> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.cookie) headers.cookie = this.cookie;
+    const csrf = opts.csrf === undefined ? this.csrf : opts.csrf;
+    if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
+    const origin = opts.origin === undefined ? this.base : opts.origin;
+    if (origin && method !== 'GET') headers.origin = origin;
+    const res = await fetch(`${this.base}/console/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      if (pair?.startsWith('wsl_console=')) this.cookie = /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c) ? undefined : pair;
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* SSE or plain text */
+    }
+    if (parsed && typeof parsed === 'object' && 'csrfToken' in parsed) this.csrf = String((parsed as { csrfToken: string }).csrfToken);
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  get = <T = any>(path: string) => this.call<T>('GET', path);
+  post = <T = any>(path: string, body: unknown = {}) => this.call<T>('POST', path, body);
+  patch = <T = any>(path: string, body: unknown = {}) => this.call<T>('PATCH', path, body);
+  del = <T = any>(path: string) => this.call<T>('DELETE', path);
+
+  async signUp(email: string, password = 'correct horse battery', organisation?: string) {
+    const r = await this.post('/auth/signup', { email, password, organisation });
+    if (r.status !== 201) throw new Error(`signup ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body as { account: { id: string; email: string }; tenants: Array<{ id: string; name: string; role: string }>; csrfToken: string };
+  }
+}

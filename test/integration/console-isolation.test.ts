@@ -1,0 +1,169 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys, apps, endUsers, loginEvents, memberships } from '../../server/db/schema/index';
+import { newId } from '../../server/lib/ids';
+import { createAppsStore } from '../../server/features/apps/store';
+import { createConsoleFeature } from '../../server/features/console/index';
+import type { RunningServer } from '../../server/main';
+import { createTestEnv, type TestEnv } from '../helpers/server';
+import { ConsoleClient } from './console-client';
+
+/**
+ * Tenant isolation over every console route. The route list comes from the console's own
+ * router, so a route added later is walked too; routes outside a tenant must be listed here
+ * on purpose.
+ */
+const ACCOUNT_ROUTES = [
+  'POST /auth/signup', 'POST /auth/signin', 'POST /auth/signout', 'GET /auth/me', 'POST /tenants', 'POST /invitations/accept',
+];
+
+interface Route {
+  method: string;
+  path: string;
+}
+
+function walkRoutes(server: RunningServer): Route[] {
+  // A second console built on the same core: only its router is read, nothing is served.
+  const { apiRouter } = createConsoleFeature(server.core, {} as never);
+  const out: Route[] = [];
+  for (const layer of apiRouter.stack) {
+    const route = (layer as { route?: { path: string; methods: Record<string, boolean> } }).route;
+    if (!route) continue;
+    for (const m of Object.keys(route.methods)) if (m !== '_all') out.push({ method: m.toUpperCase(), path: route.path.replace(/^\/console\/api/, '') });
+  }
+  return out;
+}
+
+let env: TestEnv;
+let s: RunningServer;
+const A = { owner: undefined as unknown as ConsoleClient, viewer: undefined as unknown as ConsoleClient, ids: {} as Record<string, string> };
+const B = { owner: undefined as unknown as ConsoleClient, ids: {} as Record<string, string>, secrets: [] as string[] };
+
+async function seed(c: ConsoleClient, email: string, org: string) {
+  const me = await c.signUp(email, undefined, org);
+  const tenantId = me.tenants[0]!.id;
+  const app = await c.post(`/tenants/${tenantId}/apps`, { name: `${org} app`, allowedOrigins: ['https://shop.example.com'] });
+  const appId = app.body.app.id as string;
+  const key = await c.post(`/tenants/${tenantId}/apps/${appId}/keys`, { name: `${org} key`, mode: 'test' });
+  const inv = await c.post(`/tenants/${tenantId}/invitations`, { role: 'viewer' });
+  await s.core.db.insert(endUsers).values({ id: newId('usr'), tenantId, appId, mode: 'test', openid: `openid-${org}`, nickname: `nick-${org}` });
+  await s.core.db.insert(loginEvents).values({ id: newId('evt'), tenantId, appId, mode: 'test', sessionId: `s-${appId}`, status: 'succeeded', origin: 'https://shop.example.com' });
+  return {
+    ids: { tenantId, appId, keyId: key.body.id as string, accountId: me.account.id, invitationId: inv.body.id as string, inviteToken: new URL(inv.body.url).hash.slice(1) },
+    secrets: [key.body.secret as string, app.body.keys.test.secret as string],
+  };
+}
+
+function fill(path: string, ids: Record<string, string>): string {
+  return path.replace(/:(\w+)/g, (_, name: string) => {
+    const v = ids[name];
+    if (!v) throw new Error(`the isolation test has no id for :${name} in ${path}; add one to seed()`);
+    return v;
+  });
+}
+
+/** A plausible body, so a 404 can only come from scoping, never from validation. */
+const BODY: Record<string, unknown> = {
+  'POST /tenants/:tenantId/apps': { name: 'x' },
+  'PATCH /tenants/:tenantId/apps/:appId': { name: 'renamed' },
+  'POST /tenants/:tenantId/apps/:appId/keys': { name: 'k', mode: 'test' },
+  'PATCH /tenants/:tenantId/members/:accountId': { role: 'admin' },
+  'POST /tenants/:tenantId/invitations': { role: 'viewer' },
+  'PATCH /tenants/:tenantId': { name: 'renamed' },
+};
+
+beforeAll(async () => {
+  env = await createTestEnv('consoleiso');
+  s = await env.start();
+  A.owner = new ConsoleClient(s.url);
+  B.owner = new ConsoleClient(s.url);
+  const a = await seed(A.owner, 'a-owner@example.com', 'Alpha');
+  const b = await seed(B.owner, 'b-owner@example.com', 'Bravo');
+  A.ids = a.ids;
+  B.ids = b.ids;
+  B.secrets = b.secrets;
+  A.viewer = new ConsoleClient(s.url);
+  await A.viewer.signUp('a-viewer@example.com');
+  const accepted = await A.viewer.post('/invitations/accept', { token: a.ids.inviteToken });
+  expect(accepted.body.role).toBe('viewer');
+  // A fresh invitation for the routes that need one (the first was used).
+  A.ids.invitationId = (await A.owner.post(`/tenants/${A.ids.tenantId}/invitations`, { role: 'viewer' })).body.id;
+}, 60_000);
+
+afterAll(async () => {
+  await env?.dispose();
+});
+
+describe('console tenant isolation', () => {
+  let routes: Route[] = [];
+  beforeAll(() => {
+    routes = walkRoutes(s);
+  });
+
+  it('knows every route and classifies the ones outside a tenant on purpose', () => {
+    expect(routes.length).toBeGreaterThan(20);
+    const outside = routes.filter((r) => !r.path.startsWith('/tenants/:tenantId')).map((r) => `${r.method} ${r.path}`);
+    expect(outside.sort()).toEqual([...ACCOUNT_ROUTES].sort());
+  });
+
+  it("answers 404 to a member of A on every tenant route with B's ids, and never shows B's data", async () => {
+    const checked: string[] = [];
+    for (const r of routes.filter((x) => x.path.startsWith('/tenants/:tenantId'))) {
+      const label = `${r.method} ${r.path}`;
+      const body = r.method === 'GET' ? undefined : (BODY[label] ?? {});
+      // 1. B's tenant id (and B's other ids).
+      // 2. A's own tenant id with B's other ids, where the route has any.
+      const variants = [fill(r.path, B.ids)];
+      if (/:(?!tenantId)\w+/.test(r.path)) variants.push(fill(r.path, { ...B.ids, tenantId: A.ids.tenantId }));
+      for (const path of variants) {
+        const res = await A.owner.call(r.method, path, body);
+        expect(res.status, `${label} as ${path}`).toBe(404);
+        const text = JSON.stringify(res.body);
+        for (const secret of [B.ids.appId, B.ids.keyId, 'Bravo', 'openid-Bravo', 'nick-Bravo', ...B.secrets]) {
+          expect(text, `${label} leaked ${secret}`).not.toContain(secret);
+        }
+        checked.push(`${label} ${path}`);
+      }
+    }
+    expect(checked.length).toBeGreaterThan(routes.length);
+
+    // Nothing of B changed.
+    const [bApp] = await s.core.db.select().from(apps).where(eq(apps.id, B.ids.appId));
+    expect(bApp!.name).toBe('Bravo app');
+    const [bKey] = await s.core.db.select().from(apiKeys).where(eq(apiKeys.id, B.ids.keyId));
+    expect(bKey!.revokedAt).toBeNull();
+    const bMembers = await s.core.db.select().from(memberships).where(eq(memberships.tenantId, B.ids.tenantId));
+    expect(bMembers).toEqual([expect.objectContaining({ accountId: B.ids.accountId, role: 'owner' })]);
+    expect(await createAppsStore(s.core).resolveSecretKey(B.secrets[0]!)).not.toBeNull();
+  }, 120_000);
+
+  it('answers 403 to a viewer on every write route, and changes nothing', async () => {
+    const writes = routes.filter((r) => r.path.startsWith('/tenants/:tenantId') && r.method !== 'GET');
+    expect(writes.length).toBeGreaterThan(8);
+    for (const r of writes) {
+      const label = `${r.method} ${r.path}`;
+      const res = await A.viewer.call(r.method, fill(r.path, A.ids), BODY[label] ?? {});
+      expect(res.status, label).toBe(403);
+      expect(res.body.error.code, label).toBe('forbidden');
+    }
+    const [aApp] = await s.core.db.select().from(apps).where(eq(apps.id, A.ids.appId));
+    expect(aApp!.name).toBe('Alpha app');
+    const [aKey] = await s.core.db.select().from(apiKeys).where(eq(apiKeys.id, A.ids.keyId));
+    expect(aKey!.revokedAt).toBeNull();
+  }, 120_000);
+
+  it('lets the viewer read every read route of its own tenant', async () => {
+    for (const r of routes.filter((x) => x.path.startsWith('/tenants/:tenantId') && x.method === 'GET' && !x.path.endsWith('/stream'))) {
+      const res = await A.viewer.get(fill(r.path, A.ids));
+      expect(res.status, `GET ${r.path}`).toBe(200);
+    }
+  });
+
+  it('answers 401 on every tenant route without a session', async () => {
+    const anon = new ConsoleClient(s.url);
+    for (const r of routes.filter((x) => x.path.startsWith('/tenants/:tenantId'))) {
+      const res = await anon.call(r.method, fill(r.path, A.ids), r.method === 'GET' ? undefined : {});
+      expect(res.status, `${r.method} ${r.path}`).toBe(401);
+    }
+  });
+});
