@@ -16,6 +16,9 @@ export interface VerifyCheck {
   name: 'credentials' | 'access_token' | 'code';
   ok: boolean;
   errcode?: number;
+  /** WeChat's own words (for 40164 it names the IP to whitelist). */
+  errmsg?: string;
+  /** Plain words for the tenant. */
   message?: string;
 }
 
@@ -123,7 +126,7 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway {
         return { ok: true, ...base, checks: [{ name: 'credentials', ok: true }, { name: 'access_token', ok: true }, { name: 'code', ok: true }] };
       } catch (err) {
         if (!(err instanceof WechatError)) throw err;
-        const failed: VerifyCheck = { name: 'code', ok: false, errcode: err.errcode, message: err.plain };
+        const failed: VerifyCheck = { name: 'code', ok: false, errcode: err.errcode, errmsg: err.errmsg, message: err.plain };
         const checks: VerifyCheck[] =
           err.api === 'credentials' ? [{ ...failed, name: 'credentials' }]
           : err.api === 'stable_token' ? [{ name: 'credentials', ok: true }, { ...failed, name: 'access_token' }]

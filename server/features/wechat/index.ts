@@ -101,7 +101,7 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
       await core.jobs.events(WECHAT_QUEUE).waitUntilReady();
       core.jobs.worker(
         WECHAT_QUEUE,
-        createWechatProcessor({ client, redis: core.redis.client, outcomeKey, credentials }),
+        createWechatProcessor({ client, redis: core.redis.client, logger: core.logger, outcomeKey, credentials }),
         { concurrency: opts.workerConcurrency ?? 50 },
       );
     },

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LOCAL, WechatError, serializeWechatError } from './errors';
 import type { WechatClient, WechatCredentials } from './client';
 import type { KeyMode } from '../../lib/ids';
+import type { Logger } from '../../lib/logger';
 
 export const WECHAT_QUEUE = 'wechat';
 
@@ -39,6 +40,7 @@ export const OUTCOME_TTL_MS = 60_000;
 export interface ProcessorDeps {
   client: WechatClient;
   redis: Redis;
+  logger: Logger;
   outcomeKey(jobId: string): string;
   /** The API base and credentials for an app in a mode; loads live secrets itself. */
   credentials(appId: string, mode: KeyMode): Promise<{ base: string; creds: WechatCredentials }>;
@@ -76,6 +78,9 @@ export function createWechatProcessor(deps: ProcessorDeps) {
       return true;
     } catch (err) {
       const we = err instanceof WechatError ? err : new WechatError('queue', LOCAL.badResponse, `job failed: ${(err as Error).message}`.slice(0, 200));
+      // Ids and codes only: URLs, tokens and secrets never reach the log.
+      const data = job.data as { appId?: string; mode?: string };
+      deps.logger[we.transient ? 'warn' : 'info']({ job: job.name, appId: data.appId, mode: data.mode, api: we.api, errcode: we.errcode }, 'wechat call failed');
       await deps.redis.set(key, JSON.stringify({ ok: false, error: we.toJSON() } satisfies JobOutcome), 'PX', OUTCOME_TTL_MS);
       // Failing the job too keeps BullMQ's view (and its metrics) honest.
       throw new Error(serializeWechatError(we));
