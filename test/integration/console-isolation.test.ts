@@ -114,7 +114,7 @@ describe('console tenant isolation', () => {
       // 1. B's tenant id (and B's other ids).
       // 2. A's own tenant id with B's other ids, where the route has any.
       const variants = [fill(r.path, B.ids)];
-      if (/:(?!tenantId)\w+/.test(r.path)) variants.push(fill(r.path, { ...B.ids, tenantId: A.ids.tenantId }));
+      if (/:(?!tenantId)\w+/.test(r.path)) variants.push(fill(r.path, { ...B.ids, tenantId: A.ids.tenantId! }));
       for (const path of variants) {
         const res = await A.owner.call(r.method, path, body);
         expect(res.status, `${label} as ${path}`).toBe(404);
@@ -128,11 +128,11 @@ describe('console tenant isolation', () => {
     expect(checked.length).toBeGreaterThan(routes.length);
 
     // Nothing of B changed.
-    const [bApp] = await s.core.db.select().from(apps).where(eq(apps.id, B.ids.appId));
+    const [bApp] = await s.core.db.select().from(apps).where(eq(apps.id, B.ids.appId!));
     expect(bApp!.name).toBe('Bravo app');
-    const [bKey] = await s.core.db.select().from(apiKeys).where(eq(apiKeys.id, B.ids.keyId));
+    const [bKey] = await s.core.db.select().from(apiKeys).where(eq(apiKeys.id, B.ids.keyId!));
     expect(bKey!.revokedAt).toBeNull();
-    const bMembers = await s.core.db.select().from(memberships).where(eq(memberships.tenantId, B.ids.tenantId));
+    const bMembers = await s.core.db.select().from(memberships).where(eq(memberships.tenantId, B.ids.tenantId!));
     expect(bMembers).toEqual([expect.objectContaining({ accountId: B.ids.accountId, role: 'owner' })]);
     expect(await createAppsStore(s.core).resolveSecretKey(B.secrets[0]!)).not.toBeNull();
   }, 120_000);
@@ -146,9 +146,9 @@ describe('console tenant isolation', () => {
       expect(res.status, label).toBe(403);
       expect(res.body.error.code, label).toBe('forbidden');
     }
-    const [aApp] = await s.core.db.select().from(apps).where(eq(apps.id, A.ids.appId));
+    const [aApp] = await s.core.db.select().from(apps).where(eq(apps.id, A.ids.appId!));
     expect(aApp!.name).toBe('Alpha app');
-    const [aKey] = await s.core.db.select().from(apiKeys).where(eq(apiKeys.id, A.ids.keyId));
+    const [aKey] = await s.core.db.select().from(apiKeys).where(eq(apiKeys.id, A.ids.keyId!));
     expect(aKey!.revokedAt).toBeNull();
   }, 120_000);
 
