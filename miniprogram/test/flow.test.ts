@@ -170,6 +170,13 @@ describe('flow', () => {
     expect(flow.view().state).toBe('review');
   });
 
+  it('believes a reason the login step gives (the sandbox phone knows when a code expired)', async () => {
+    const { wx, flow } = setup(() => ok(SCAN_OK), { language: 'en' });
+    wx.login = (cb: { fail: (e: unknown) => void }) => setTimeout(() => cb.fail({ errMsg: 'login:fail 410', code: 'session_expired' }), 0);
+    await flow.start({ scene: SCENE });
+    expect(flow.view().result).toMatchObject({ code: 'expired', retry: false });
+  });
+
   it('uploads a chosen avatar with scene and ticket and sends its URL on confirm', async () => {
     const { wx, flow } = setup((path) => (path === '/v1/mp/scan' ? ok(SCAN_OK) : ok({ ok: true })), {
       upload: () => ok({ avatarUrl: 'https://login.example/v1/avatars/avt_1' }),

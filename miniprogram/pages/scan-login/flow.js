@@ -42,8 +42,8 @@ function decodeScene(raw) {
 function errorKind(err, step) {
   if (!err) return 'server';
   if (err.network) return 'network';
-  if (err.login) return 'login';
   if (err.code && CODE_KIND[err.code]) return CODE_KIND[err.code];
+  if (err.login) return 'login';
   // A bad scene only shows up as a 400 on scan; on confirm/cancel a 400 is our bug.
   if (err.code === 'bad_request' && step === 'scan') return 'bad_link';
   return 'server';
@@ -165,7 +165,8 @@ function createFlow(opts) {
           else reject({ login: true });
         },
         fail: function (e) {
-          reject({ login: true, detail: e && e.errMsg });
+          // The sandbox phone's login can know why (an expired code, say) and passes the code on.
+          reject({ login: true, code: e && typeof e.code === 'string' ? e.code : undefined, detail: e && e.errMsg });
         },
       });
     });

@@ -50,7 +50,7 @@
         body: JSON.stringify({ scene: ScanLogin.flow.decodeScene(scene) || String(scene), openid: sandboxOpenid() }),
       }).then(readBody).then(function (r) {
         if (r.statusCode === 200 && r.data && r.data.code) o.success && o.success({ code: r.data.code, errMsg: 'login:ok' });
-        else o.fail && o.fail({ errMsg: 'login:fail ' + r.statusCode });
+        else o.fail && o.fail({ errMsg: 'login:fail ' + r.statusCode, code: r.data && r.data.error ? r.data.error.code : undefined });
       }, function () {
         o.fail && o.fail({ errMsg: 'login:fail network' });
       });
