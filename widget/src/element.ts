@@ -1,0 +1,193 @@
+import { html, LitElement } from 'lit';
+import { chooseLang, stringsFor, type Strings } from './i18n';
+import { initial, reduce, secondsLeft, type Model } from './machine';
+import type { ServerFrame, State } from './protocol';
+import { styles } from './styles';
+import { connect, type Transport } from './transport';
+
+/** The service this script was loaded from: `<script src="https://login.example.com/widget.js">`. */
+const SCRIPT_ORIGIN = new URL(import.meta.url).origin;
+const PHONE = /Android|iPhone|iPad|iPod|Mobile|HarmonyOS/i;
+
+/**
+ * Log in with WeChat by scanning a mini-program code.
+ *
+ * @event login - `detail: {token, user}`; the token is a JWT for the site's backend to verify.
+ * @event scanned - the code was scanned; the phone now asks for confirmation.
+ * @event cancelled - the visitor tapped Cancel on the phone.
+ * @event expired - the code expired before it was confirmed.
+ * @event failed - `detail: {code, message}`: invalid_key, origin_not_allowed, quota_exceeded,
+ *   rate_limited, wechat_error, offline, session_not_found, …
+ * @event statechange - `detail: {state}` on every change of `state`.
+ *
+ * @csspart base - the card.
+ * @csspart code - the code image.
+ * @csspart status - the status line (a `role="status"` live region).
+ * @csspart button - the refresh / retry / "Open in WeChat" controls.
+ * @csspart match - the 2-digit number to compare with the phone.
+ *
+ * @cssproperty --wsl-color-bg
+ * @cssproperty --wsl-color-fg
+ * @cssproperty --wsl-color-muted
+ * @cssproperty --wsl-color-accent - buttons and the success mark (white text on it).
+ * @cssproperty --wsl-radius
+ * @cssproperty --wsl-font
+ * @cssproperty --wsl-size - the code's edge length (default 180px).
+ *
+ * Custom states for styling: `:state(loading|ready|scanned|success|cancelled|expired|error)`.
+ */
+export class WechatScanLogin extends LitElement {
+  static override styles = styles;
+  static override properties = {
+    siteKey: { attribute: 'site-key' },
+    server: {},
+    lang: {},
+    theme: { reflect: true },
+    autoRefresh: { type: Boolean, attribute: 'auto-refresh' },
+    strings: { type: Object },
+    __m: { state: true },
+    __left: { state: true },
+  };
+
+  declare siteKey: string | undefined;
+  /** Base URL of the service; defaults to the origin this script was loaded from. */
+  declare server: string | undefined;
+  declare lang: string;
+  declare theme: 'light' | 'dark' | 'auto' | undefined;
+  declare autoRefresh: boolean;
+  /** Overrides for any built-in string. */
+  declare strings: Partial<Strings> | undefined;
+  declare __m: Model;
+  declare __left: number;
+  private __t?: Transport;
+  private __run = '';
+  private __tick?: ReturnType<typeof setInterval>;
+  private __i?: ElementInternals;
+  private __drawn?: Model;
+
+  constructor() {
+    super();
+    this.__m = initial;
+    this.__left = 0;
+    this.autoRefresh = false;
+    this.__i = this.attachInternals?.();
+  }
+
+  /** `loading`, `ready`, `scanned`, `success`, `cancelled`, `expired` or `error`. */
+  get state(): State {
+    return this.__m.state;
+  }
+
+  /** Drops the current code and asks for a new one (also the way out of `error`). */
+  refresh(): void {
+    this.__t?.stop();
+    this.__t = undefined;
+    this.__run = '';
+    this.requestUpdate();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.requestUpdate();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.__t?.stop();
+    this.__t = undefined;
+    this.__run = '';
+    clearInterval(this.__tick);
+  }
+
+  private get __base(): string {
+    return this.server || SCRIPT_ORIGIN;
+  }
+
+  private get __s(): Strings {
+    const lang = chooseLang([this.closest('[lang]')?.getAttribute('lang'), document.documentElement.lang, ...navigator.languages]);
+    return stringsFor(lang, this.strings);
+  }
+
+  protected override willUpdate(): void {
+    const run = `${this.siteKey}\n${this.__base}`;
+    if (!this.isConnected || !this.siteKey || run == this.__run) return;
+    this.__t?.stop();
+    const prev = this.__m.state;
+    this.__m = initial;
+    this.__run = run;
+    this.__t = connect({ server: this.__base, siteKey: this.siteKey, onFrame: (f) => this.__frame(f) });
+    if (prev != 'loading') this.__emit('statechange', { state: 'loading' });
+  }
+
+  protected override updated(): void {
+    const m = this.__m;
+    if (m == this.__drawn) return;
+    this.__drawn = m;
+    try {
+      this.__i?.states.clear();
+      this.__i?.states.add(m.state);
+    } catch {
+      // Browsers without CustomStateSet: the state is still readable as the `state` property.
+    }
+    clearInterval(this.__tick);
+    if (m.state == 'ready') {
+      const tick = () => (this.__left = secondsLeft(m.session!.expiresAt, Date.now()));
+      tick();
+      this.__tick = setInterval(tick, 1000);
+    }
+  }
+
+  private __frame(f: ServerFrame): void {
+    const before = this.__m.state;
+    const [m, out] = reduce(this.__m, f, f.type == 'error' ? this.__plain(f.code) : '');
+    this.__m = m;
+    for (const [name, detail] of out) this.__emit(name, detail);
+    if (m.state == 'expired' && before != 'expired' && this.autoRefresh) this.refresh();
+  }
+
+  private __emit(name: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+  }
+
+  private __plain(code: string): string {
+    const t = this.__s;
+    // Server error codes and the UI's string keys never overlap, so a code is its own key.
+    return t[(code == 'rate_limited' ? 'quota_exceeded' : code) as keyof Strings] ?? t.error;
+  }
+
+  private __again(): void {
+    // The button under the keyboard focus disappears with the refresh: keep focus in the widget.
+    const refocus = this.renderRoot.querySelector(':focus') != null;
+    this.refresh();
+    if (refocus) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('.frame')?.focus());
+  }
+
+  protected override render() {
+    const t = this.__s;
+    const { state, session: s, error } = this.__m;
+    const ended = state == 'expired' || state == 'cancelled' || state == 'error';
+    const phone = state == 'ready' && PHONE.test(navigator.userAgent);
+    const status = state == 'error' ? this.__plain(error!.code) : t[state];
+    return html`<div part="base" class="box">
+      <div class="frame" tabindex="-1">
+        ${s && state != 'error'
+          ? html`<img part="code" src=${new URL(s.qr, this.__base + '/').href} alt=${t.alt} />`
+          : html`<div class="skel"></div>`}
+        ${state == 'scanned'
+          ? html`<div class="over"><b class="match" part="match">${s!.match}</b><small>${t.match}</small></div>`
+          : state == 'success'
+            ? html`<div class="over"><span class="ok" aria-hidden="true">✓</span></div>`
+            : ended
+              ? html`<button class="over" @click=${this.__again}><span class="btn" part="button">${state == 'error' ? t.retry : t.refresh}</span></button>`
+              : ''}
+      </div>
+      <p part="status" role="status">${status}</p>
+      ${state == 'ready' ? html`<small>${t.countdown.replace('{s}', String(this.__left))}</small>` : ''}
+      ${phone
+        ? s!.urlLink
+          ? html`<p><a class="btn" part="button" href=${s!.urlLink}>${t.openInWechat}</a></p>`
+          : html`<small>${t.saveHint}</small>`
+        : ''}
+    </div>`;
+  }
+}

@@ -1,0 +1,91 @@
+/** Every visible string; a page can override any of them through the `strings` property. */
+export interface Strings {
+  loading: string;
+  ready: string;
+  /** `{s}` is replaced by the seconds left. */
+  countdown: string;
+  scanned: string;
+  match: string;
+  success: string;
+  cancelled: string;
+  expired: string;
+  refresh: string;
+  retry: string;
+  alt: string;
+  openInWechat: string;
+  saveHint: string;
+  /** Plain words per error code; `error` is the fallback for codes without their own. */
+  invalid_key: string;
+  origin_not_allowed: string;
+  /** Also shown for `rate_limited`. */
+  quota_exceeded: string;
+  wechat_error: string;
+  offline: string;
+  session_not_found: string;
+  error: string;
+}
+
+export type Lang = 'zh-CN' | 'en';
+
+const en: Strings = {
+  loading: 'Loading…',
+  ready: 'Scan with WeChat to log in',
+  countdown: 'Expires in {s} s',
+  scanned: 'Scanned. Confirm on your phone',
+  match: 'Your phone should show this number',
+  success: 'Logged in',
+  cancelled: 'Cancelled on the phone',
+  expired: 'The code has expired',
+  refresh: 'Get a new code',
+  retry: 'Try again',
+  alt: 'WeChat login code',
+  openInWechat: 'Open in WeChat',
+  saveHint: 'On a phone? Save this code, then open it with Scan in WeChat.',
+  invalid_key: "This site's login key is invalid.",
+  origin_not_allowed: 'This site may not use this login.',
+  quota_exceeded: 'Too many logins. Try again in a minute.',
+  wechat_error: 'WeChat is not answering. Try again.',
+  offline: 'Cannot reach the login service.',
+  session_not_found: 'This code is no longer valid.',
+  error: 'Something went wrong.',
+};
+
+const zh: Strings = {
+  loading: '加载中…',
+  ready: '请使用微信扫码登录',
+  countdown: '{s} 秒后过期',
+  scanned: '已扫码，请在手机上确认',
+  match: '手机上应显示此数字',
+  success: '登录成功',
+  cancelled: '已在手机上取消',
+  expired: '小程序码已过期',
+  refresh: '刷新小程序码',
+  retry: '重试',
+  alt: '微信登录小程序码',
+  openInWechat: '在微信中打开',
+  saveHint: '在手机上？请保存小程序码，再用微信扫一扫识别。',
+  invalid_key: '本站登录密钥无效。',
+  origin_not_allowed: '本网站未获准使用此登录。',
+  quota_exceeded: '登录请求过多，请稍后再试。',
+  wechat_error: '微信暂无响应，请重试。',
+  offline: '无法连接登录服务。',
+  session_not_found: '此小程序码已失效。',
+  error: '出错了。',
+};
+
+/**
+ * The first supported language among the candidates, in order: the element's `lang`, then the
+ * page's, then the browser's preferences. Any Chinese variant gets zh-CN (closer to a reader of
+ * zh-TW than English is); anything else unsupported falls through to the next candidate.
+ */
+export function chooseLang(candidates: readonly (string | null | undefined)[]): Lang {
+  for (const c of candidates) {
+    if (/^zh/i.test(c!)) return 'zh-CN';
+    if (/^en/i.test(c!)) return 'en';
+  }
+  return 'en';
+}
+
+export function stringsFor(lang: Lang, overrides?: Partial<Strings> | null): Strings {
+  return { ...(lang == 'en' ? en : zh), ...overrides };
+}

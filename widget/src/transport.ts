@@ -1,0 +1,140 @@
+import { backoff, MAX_ATTEMPTS } from './backoff';
+import { parseFrame, type ErrorFrame, type ServerFrame } from './protocol';
+
+export interface TransportOptions {
+  /** The service's base URL, e.g. https://login.example.com (a path prefix is kept). */
+  server: string;
+  siteKey: string;
+  /** Every frame, in order; after a terminal one the transport has already stopped. */
+  onFrame(frame: ServerFrame): void;
+  random?: () => number;
+  /** Injected by unit tests; the browser's own by default. */
+  WebSocket?: typeof WebSocket;
+  fetch?: typeof fetch;
+}
+
+export interface Transport {
+  /** Closes the socket, aborts the poll, clears every timer. Idempotent. */
+  stop(): void;
+}
+
+/** Close codes of refused sockets, for when the error frame before them was lost. */
+const REFUSED: Record<number, string> = { 4001: 'invalid_key', 4003: 'origin_not_allowed', 4029: 'rate_limited' };
+const PING_MS = 20_000;
+
+/**
+ * The session controller: one login session over WebSocket, resumed with its secret after a
+ * drop (backoff between attempts), or over the long-polling API where WebSocket can't connect.
+ * Terminal frames (success, cancelled, expired, error) stop it.
+ */
+export function connect(o: TransportOptions): Transport {
+  const base = o.server.replace(/\/+$/, '');
+  const random = o.random ?? Math.random;
+  let stopped = false;
+  let ws: WebSocket | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let pinger: ReturnType<typeof setInterval> | undefined;
+  let abort: AbortController | undefined;
+  let sess: { id: string; secret: string } | undefined;
+  let after = 'pending';
+  let opened = false;
+  let fails = 0;
+
+  const deliver = (f: ServerFrame) => {
+    if (stopped) return;
+    fails = 0;
+    if (f.type == 'session') (sess = { id: f.session, secret: f.secret }), (after = 'pending');
+    if (f.type == 'scanned') after = 'scanned';
+    if (f.type != 'session' && f.type != 'scanned') stop();
+    o.onFrame(f);
+  };
+  const fail = (code: string, message?: string) => deliver({ type: 'error', code, ...(message && { message }) } as ErrorFrame);
+
+  const retry = (next: () => void) => {
+    if (++fails >= MAX_ATTEMPTS) fail('offline');
+    else timer = setTimeout(next, backoff(fails, random));
+  };
+
+  const closeWs = () => {
+    clearInterval(pinger);
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    ws.close(1000);
+    ws = undefined;
+  };
+
+  const openWs = () => {
+    const url = `${base.replace(/^http/, 'ws')}/v1/ws?key=${encodeURIComponent(o.siteKey)}${sess ? `&session=${sess.id}` : ''}`;
+    const s = (ws = new (o.WebSocket ?? WebSocket)(url));
+    const resuming = sess;
+    let refused = false;
+    // Pings let us notice a silently dead connection; the check only arms once the server has
+    // answered one, so a server without pongs is never dropped for being quiet.
+    let unanswered = 0;
+    let answered = false;
+    s.onopen = () => {
+      opened = true;
+      if (resuming) s.send(JSON.stringify({ type: 'resume', session: resuming.id, secret: resuming.secret }));
+      pinger = setInterval(() => {
+        if (answered && unanswered >= 2) return closeWs(), retry(openWs);
+        unanswered++;
+        s.send('{"type":"ping"}');
+      }, PING_MS);
+    };
+    s.onmessage = (e) => {
+      if (unanswered) answered = true;
+      unanswered = 0;
+      const f = parseFrame(e.data);
+      if (f?.type == 'error') refused = true;
+      if (f) deliver(f);
+    };
+    s.onclose = (e) => {
+      if (ws != s) return;
+      clearInterval(pinger);
+      ws = undefined;
+      if (e.code >= 4000 && e.code < 5000) {
+        if (!refused) fail(REFUSED[e.code] ?? 'error');
+        stop();
+      } else if (!opened) {
+        // Never connected at all (a proxy or firewall that blocks WebSocket): use long-polling.
+        void poll();
+      } else retry(openWs);
+    };
+  };
+
+  const poll = async (): Promise<void> => {
+    abort = new AbortController();
+    try {
+      const res = await (o.fetch ?? fetch)(
+        sess ? `${base}/v1/sessions/${sess.id}/events?after=${after}` : `${base}/v1/sessions?key=${encodeURIComponent(o.siteKey)}`,
+        sess ? { headers: { authorization: `Bearer ${sess.secret}` }, signal: abort.signal } : { method: 'POST', signal: abort.signal },
+      );
+      if (stopped) return;
+      // 204: the long-poll ran out with nothing new; ask again straight away.
+      if (res.status == 204) return void poll();
+      const body = await res.json().catch(() => null);
+      if (stopped) return;
+      const f = res.ok ? parseFrame(sess ? body : { type: 'session', ...body }) : null;
+      if (f) {
+        deliver(f);
+        if (!stopped) void poll();
+        return;
+      }
+      const err = body?.error;
+      if (res.status < 500 && err) return void fail(String(err.code), err.message);
+      throw res.status;
+    } catch {
+      if (!stopped) retry(poll);
+    }
+  };
+
+  function stop() {
+    stopped = true;
+    clearTimeout(timer);
+    abort?.abort();
+    closeWs();
+  }
+
+  openWs();
+  return { stop };
+}

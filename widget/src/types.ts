@@ -1,0 +1,45 @@
+import type { Strings } from './i18n';
+import type { LoginUser, State } from './protocol';
+
+export type { Lang, Strings } from './i18n';
+export type { LoginUser, State } from './protocol';
+
+/** The `detail` of each event `<wechat-scan-login>` dispatches (all bubble and are composed). */
+export interface WechatScanLoginEventMap {
+  login: CustomEvent<{ token: string; user: LoginUser }>;
+  scanned: CustomEvent<null>;
+  cancelled: CustomEvent<null>;
+  expired: CustomEvent<null>;
+  failed: CustomEvent<{ code: string; message: string }>;
+  statechange: CustomEvent<{ state: State }>;
+}
+
+/** The public surface of `<wechat-scan-login>`, independent of how it is implemented. */
+export interface WechatScanLoginElement extends HTMLElement {
+  /** `site-key`: the app's publishable key, `pk_test_…` or `pk_live_…`. */
+  siteKey: string | undefined;
+  /** `server`: the service's base URL; defaults to the origin `widget.js` was loaded from. */
+  server: string | undefined;
+  /** `lang`: `zh-CN` or `en`; default from the page, then the browser. */
+  lang: string;
+  /** `theme`: `light`, `dark`, or follow `prefers-color-scheme` (default). */
+  theme: 'light' | 'dark' | 'auto' | undefined;
+  /** `auto-refresh`: fetch a new code as soon as one expires. */
+  autoRefresh: boolean;
+  /** Overrides for any built-in string (also settable as a JSON `strings` attribute). */
+  strings: Partial<Strings> | undefined;
+  readonly state: State;
+  refresh(): void;
+  addEventListener<K extends keyof WechatScanLoginEventMap>(
+    type: K,
+    listener: (this: WechatScanLoginElement, ev: WechatScanLoginEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof WechatScanLoginEventMap>(
+    type: K,
+    listener: (this: WechatScanLoginElement, ev: WechatScanLoginEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
+}
