@@ -88,7 +88,7 @@ beforeAll(async () => {
   sim.registerApp('wxlive000000000002', 'live-secret-2', { pages: [PAGE] });
   db = await createTestDatabase('wxgateway');
   core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url }));
-  wechat = createWechatFeature(core, { apps, codesPerMinute: 3 });
+  wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandboxControlsNeedKey: true });
   const ex = express();
   ex.use(wechat.feature.router!);
   ex.use(notFound);
@@ -206,6 +206,31 @@ describe('per-AppID limit', () => {
     expect(((await stats.json()) as { calls: Record<string, number> }).calls.getwxacodeunlimit).toBe(3);
     const other = await wechat.gateway.getCode({ appId: 'app_t2', mode: 'test' }, codeParams('calm'));
     expect(other.contentType).toBe('image/png');
+  });
+});
+
+describe('the mounted simulator\'s controls by default (the published contract)', () => {
+  it('need an appid but no key', async () => {
+    const plainPrefix = testRedisPrefix('wxplain');
+    const other = await buildCore(testConfig(db.url, plainPrefix.prefix, { ROLE: 'api' }));
+    const ex = express();
+    ex.use(createWechatFeature(other, { apps }).feature.router!);
+    ex.use(errorHandler(other.logger));
+    const srv = createServer(ex);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/sandbox/wechat/__sim/faults`;
+    try {
+      const send = (body: unknown) => fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await send({ api: 'jscode2session', times: 1, errcode: -1 })).status).toBe(400);
+      expect((await send({ appid: wechat.sandboxAppId('app_t1'), api: 'jscode2session', times: 1, errcode: -1 })).status).toBe(201);
+    } finally {
+      srv.closeAllConnections();
+      srv.close();
+      await other.jobs.close();
+      await other.redis.close();
+      await other.database.close();
+      await plainPrefix.cleanup();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import type { Core, Feature } from '../../core';
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
@@ -24,6 +24,12 @@ export interface WechatFeatureOptions {
   /** How long a caller waits for the worker's answer. */
   waitMs?: number;
   workerConcurrency?: number;
+  /**
+   * Require the app's test-mode secret key (Authorization: Bearer sk_test_…) on the mounted
+   * simulator's fault and stats controls. Off by default because the published contract has
+   * them scoped by appid only; on, a tenant who learns another's app id can't disturb its sandbox.
+   */
+  sandboxControlsNeedKey?: boolean;
 }
 
 export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
@@ -86,11 +92,15 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
     },
     phoneBaseUrl: () => config.publicUrl,
     scoped: true,
-    async authorizeControl(req, appid) {
-      const m = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '');
-      const hit = m ? await opts.apps.resolveSecretKey(m[1]!) : null;
-      return hit?.mode === 'test' && sandboxAppId(hit.app.id) === appid;
-    },
+    ...(opts.sandboxControlsNeedKey
+      ? {
+          async authorizeControl(req: Request, appid: string) {
+            const m = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '');
+            const hit = m ? await opts.apps.resolveSecretKey(m[1]!) : null;
+            return hit?.mode === 'test' && sandboxAppId(hit.app.id) === appid;
+          },
+        }
+      : {}),
   }));
 
   const feature: Feature = {
