@@ -18,7 +18,8 @@ export function readMultipart(req: IncomingMessage, opts: { fileField: string; m
     try {
       bb = busboy({
         headers: req.headers,
-        limits: { fileSize: opts.maxFileBytes, files: 1, fields: opts.maxFields, fieldSize: 512, parts: opts.maxFields + 1, headerPairs: 20 },
+        // busboy signals `limit` on reaching fileSize, so one byte more means "over the maximum".
+        limits: { fileSize: opts.maxFileBytes + 1, files: 1, fields: opts.maxFields, fieldSize: 512, parts: opts.maxFields + 1, headerPairs: 20 },
       });
     } catch {
       reject(new ApiError('bad_request', 'Send the avatar as multipart/form-data (what wx.uploadFile sends)'));
