@@ -33,7 +33,7 @@ async function scanned(): Promise<{ scene: string; ticket: string }> {
 async function upload(fields: Record<string, string>, file: Buffer | null, name = 'file') {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  if (file) form.append(name, new Blob([file]), 'tmp_123.jpg');
+  if (file) form.append(name, new Blob([new Uint8Array(file)]), 'tmp_123.jpg');
   const res = await fetch(`${server.url}/v1/mp/avatar`, { method: 'POST', body: form });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }

@@ -56,7 +56,7 @@ export function realWx(opts: { baseUrl: string; scene: () => string; openid: str
         .then((bytes) => {
           const form = new FormData();
           for (const [k, v] of Object.entries(req.formData ?? {})) form.append(k, v);
-          form.append(req.name, new Blob([bytes]), basename(req.filePath));
+          form.append(req.name, new Blob([new Uint8Array(bytes)]), basename(req.filePath));
           return fetch(url, { method: 'POST', body: form });
         })
         .then(async (res) => req.success?.({ statusCode: res.status, data: await res.text() }))
