@@ -11,10 +11,14 @@ Component({
   methods: {
     onLoad: function (options) {
       var page = this;
+      var lang = this.data.lang;
       this.flow = flowModule.createFlow({
         wx: wx,
         serverUrl: config.serverUrl,
         onChange: function (view) {
+          // setData crosses to the render thread: send the texts only when the language changes.
+          if (view.lang === lang) delete view.t;
+          lang = view.lang;
           page.setData(view);
         },
       });
