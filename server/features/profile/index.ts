@@ -36,7 +36,11 @@ export function createProfileFeature(core: Core, deps: { sessions: TicketChecker
       res.setHeader('Connection', 'close');
       throw new ApiError('payload_too_large', `The avatar must be at most ${MAX_AVATAR_BYTES / 1024} KB`);
     }
-    const upload = await readMultipart(req, { fileField: 'file', maxFileBytes: MAX_AVATAR_BYTES, maxFields: 4 });
+    const upload = await readMultipart(req, { fileField: 'file', maxFileBytes: MAX_AVATAR_BYTES, maxFields: 4 }).catch((err: unknown) => {
+      // Whatever is left of a refused body is not worth reading on this connection.
+      res.setHeader('Connection', 'close');
+      throw err;
+    });
     const { scene, ticket } = parse(uploadFields, { scene: upload.fields.scene, ticket: upload.fields.ticket });
     const owner = await deps.sessions.checkTicket(scene, ticket);
     if (!upload.file || upload.file.length === 0) throw new ApiError('bad_request', 'body.file: the image is missing');
