@@ -47,10 +47,16 @@ export function createJobs(opts: { prefix: string; connection: RedisOptions; run
       return w;
     },
     async close() {
-      // Workers first, so in-flight jobs finish before their queues go away.
-      await Promise.allSettled(workers.map((w) => w.close()));
-      await Promise.allSettled([...events.values()].map((e) => e.close()));
-      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      // Workers first, so in-flight jobs finish before their queues go away. Bounded: with
+      // Redis gone, BullMQ's connections would wait for it forever.
+      await within(10_000, Promise.allSettled(workers.map((w) => w.close())));
+      await within(2_000, Promise.allSettled([...events.values(), ...queues.values()].map((q) => q.close())));
+      for (const c of [...workers, ...events.values(), ...queues.values()]) void c.disconnect().catch(() => {});
     },
   };
+}
+
+function within(ms: number, p: Promise<unknown>): Promise<unknown> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise((ok) => (t = setTimeout(ok, ms)))]).finally(() => clearTimeout(t));
 }

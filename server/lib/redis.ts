@@ -112,7 +112,10 @@ export async function connectRedis(opts: { url?: string; dataDir: string; logger
       };
     },
     async close() {
-      await Promise.allSettled([client.quit(), ...extra.map((r) => r.quit())]);
+      // quit() waits for Redis to answer; if it is gone, drop the connections instead.
+      const all = [client, ...extra];
+      await Promise.race([Promise.allSettled(all.map((r) => r.quit())), new Promise((ok) => setTimeout(ok, 1_000).unref())]);
+      for (const r of all) r.disconnect();
       if (child) {
         child.kill('SIGTERM');
         await new Promise((r) => child!.once('exit', r));

@@ -66,7 +66,8 @@ export function createSessionBus(opts: {
     },
     async stop() {
       listeners.clear();
-      await opts.subscriber.unsubscribe(own).catch(() => {});
+      // Not awaited: with Redis gone it would never answer; closing the connection ends it anyway.
+      void opts.subscriber.unsubscribe(own).catch(() => {});
     },
   };
 }
