@@ -46,11 +46,14 @@ async function seed(c: ConsoleClient, email: string, org: string) {
   const appId = app.body.app.id as string;
   const key = await c.post(`/tenants/${tenantId}/apps/${appId}/keys`, { name: `${org} key`, mode: 'test' });
   const inv = await c.post(`/tenants/${tenantId}/invitations`, { role: 'viewer' });
+  const hook = await c.post(`/tenants/${tenantId}/apps/${appId}/webhooks/endpoints?mode=test`, { url: 'http://127.0.0.1:9/hook' });
+  const hookMsg = await c.post(`/tenants/${tenantId}/apps/${appId}/webhooks/endpoints/${hook.body.id}/test?mode=test`);
   await s.core.db.insert(endUsers).values({ id: newId('usr'), tenantId, appId, mode: 'test', openid: `openid-${org}`, nickname: `nick-${org}` });
   await s.core.db.insert(loginEvents).values({ id: newId('evt'), tenantId, appId, mode: 'test', sessionId: `s-${appId}`, status: 'succeeded', origin: 'https://shop.example.com' });
   return {
-    ids: { tenantId, appId, keyId: key.body.id as string, accountId: me.account.id, invitationId: inv.body.id as string, inviteToken: new URL(inv.body.url).hash.slice(1) },
-    secrets: [key.body.secret as string, app.body.keys.test.secret as string],
+    ids: { tenantId, appId, keyId: key.body.id as string, accountId: me.account.id, invitationId: inv.body.id as string, inviteToken: new URL(inv.body.url).hash.slice(1),
+      endpointId: hook.body.id as string, messageId: hookMsg.body.messageId as string },
+    secrets: [key.body.secret as string, app.body.keys.test.secret as string, hook.body.secret as string],
   };
 }
 
@@ -70,6 +73,9 @@ const BODY: Record<string, unknown> = {
   'PATCH /tenants/:tenantId/members/:accountId': { role: 'admin' },
   'POST /tenants/:tenantId/invitations': { role: 'viewer' },
   'PATCH /tenants/:tenantId': { name: 'renamed' },
+  'POST /tenants/:tenantId/apps/:appId/webhooks/endpoints': { url: 'http://127.0.0.1:9/other' },
+  'PATCH /tenants/:tenantId/apps/:appId/webhooks/endpoints/:endpointId': { description: 'changed' },
+  'POST /tenants/:tenantId/apps/:appId/webhooks/endpoints/:endpointId/replay-failed': { since: '2020-01-01T00:00:00Z' },
 };
 
 beforeAll(async () => {

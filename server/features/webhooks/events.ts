@@ -11,6 +11,8 @@ export type MessageType = EventType | typeof TEST_EVENT_TYPE;
 export const eventTypeSchema = z.enum(EVENT_TYPES);
 
 const iso = z.string();
+/** Optional context the session may not know; always present on the wire, null when unknown. */
+const maybe = z.string().nullish().transform((v) => v ?? null);
 
 /** What each event's `data` holds; validated when recorded so a caller's slip can't ship garbage. */
 export const eventDataSchemas = {
@@ -20,14 +22,14 @@ export const eventDataSchemas = {
     unionid: z.string().optional(),
     nickname: z.string().optional(),
     avatarUrl: z.string().optional(),
-    origin: z.string().nullable(),
-    browser: z.string().nullable(),
-    os: z.string().nullable(),
-    ip: z.string().nullable(),
+    origin: maybe,
+    browser: maybe,
+    os: maybe,
+    ip: maybe,
     sessionId: z.string(),
     time: iso,
   }),
-  'login.cancelled': z.object({ sessionId: z.string(), origin: z.string().nullable(), time: iso }),
+  'login.cancelled': z.object({ sessionId: z.string(), origin: maybe, time: iso }),
   'user.created': z.object({ userId: z.string(), openid: z.string(), unionid: z.string().optional(), time: iso }),
 } satisfies Record<EventType, z.ZodType>;
 
