@@ -31,7 +31,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('.data').describe('where embedded PGlite, a private Redis and the dev MASTER_KEY live'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all')
     .describe('all = API and workers in one process; api or worker to scale them apart'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+    .describe('pino log level; logs are JSON lines on stdout with secrets redacted'),
   WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false)
     .describe('allow live-mode webhook URLs on private, loopback or link-local addresses (self-hosting, tests)'),
   SESSION_RATE_LIMIT: z.coerce.number().int().min(1).default(120)
