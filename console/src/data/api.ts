@@ -1,0 +1,89 @@
+import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, LoginEvent, Me, Member, Mode, Page, Role, SigningKey, TenantRef, VerifyAnswer } from './types';
+
+/** An error the API answered with: `code` for branching, `message` already in plain words. */
+export class ApiFailure extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+let csrfToken = '';
+/** Pages listen for this to send the person back to sign-in when the session ends. */
+export const sessionEvents = new EventTarget();
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(`/console/api${path}`, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiFailure(0, 'network', 'Could not reach the server. Check your connection and try again.');
+  }
+  if (res.status === 204) return undefined as T;
+  const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  if (!res.ok) {
+    const err = new ApiFailure(res.status, data?.error?.code ?? 'internal', data?.error?.message ?? `The server answered ${res.status}`);
+    if (res.status === 401 && !path.startsWith('/auth/sign')) sessionEvents.dispatchEvent(new Event('signedout'));
+    throw err;
+  }
+  return data as T;
+}
+
+function remember(me: Me): Me {
+  csrfToken = me.csrfToken;
+  return me;
+}
+
+const q = (params: Record<string, string | number | undefined | null>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') s.set(k, String(v));
+  const t = s.toString();
+  return t ? `?${t}` : '';
+};
+
+const t = (tenantId: string) => `/tenants/${encodeURIComponent(tenantId)}`;
+const a = (tenantId: string, appId: string) => `${t(tenantId)}/apps/${encodeURIComponent(appId)}`;
+
+export const api = {
+  me: async () => remember(await call<Me>('GET', '/auth/me')),
+  signIn: async (email: string, password: string) => remember(await call<Me>('POST', '/auth/signin', { email, password })),
+  signUp: async (body: { email: string; password: string; name?: string; organisation?: string }) => remember(await call<Me>('POST', '/auth/signup', body)),
+  signOut: () => call<void>('POST', '/auth/signout'),
+  createTenant: (name: string) => call<TenantRef>('POST', '/tenants', { name }),
+  acceptInvitation: (token: string) => call<{ tenant: { id: string; name: string }; role: Role }>('POST', '/invitations/accept', { token }),
+
+  tenant: (tenantId: string) => call<TenantRef>('GET', t(tenantId)),
+  renameTenant: (tenantId: string, name: string) => call<TenantRef>('PATCH', t(tenantId), { name }),
+  members: (tenantId: string) => call<{ data: Member[] }>('GET', `${t(tenantId)}/members`),
+  setRole: (tenantId: string, accountId: string, role: Role) => call<{ data: Member[] }>('PATCH', `${t(tenantId)}/members/${accountId}`, { role }),
+  removeMember: (tenantId: string, accountId: string) => call<void>('DELETE', `${t(tenantId)}/members/${accountId}`),
+  invitations: (tenantId: string) => call<{ data: Invitation[] }>('GET', `${t(tenantId)}/invitations`),
+  invite: (tenantId: string, role: Role) => call<{ id: string; role: Role; expiresAt: string; url: string }>('POST', `${t(tenantId)}/invitations`, { role }),
+  revokeInvitation: (tenantId: string, id: string) => call<void>('DELETE', `${t(tenantId)}/invitations/${id}`),
+
+  apps: (tenantId: string, cursor?: string) => call<Page<App>>('GET', `${t(tenantId)}/apps${q({ cursor, limit: 50 })}`),
+  createApp: (tenantId: string, body: { name: string; allowedOrigins: string[] }) => call<CreatedApp>('POST', `${t(tenantId)}/apps`, body),
+  app: (tenantId: string, appId: string) => call<App>('GET', a(tenantId, appId)),
+  updateApp: (tenantId: string, appId: string, patch: Record<string, unknown>) =>
+    call<App & { newLiveKeys?: { publishable: string; secret: string } }>('PATCH', a(tenantId, appId), patch),
+  deleteApp: (tenantId: string, appId: string) => call<void>('DELETE', a(tenantId, appId)),
+  verify: (tenantId: string, appId: string) => call<VerifyAnswer>('POST', `${a(tenantId, appId)}/verify`),
+
+  keys: (tenantId: string, appId: string) => call<{ data: ApiKey[] }>('GET', `${a(tenantId, appId)}/keys`),
+  createKey: (tenantId: string, appId: string, name: string, mode: Mode) =>
+    call<{ id: string; name: string; mode: Mode; displayPrefix: string; secret: string }>('POST', `${a(tenantId, appId)}/keys`, { name, mode }),
+  revokeKey: (tenantId: string, appId: string, keyId: string) => call<void>('DELETE', `${a(tenantId, appId)}/keys/${keyId}`),
+  signingKeys: (tenantId: string, appId: string) => call<{ data: SigningKey[] }>('GET', `${a(tenantId, appId)}/signing-keys`),
+  rotateSigningKey: (tenantId: string, appId: string) => call<{ kid: string; data: SigningKey[] }>('POST', `${a(tenantId, appId)}/signing-keys/rotate`),
+
+  users: (tenantId: string, appId: string, p: { q?: string; mode?: Mode | ''; cursor?: string }) =>
+    call<Page<EndUser>>('GET', `${a(tenantId, appId)}/users${q({ ...p, limit: 25 })}`),
+  events: (tenantId: string, appId: string, p: { status?: string; mode?: string; origin?: string; from?: string; to?: string; cursor?: string }) =>
+    call<Page<LoginEvent>>('GET', `${a(tenantId, appId)}/events${q({ ...p, limit: 25 })}`),
+  origins: (tenantId: string, appId: string) => call<{ data: string[] }>('GET', `${a(tenantId, appId)}/origins`),
+  dailyStats: (tenantId: string, appId: string, days: number, mode?: string) =>
+    call<{ data: DayStats[] }>('GET', `${a(tenantId, appId)}/stats/daily${q({ days, mode })}`),
+  eventStreamUrl: (tenantId: string, appId: string) => `/console/api${a(tenantId, appId)}/events/stream`,
+};

@@ -1,0 +1,178 @@
+import { LitElement, html } from 'lit';
+import { api } from '../data/api';
+import type { App, TenantRef, VerifyAnswer } from '../data/types';
+import { href, navigate } from '../router';
+import { shared } from '../styles';
+import '../components/copy-button';
+
+const CHECK_LABEL: Record<string, string> = { credentials: 'AppID and AppSecret', access_token: 'Access token from WeChat', code: 'Mini-program code for the login page' };
+
+/** Everything about an app that a site owner sets, the WeChat Verify button, and deleting the app. */
+export class AppSettings extends LitElement {
+  static override styles = shared;
+  static override properties = {
+    tenant: { attribute: false }, app: { attribute: false }, saving: { state: true }, saved: { state: true }, error: { state: true },
+    verifying: { state: true }, verify: { state: true }, verifyError: { state: true }, confirmDelete: { state: true }, newLive: { state: true },
+  };
+  declare tenant: TenantRef;
+  declare app: App;
+  declare saving: boolean;
+  declare saved: boolean;
+  declare error: string;
+  declare verifying: boolean;
+  declare verify: VerifyAnswer | null;
+  declare verifyError: string;
+  declare confirmDelete: string;
+  declare newLive: { publishable: string; secret: string } | null;
+
+  constructor() {
+    super();
+    this.saving = false;
+    this.saved = false;
+    this.error = '';
+    this.verifying = false;
+    this.verify = null;
+    this.verifyError = '';
+    this.confirmDelete = '';
+    this.newLive = null;
+  }
+
+  private get readOnly() {
+    return this.tenant.role === 'viewer';
+  }
+
+  private async save(e: SubmitEvent) {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    const s = (k: string) => String(f.get(k) ?? '').trim();
+    const patch: Record<string, unknown> = {
+      name: s('name'),
+      displayName: s('displayName') || null,
+      logoUrl: s('logoUrl') || null,
+      allowedOrigins: s('allowedOrigins').split(/[\s,]+/).filter(Boolean),
+      wechatAppId: s('wechatAppId') || null,
+      mpPage: s('mpPage'),
+      envVersion: s('envVersion'),
+      checkPath: f.get('checkPath') === 'on',
+      sessionTtlSeconds: Number(s('sessionTtlSeconds')),
+    };
+    // Write-only: an empty box means "keep the stored secret".
+    if (s('wechatSecret')) patch.wechatSecret = s('wechatSecret');
+    this.saving = true;
+    this.saved = false;
+    this.error = '';
+    try {
+      const updated = await api.updateApp(this.tenant.id, this.app.id, patch);
+      if (updated.newLiveKeys) this.newLive = updated.newLiveKeys;
+      (e.target as HTMLFormElement).querySelector<HTMLInputElement>('[name=wechatSecret]')!.value = '';
+      this.saved = true;
+      this.dispatchEvent(new CustomEvent('app-changed', { detail: updated, bubbles: true, composed: true }));
+    } catch (err) {
+      this.error = (err as Error).message;
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  private async runVerify() {
+    this.verifying = true;
+    this.verify = null;
+    this.verifyError = '';
+    try {
+      this.verify = await api.verify(this.tenant.id, this.app.id);
+    } catch (err) {
+      this.verifyError = (err as Error).message;
+    } finally {
+      this.verifying = false;
+    }
+  }
+
+  private async deleteApp() {
+    try {
+      await api.deleteApp(this.tenant.id, this.app.id);
+      navigate(href('t', this.tenant.id, 'apps'));
+    } catch (err) {
+      this.error = (err as Error).message;
+    }
+  }
+
+  private verifyResult() {
+    const v = this.verify;
+    if (this.verifyError) return html`<div class="error" role="alert">${this.verifyError}</div>`;
+    if (!v) return '';
+    return html`
+      <div class=${v.ok ? 'success' : 'error'} role="status">
+        ${v.ok ? 'WeChat accepted these settings: live logins will work.' : 'WeChat did not accept these settings yet.'}
+      </div>
+      <ul>
+        ${v.checks.map((c) => html`<li><span class="badge ${c.ok ? 'ok' : 'bad'}">${c.ok ? 'OK' : 'Failed'}</span> ${CHECK_LABEL[c.name] ?? c.name}
+          ${c.failure ? html`<p><strong>${c.failure.title}</strong> ${c.failure.advice}</p>
+            ${c.failure.ip ? html`<p>IP address to add: <code>${c.failure.ip}</code> <wsl-copy .value=${c.failure.ip}></wsl-copy></p>` : ''}
+            <p class="small muted">WeChat error ${c.failure.errcode}</p>` : ''}</li>`)}
+      </ul>
+      ${v.advice.map((a) => html`<div class="warn">${a}</div>`)}`;
+  }
+
+  override render() {
+    const a = this.app;
+    const ro = this.readOnly;
+    return html`
+      ${ro ? html`<div class="warn">You're a viewer in this organisation: settings are read-only.</div>` : ''}
+      ${this.newLive ? html`<div class="card"><h3>Live keys created</h3><div class="warn">Copy the live secret key now: it is shown only this once.</div>
+        <p>Publishable: <code>${this.newLive.publishable}</code> <wsl-copy .value=${this.newLive.publishable}></wsl-copy></p>
+        <p>Secret: <code>${this.newLive.secret}</code> <wsl-copy .value=${this.newLive.secret}></wsl-copy></p></div>` : ''}
+      <form @submit=${this.save} aria-label="App settings">
+        <fieldset ?disabled=${ro} style="border:0;padding:0;margin:0">
+        <div class="grid2">
+          <div class="card">
+            <h2 style="margin-top:0">Site</h2>
+            <label for="name">Name</label><input id="name" name="name" .value=${a.name} required maxlength="100" />
+            <label for="displayName">Display name <span class="hint">(shown on the phone before the visitor confirms)</span></label>
+            <input id="displayName" name="displayName" .value=${a.displayName ?? ''} maxlength="60" placeholder=${a.name} />
+            <label for="logoUrl">Logo URL <span class="hint">(https, shown on the phone)</span></label>
+            <input id="logoUrl" name="logoUrl" type="url" .value=${a.logoUrl ?? ''} placeholder="https://example.com/logo.png" />
+            <label for="allowedOrigins">Allowed origins <span class="hint">(one per line; https://*.example.com covers subdomains only; test mode also allows localhost)</span></label>
+            <textarea id="allowedOrigins" name="allowedOrigins" .value=${a.allowedOrigins.join('\n')}></textarea>
+            <label for="sessionTtlSeconds">Code lifetime <span class="hint">(seconds before the code expires, 30–600)</span></label>
+            <input id="sessionTtlSeconds" name="sessionTtlSeconds" type="number" min="30" max="600" .value=${String(a.sessionTtlSeconds)} required />
+          </div>
+          <div class="card">
+            <h2 style="margin-top:0">WeChat mini-program <span class="badge ${a.liveReady ? 'live' : 'test'}">${a.liveReady ? 'live ready' : 'test mode only'}</span></h2>
+            <p class="small muted">Test mode works without these. Live mode needs your own mini-program with the scan-login page.</p>
+            <label for="wechatAppId">AppID</label>
+            <input id="wechatAppId" name="wechatAppId" .value=${a.wechatAppId ?? ''} placeholder="wx0123456789abcdef" autocomplete="off" />
+            <label for="wechatSecret">AppSecret <span class="hint">${a.hasWechatSecret ? '(saved; never shown again. Type a new one to replace it)' : '(write-only: stored encrypted, never shown again)'}</span></label>
+            <input id="wechatSecret" name="wechatSecret" type="password" autocomplete="new-password" placeholder=${a.hasWechatSecret ? '••••••••••••••••' : ''} />
+            <label for="mpPage">Page <span class="hint">(path of the confirm page, without a leading /)</span></label>
+            <input id="mpPage" name="mpPage" .value=${a.mpPage} required />
+            <label for="envVersion">Version (env_version)</label>
+            <select id="envVersion" name="envVersion">
+              ${(['release', 'trial', 'develop'] as const).map((v) => html`<option value=${v} ?selected=${a.envVersion === v}>${v}</option>`)}
+            </select>
+            <label><input type="checkbox" name="checkPath" ?checked=${a.checkPath} /> Check page path <span class="hint">(check_path: needs the page in the published version; turn off for trial/develop)</span></label>
+            ${(a.advice ?? []).map((t) => html`<div class="warn small">${t}</div>`)}
+          </div>
+        </div>
+        ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : ''}
+        ${this.saved ? html`<div class="success" role="status">Saved.</div>` : ''}
+        ${ro ? '' : html`<p><button type="submit" ?disabled=${this.saving}>${this.saving ? 'Saving…' : 'Save settings'}</button></p>`}
+        </fieldset>
+      </form>
+      <div class="card">
+        <h2 style="margin-top:0">Verify with WeChat</h2>
+        <p class="small muted">Asks WeChat for an access token with your AppID and AppSecret, then for a code for the page above, and explains anything that fails.</p>
+        ${ro ? '' : html`<button type="button" class="secondary" ?disabled=${this.verifying || !a.liveReady} @click=${this.runVerify}>${this.verifying ? 'Verifying…' : 'Verify'}</button>
+          ${a.liveReady ? '' : html`<span class="small muted"> Save an AppID and AppSecret first.</span>`}`}
+        ${this.verifyResult()}
+      </div>
+      ${ro ? '' : html`
+        <div class="card">
+          <h2 style="margin-top:0">Delete this app</h2>
+          <p class="small">Its keys stop working at once, and its users and activity are deleted. This can't be undone.</p>
+          <label for="confirm">Type <strong>${a.name}</strong> to confirm</label>
+          <input id="confirm" .value=${this.confirmDelete} @input=${(e: Event) => (this.confirmDelete = (e.target as HTMLInputElement).value)} autocomplete="off" />
+          <p><button class="danger" type="button" ?disabled=${this.confirmDelete !== a.name} @click=${this.deleteApp}>Delete app</button></p>
+        </div>`}`;
+  }
+}
+customElements.get('wsl-app-settings') ?? customElements.define('wsl-app-settings', AppSettings);

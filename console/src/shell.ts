@@ -1,0 +1,147 @@
+import { LitElement, css, html } from 'lit';
+import { api, ApiFailure, sessionEvents } from './data/api';
+import type { Me } from './data/types';
+import { href, interceptLinks, navigate, parseRoute, type Route } from './router';
+import { shared } from './styles';
+import { failed, loading } from './components/states';
+import './pages/auth-page';
+import './pages/apps-page';
+import './pages/app-page';
+import './pages/team-page';
+import './pages/invite-page';
+
+/** The console's frame: who is signed in, which organisation, the navigation, and the page. */
+export class ConsoleShell extends LitElement {
+  static override styles = [shared, css`
+    header { background: #fff; border-bottom: 1px solid var(--line); }
+    .bar { max-width: 1100px; margin: 0 auto; padding: .6rem 1rem; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
+    .brand { font-weight: 700; text-decoration: none; color: inherit; margin-right: auto; }
+    .brand span { color: var(--accent-ink); }
+    nav { display: flex; gap: 1rem; }
+    nav a { text-decoration: none; font-weight: 600; color: var(--muted); }
+    nav a[aria-current=page] { color: var(--accent-ink); }
+    select { width: auto; max-width: 14rem; padding: .3rem .5rem; }
+    main { max-width: 1100px; margin: 0 auto; padding: 1.25rem 1rem 3rem; }
+    @media (max-width: 640px) { .who { display: none; } }
+  `];
+  static override properties = { me: { state: true }, route: { state: true }, error: { state: true }, ready: { state: true } };
+  declare me: Me | null;
+  declare route: Route;
+  declare error: unknown;
+  declare ready: boolean;
+
+  constructor() {
+    super();
+    this.me = null;
+    this.ready = false;
+    this.error = null;
+    this.route = parseRoute(location.pathname);
+    window.addEventListener('popstate', () => {
+      this.route = parseRoute(location.pathname);
+      this.guard();
+    });
+    sessionEvents.addEventListener('signedout', () => {
+      this.me = null;
+      this.guard();
+    });
+    // Clicks inside every page's shadow root reach the host; composedPath still names the anchor.
+    interceptLinks(this);
+    this.addEventListener('me-changed', (e) => {
+      this.me = (e as CustomEvent<Me>).detail;
+      this.guard();
+    });
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load() {
+    try {
+      this.me = await api.me();
+    } catch (err) {
+      if (!(err instanceof ApiFailure && err.status === 401)) this.error = err;
+      this.me = null;
+    }
+    this.ready = true;
+    this.guard();
+  }
+
+  /** Where a person may be: signed out → sign-in (keeping invite links), signed in → not on the auth pages. */
+  private guard() {
+    const r = this.route;
+    if (!this.ready || this.error) return;
+    const open = r.name === 'signin' || r.name === 'signup';
+    if (!this.me) {
+      if (!open && r.name !== 'invite') navigate(href('signin'), true);
+      return;
+    }
+    if (open || r.name === 'home') {
+      const back = sessionStorage.getItem('wsl-after-signin');
+      sessionStorage.removeItem('wsl-after-signin');
+      const first = this.me.tenants[0];
+      // Removed from every organisation: stay and offer to create one.
+      if (back || first) navigate(back ?? href('t', first!.id, 'apps'), true);
+    }
+  }
+
+  private get tenantId(): string | undefined {
+    const r = this.route;
+    return 'tenantId' in r ? r.tenantId : this.me?.tenants[0]?.id;
+  }
+
+  private async signOut() {
+    await api.signOut().catch(() => {});
+    this.me = null;
+    navigate(href('signin'));
+  }
+
+  private switchTenant(e: Event) {
+    navigate(href('t', (e.target as HTMLSelectElement).value, 'apps'));
+  }
+
+  private page() {
+    const r = this.route;
+    if (!this.ready) return loading();
+    if (this.error) return failed(this.error, () => { this.error = null; void this.load(); });
+    if (r.name === 'invite') return html`<wsl-invite-page .me=${this.me}></wsl-invite-page>`;
+    if (!this.me) return html`<wsl-auth-page .mode=${r.name === 'signup' ? 'signup' : 'signin'}></wsl-auth-page>`;
+    if (!this.me.tenants.length) return html`<wsl-apps-page .tenant=${undefined}></wsl-apps-page>`;
+    const tenant = this.me.tenants.find((t) => 'tenantId' in r && t.id === r.tenantId);
+    if ('tenantId' in r && !tenant) return html`<div class="card empty"><p>This organisation doesn't exist or you're not a member of it.</p><a href=${href('')}>Go to your apps</a></div>`;
+    switch (r.name) {
+      case 'apps': return html`<wsl-apps-page .tenant=${tenant}></wsl-apps-page>`;
+      case 'app': return html`<wsl-app-page .tenant=${tenant} .appId=${r.appId} .tab=${r.tab}></wsl-app-page>`;
+      case 'team': return html`<wsl-team-page .tenant=${tenant} .me=${this.me}></wsl-team-page>`;
+      case 'notfound': return html`<div class="card empty"><p>There is no page here.</p><a href=${href('')}>Go to your apps</a></div>`;
+      default: return loading();
+    }
+  }
+
+  override render() {
+    const me = this.me;
+    const tid = this.tenantId;
+    const r = this.route;
+    return html`
+      <header>
+        <div class="bar">
+          <a class="brand" href=${href('')}>wechat-scan-login <span>console</span></a>
+          ${me && tid ? html`
+            <nav aria-label="Main">
+              <a href=${href('t', tid, 'apps')} aria-current=${r.name === 'apps' || r.name === 'app' ? 'page' : 'false'}>Apps</a>
+              <a href=${href('t', tid, 'team')} aria-current=${r.name === 'team' ? 'page' : 'false'}>Team</a>
+            </nav>
+            ${me.tenants.length > 1 ? html`
+              <label class="sr" style="margin:0"><span hidden>Organisation</span>
+                <select aria-label="Organisation" @change=${this.switchTenant}>
+                  ${me.tenants.map((t) => html`<option value=${t.id} ?selected=${t.id === tid}>${t.name}</option>`)}
+                </select></label>` : html`<span class="muted small">${me.tenants[0]?.name}</span>`}
+            <span class="who muted small">${me.account.email}</span>
+            <button class="secondary" type="button" @click=${this.signOut}>Sign out</button>` : ''}
+        </div>
+      </header>
+      <main>${this.page()}</main>`;
+  }
+}
+customElements.get('wsl-console') ?? customElements.define('wsl-console', ConsoleShell);
