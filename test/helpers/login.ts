@@ -62,11 +62,11 @@ export class TestSocket {
   }
 }
 
-export async function openSocket(baseUrl: string, key: string, opts: { origin?: string; session?: string } = {}): Promise<TestSocket> {
+export async function openSocket(baseUrl: string, key: string, opts: { origin?: string; session?: string; userAgent?: string } = {}): Promise<TestSocket> {
   const url = new URL('/v1/ws', baseUrl.replace(/^http/, 'ws'));
   url.searchParams.set('key', key);
   if (opts.session) url.searchParams.set('session', opts.session);
-  const ws = new WebSocket(url, { headers: { origin: opts.origin ?? TEST_ORIGIN, 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36' } });
+  const ws = new WebSocket(url, { headers: { origin: opts.origin ?? TEST_ORIGIN, 'user-agent': opts.userAgent ?? 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36' } });
   const sock = new TestSocket(ws);
   await new Promise<void>((ok, fail) => {
     ws.once('open', () => ok());

@@ -91,6 +91,17 @@ describe('the whole loop, as the widget and the mini-program make it', () => {
     sock.close();
   });
 
+  it('a phone browsing the site gets an "Open in WeChat" link (the sandbox phone in test mode); a desktop does not', async () => {
+    const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
+    const phone = await openSocket(server.url, pk(), { userAgent: iphone });
+    const s = await phone.next('session');
+    expect(s.urlLink).toBe(`${server.core.config.publicUrl}/sandbox/phone?scene=${s.session}`);
+    const desktop = await openSocket(server.url, pk());
+    expect((await desktop.next('session')).urlLink).toBeUndefined();
+    phone.close();
+    desktop.close();
+  });
+
   it('the polling fallback gives the same frames', async () => {
     const opened = await fetch(`${server.url}/v1/sessions?key=${pk()}`, { method: 'POST', headers: { origin: TEST_ORIGIN } });
     expect(opened.status).toBe(201);

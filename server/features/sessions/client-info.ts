@@ -2,11 +2,12 @@ import { isIP } from 'node:net';
 import { UAParser } from 'ua-parser-js';
 
 /** What the phone shows about the browser that asked to log in. */
-export function describeClient(userAgent: string | undefined): { browser: string; os: string } {
+export function describeClient(userAgent: string | undefined): { browser: string; os: string; mobile: boolean } {
   const r = UAParser(userAgent ?? '');
+  const mobile = r.device.type === 'mobile' || r.device.type === 'tablet';
   const browser = [r.browser.name, r.browser.major].filter(Boolean).join(' ') || 'Unknown browser';
   const os = [r.os.name, r.os.version].filter(Boolean).join(' ') || 'Unknown system';
-  return { browser, os };
+  return { browser, os, mobile };
 }
 
 /**

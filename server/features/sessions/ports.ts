@@ -15,6 +15,7 @@ export interface WechatPort {
   getCode(ref: AppRef, req: { scene: string; page: string; checkPath: boolean; envVersion: 'release' | 'trial' | 'develop' }): Promise<{ contentType: string; body: Buffer }>;
   code2Session(ref: AppRef, code: string): Promise<{ openid: string; unionid?: string }>;
   sandboxPhoneCode(appId: string, openid: string): Promise<string>;
+  generateUrlLink(ref: AppRef, req: { page: string; query: string; envVersion: 'release' | 'trial' | 'develop' }): Promise<string>;
 }
 
 export interface SignerPort {

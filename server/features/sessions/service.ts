@@ -12,7 +12,7 @@ import type { ConfirmedUser, Session, SessionStore } from './store';
 
 /** Frames sent to the browser (DESIGN.md §4); the polling API answers the same objects. */
 export type Frame =
-  | { type: 'session'; session: string; secret: string; expiresAt: string; qr: string; match: string }
+  | { type: 'session'; session: string; secret: string; expiresAt: string; qr: string; match: string; urlLink?: string }
   | { type: 'scanned' }
   | { type: 'success'; token: string; user: ConfirmedUser }
   | { type: 'cancelled' }
@@ -24,6 +24,8 @@ export interface ClientInfo {
   browser: string;
   os: string;
   ip: string;
+  /** A phone can't scan its own screen: it gets an "Open in WeChat" link where one can be made. */
+  mobile: boolean;
 }
 
 export interface ScanAnswer {
@@ -151,6 +153,22 @@ export function createSessionService(deps: {
     }
   }
 
+  /**
+   * In the sandbox the "app" is the sandbox phone page itself. Live, a URL Link needs a published,
+   * non-personal mini-program (the app's urlLinkEnabled); without one the element shows a
+   * save-the-code hint instead, so a failure here only drops the link.
+   */
+  async function openInWechatLink(app: AppRecord, s: Session): Promise<string | undefined> {
+    if (s.mode === 'test') return `${core.config.publicUrl}/sandbox/phone?scene=${s.id}`;
+    if (!app.urlLinkEnabled) return undefined;
+    return wechat
+      .generateUrlLink({ appId: app.id, mode: s.mode }, { page: app.mpPage, query: `scene=${s.id}`, envVersion: app.envVersion })
+      .catch((err) => {
+        log.warn({ err, appId: app.id }, 'no URL Link for a phone visitor');
+        return undefined;
+      });
+  }
+
   return {
     sessionFrame,
     get: (id) => store.get(id),
@@ -165,7 +183,9 @@ export function createSessionService(deps: {
       const secret = newSessionSecret();
       await store.create({ ...s, holder: core.instanceId, secretHash: sha256(secret) });
       core.metrics.sessionsCreated.inc({ mode });
-      return sessionFrame(s, secret);
+      const frame = sessionFrame(s, secret);
+      const urlLink = client.mobile ? await openInWechatLink(app, s) : undefined;
+      return urlLink ? { ...frame, urlLink } : frame;
     },
 
     async attach(sessionId, secret) {
