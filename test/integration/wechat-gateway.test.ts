@@ -209,27 +209,39 @@ describe('per-AppID limit', () => {
   });
 });
 
-describe('the mounted simulator\'s controls by default (the published contract)', () => {
-  it('need an appid but no key', async () => {
-    const plainPrefix = testRedisPrefix('wxplain');
-    const other = await buildCore(testConfig(db.url, plainPrefix.prefix, { ROLE: 'api' }));
+describe('a second instance', () => {
+  it('shares the mounted simulator\'s state, and by default its controls need an appid but no key', async () => {
+    const other = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
     const ex = express();
     ex.use(createWechatFeature(other, { apps }).feature.router!);
     ex.use(errorHandler(other.logger));
     const srv = createServer(ex);
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/sandbox/wechat/__sim/faults`;
+    const otherUrl = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/sandbox/wechat`;
+    const send = (base: string, path: string, body: unknown) =>
+      fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     try {
-      const send = (body: unknown) => fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      expect((await send({ api: 'jscode2session', times: 1, errcode: -1 })).status).toBe(400);
-      expect((await send({ appid: wechat.sandboxAppId('app_t1'), api: 'jscode2session', times: 1, errcode: -1 })).status).toBe(201);
+      const appid = wechat.sandboxAppId('app_t2');
+      const secret = sandboxSecret(Buffer.from(TEST_MASTER_KEY, 'base64'), appid);
+      const tokenReq = { grant_type: 'client_credential', appid, secret, force_refresh: false };
+      const here = (await (await send(`${url}/sandbox/wechat`, '/cgi-bin/stable_token', tokenReq)).json()) as { access_token: string };
+      const there = (await (await send(otherUrl, '/cgi-bin/stable_token', tokenReq)).json()) as { access_token: string };
+      expect(there.access_token).toBe(here.access_token);
+      // A code issued through one instance is spent through the other, once.
+      const { code } = (await (await send(otherUrl, '/__sim/phone/login', { appid, openid: 'o_multi' })).json()) as { code: string };
+      expect((await wechat.gateway.code2Session({ appId: 'app_t2', mode: 'test' }, code)).openid).toBe('o_multi');
+      const q = new URLSearchParams({ appid, secret, js_code: code, grant_type: 'authorization_code' });
+      expect(((await (await fetch(`${otherUrl}/sns/jscode2session?${q}`)).json()) as { errcode: number }).errcode).toBe(40163);
+
+      expect((await send(otherUrl, '/__sim/faults', { api: 'jscode2session', times: 1, errcode: -1 })).status).toBe(400);
+      expect((await send(otherUrl, '/__sim/faults', { appid: wechat.sandboxAppId('app_t3'), api: 'generate_urllink', times: 1, errcode: -1 })).status).toBe(201);
+      await fetch(`${otherUrl}/__sim/faults?appid=${wechat.sandboxAppId('app_t3')}`, { method: 'DELETE' });
     } finally {
       srv.closeAllConnections();
       srv.close();
       await other.jobs.close();
       await other.redis.close();
       await other.database.close();
-      await plainPrefix.cleanup();
     }
   });
 });

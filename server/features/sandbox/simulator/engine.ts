@@ -169,7 +169,8 @@ export function createEngine(opts: EngineOptions) {
       if (typeof scene !== 'string' || scene.length === 0) return err(40097, msg('invalid args: scene is required'));
       if (scene.length > 32) return err(40169, msg('invalid length for scene, or the data is not json string'));
       if (!SCENE_PATTERN.test(scene)) return err(40097, msg('invalid args: scene has characters outside [0-9A-Za-z!#$&\'()*+,/:;=?@-._~]'));
-      const page = body.page;
+      // An empty page means the home page, as on WeChat.
+      const page = body.page === '' ? undefined : body.page;
       if (page !== undefined) {
         if (typeof page !== 'string' || page.startsWith('/') || !PAGE_PATTERN.test(page)) return err(41030, msg('invalid page'));
         const app = await opts.resolveApp(t.value.appid);
