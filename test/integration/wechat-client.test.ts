@@ -73,6 +73,25 @@ describe('stable access token', () => {
     expect(await c.accessToken(sim.url, creds)).not.toBe(before);
   });
 
+  it('after another caller\'s force_refresh, one normal refresh heals the 40001', async () => {
+    const creds = newApp();
+    const c = newClient();
+    const before = await c.accessToken(sim.url, creds);
+    // The tenant's own backend forces a new token; ours keeps working for WeChat's 30 s grace, then not.
+    const res = await fetch(`${sim.url}/cgi-bin/stable_token`, {
+      method: 'POST', body: JSON.stringify({ grant_type: 'client_credential', ...creds, force_refresh: true }),
+    });
+    const theirs = ((await res.json()) as { access_token: string }).access_token;
+    sim.advanceClock(30_000);
+    await c.getwxacodeunlimit(sim.url, creds, code('sforced'));
+    const stats = await sim.stats(creds.appid);
+    expect(stats.stable_token).toBe(3);
+    expect(stats.getwxacodeunlimit).toBe(2);
+    const now = await c.accessToken(sim.url, creds);
+    expect(now).not.toBe(before);
+    expect(now).toBe(theirs);
+  });
+
   it('after a 42001 (token expired) gets a new token without force_refresh', async () => {
     const creds = newApp();
     const c = newClient();

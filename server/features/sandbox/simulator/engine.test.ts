@@ -45,7 +45,7 @@ describe('simulated stable_token', () => {
     expect(await use(fresh)).toBe(0);
     expect(((await token(true)) as { errcode: number }).errcode).toBe(45009);
     advance(30_000);
-    expect(await use(old)).toBe(42001);
+    expect(await use(old)).toBe(40001);
     let granted = 1;
     for (let i = 0; i < 25; i++) {
       if ('access_token' in (await token(true))) granted += 1;

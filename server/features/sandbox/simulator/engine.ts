@@ -73,6 +73,8 @@ const msg = (text: string) => `${text} rid: ${rid()}`;
 interface TokenRecord {
   appid: string;
   exp: number;
+  /** Set when force_refresh replaced it: after this it is "not latest" (40001), not expired. */
+  supersededAt?: number;
 }
 
 interface CodeRecord {
@@ -103,6 +105,7 @@ export function createEngine(opts: EngineOptions) {
     if (!token) return err(41001, msg('access_token missing'));
     const rec = await readToken(token);
     if (!rec) return err(40001, msg('invalid credential, access_token is invalid or not latest'));
+    if (rec.supersededAt !== undefined && now() >= rec.supersededAt) return err(40001, msg('invalid credential, access_token is invalid or not latest'));
     if (now() >= rec.exp) return err(42001, msg('access_token expired'));
     return ok(rec);
   }
@@ -144,7 +147,7 @@ export function createEngine(opts: EngineOptions) {
           return err(45009, msg('reach max api daily quota limit'));
         }
         await kv.set(`force:last:${appid}`, String(now()), FORCE_MIN_GAP_MS + KEEP_MARGIN_MS);
-        if (currentToken && current) await writeToken(currentToken, { appid, exp: Math.min(current.exp, now() + FORCE_GRACE_MS) });
+        if (currentToken && current) await writeToken(currentToken, { ...current, supersededAt: Math.min(current.exp, now() + FORCE_GRACE_MS) });
         const token = await issueToken(appid, `force:${currentToken ?? 'none'}:${now()}`);
         return ok({ access_token: token, expires_in: TOKEN_TTL_MS / 1000 });
       }
