@@ -316,6 +316,10 @@ describe('WeChat faults reach people as clear errors', () => {
     const img = await fetch(String(s.qr));
     expect(img.status).toBe(502);
     expect(((await img.json()) as { error: { code: string } }).error.code).toBe('wechat_error');
+    // The page learns why over its socket, not from a broken image.
+    const failed = await sock.next('error');
+    expect(failed.code).toBe('wechat_error');
+    expect(String(failed.message)).toMatch(/\S/);
     sock.close();
   });
 

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger';
 
-export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired';
-type Listener = (event: SessionEvent) => void;
+/** `failed` carries a plain-words reason (the code image could not be made); the others carry nothing. */
+export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired' | 'failed';
+type Listener = (event: SessionEvent, detail: string) => void;
 
 /**
  * Cross-instance routing. Each instance subscribes to one channel of its own; a session
@@ -11,7 +12,7 @@ type Listener = (event: SessionEvent) => void;
  */
 export interface SessionBus {
   listen(sessionId: string, fn: Listener): () => void;
-  publish(holder: string | undefined, sessionId: string, event: SessionEvent): Promise<void>;
+  publish(holder: string | undefined, sessionId: string, event: SessionEvent, detail?: string): Promise<void>;
   /** How many sessions have a listener on this instance (metrics, tests). */
   size(): number;
   start(): Promise<void>;
@@ -28,12 +29,12 @@ export function createSessionBus(opts: {
   const listeners = new Map<string, Set<Listener>>();
   const own = opts.channelOf(opts.instanceId);
 
-  function deliver(sessionId: string, event: SessionEvent) {
+  function deliver(sessionId: string, event: SessionEvent, detail: string) {
     const set = listeners.get(sessionId);
     if (!set) return;
     for (const fn of [...set]) {
       try {
-        fn(event);
+        fn(event, detail);
       } catch (err) {
         opts.logger.error({ err, sessionId }, 'session listener failed');
       }
@@ -50,17 +51,19 @@ export function createSessionBus(opts: {
         if (set!.size === 0 && listeners.get(sessionId) === set) listeners.delete(sessionId);
       };
     },
-    async publish(holder, sessionId, event) {
+    async publish(holder, sessionId, event, detail = '') {
       if (!holder) return;
-      if (holder === opts.instanceId) return deliver(sessionId, event);
-      await opts.publisher.publish(opts.channelOf(holder), `${event} ${sessionId}`);
+      if (holder === opts.instanceId) return deliver(sessionId, event, detail);
+      await opts.publisher.publish(opts.channelOf(holder), `${event} ${sessionId} ${detail}`);
     },
     size: () => listeners.size,
     async start() {
       opts.subscriber.on('message', (channel: string, message: string) => {
         if (channel !== own) return;
-        const [event, sessionId] = message.split(' ');
-        if (sessionId) deliver(sessionId, event as SessionEvent);
+        const first = message.indexOf(' ');
+        const second = message.indexOf(' ', first + 1);
+        if (first < 0 || second < 0) return;
+        deliver(message.slice(first + 1, second), message.slice(0, first) as SessionEvent, message.slice(second + 1));
       });
       await opts.subscriber.subscribe(own);
     },

@@ -116,7 +116,12 @@ export function sessionRoutes(deps: { core: Core; gate: Gate; service: SessionSe
     if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
     const image = await qrImages.get(s.id, s.expiresAt - Date.now(), () =>
       wechat.getCode({ appId: s.appId, mode: s.mode }, { scene: s.id, page: app.mpPage, checkPath: app.checkPath, envVersion: app.envVersion }),
-    );
+    ).catch(async (err: unknown) => {
+      // A broken <img> tells the page nothing; the socket can say why in plain words.
+      const plain = (err as { plain?: unknown }).plain;
+      if (typeof plain === 'string') await bus.publish(s.holder, s.id, 'failed', plain).catch(() => {});
+      throw err;
+    });
     res.setHeader('Content-Type', image.contentType);
     res.setHeader('Cache-Control', `private, max-age=${Math.max(0, Math.floor((s.expiresAt - Date.now()) / 1000))}`);
     res.send(image.body);

@@ -77,7 +77,7 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
 
     function follow(id: string, secret: string, expiresAt: number) {
       detach();
-      const unlisten = bus.listen(id, (event) => void onEvent(id, event));
+      const unlisten = bus.listen(id, (event, detail) => void onEvent(id, event, detail));
       const timer = setTimeout(() => void onExpiry(id), Math.max(0, expiresAt - Date.now()) + 20);
       current = { id, secret, unlisten, timer };
     }
@@ -94,9 +94,10 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
       }
     }
 
-    async function onEvent(id: string, event: SessionEvent) {
+    async function onEvent(id: string, event: SessionEvent, detail: string) {
       if (current?.id !== id) return;
       if (event === 'scanned') return send(ws, { type: 'scanned' });
+      if (event === 'failed') return deliver(errorFrame('wechat_error', detail));
       // Confirmed, cancelled, expired: the attach script decides what this holder gets, once.
       const { frame } = await service.attach(id, current.secret);
       if (current?.id === id) deliver(frame);
