@@ -1,0 +1,341 @@
+import { LitElement, css, html } from 'lit';
+import { api, ApiFailure } from '../data/api';
+import type { App, Mode, TenantRef } from '../data/types';
+import { shared } from '../styles';
+import { empty, failed, loading, when } from '../components/states';
+import '../components/copy-button';
+
+/** What the console's webhook routes answer (server/features/webhooks/store.ts). */
+interface Endpoint {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  failingSince: string | null;
+  createdAt: string;
+}
+interface Delivery { id: string; endpointId: string; status: 'pending' | 'succeeded' | 'failed'; attempts: number; nextAttemptAt: string | null; lastAttemptAt: string | null }
+interface Message { id: string; type: string; createdAt: string; payload: Record<string, unknown>; deliveries: Delivery[] }
+interface Attempt { id: string; endpointId: string; attempt: number; statusCode: number | null; durationMs: number; responseBody: string | null; error: string | null; createdAt: string }
+
+const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created'] as const;
+
+/** The console API for this panel, with the session's CSRF token (taken from /auth/me, as the SPA's own client does). */
+let csrf: Promise<string> | undefined;
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-csrf-token'] = await (csrf ??= api.me().then((m) => m.csrfToken));
+  let res: Response;
+  try {
+    res = await fetch(`/console/api${path}`, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiFailure(0, 'network', 'Could not reach the server. Check your connection and try again.');
+  }
+  if (res.status === 204) return undefined as T;
+  const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  if (!res.ok) {
+    if (res.status === 403 && data?.error?.code === 'csrf_failed') csrf = undefined;
+    throw new ApiFailure(res.status, data?.error?.code ?? 'internal', data?.error?.message ?? `The server answered ${res.status}`);
+  }
+  return data as T;
+}
+
+const qs = (p: Record<string, string | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(p)) if (v) s.set(k, v);
+  return s.toString();
+};
+
+/**
+ * Webhooks of one app and mode: endpoints (add, test event, secret shown on demand, rotate,
+ * enable/disable, replay failed since a time) and the delivery log with each message's
+ * attempts and a replay button.
+ */
+export class AppWebhooks extends LitElement {
+  static override styles = [shared, css`
+    .ep { border-bottom: 1px solid var(--line); padding: .75rem 0; }
+    .ep:last-child { border-bottom: none; }
+    .events label { display: inline-flex; gap: .35rem; align-items: center; font-weight: 400; margin: .25rem 1rem .25rem 0; }
+    .filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: .5rem; align-items: end; }
+    .filters label { margin: 0 0 .2rem; }
+    td pre { max-width: 28rem; white-space: pre-wrap; margin: 0; }
+    .attempts td { background: #fafbfc; }
+  `];
+  static override properties = {
+    tenant: { attribute: false }, app: { attribute: false }, mode: { state: true }, endpoints: { state: true }, messages: { state: true },
+    next: { state: true }, error: { state: true }, notice: { state: true }, problem: { state: true }, secret: { state: true },
+    filters: { state: true }, open: { state: true }, attempts: { state: true },
+  };
+  declare tenant: TenantRef;
+  declare app: App;
+  declare mode: Mode;
+  declare endpoints: Endpoint[] | null;
+  declare messages: Message[] | null;
+  declare next: string | null;
+  declare error: unknown;
+  declare notice: string;
+  declare problem: string;
+  /** A secret on screen: just created, revealed, or rotated. */
+  declare secret: { endpointId: string; value: string; why: string } | null;
+  declare filters: { status: string; type: string; endpoint_id: string; since: string };
+  declare open: string | null;
+  declare attempts: Attempt[] | null;
+
+  constructor() {
+    super();
+    this.mode = 'test';
+    this.endpoints = null;
+    this.messages = null;
+    this.next = null;
+    this.error = null;
+    this.notice = '';
+    this.problem = '';
+    this.secret = null;
+    this.filters = { status: '', type: '', endpoint_id: '', since: '' };
+    this.open = null;
+    this.attempts = null;
+  }
+
+  private get base() {
+    return `/tenants/${encodeURIComponent(this.tenant.id)}/apps/${encodeURIComponent(this.app.id)}/webhooks`;
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load() {
+    this.error = null;
+    try {
+      const [eps] = await Promise.all([call<{ data: Endpoint[] }>('GET', `${this.base}/endpoints?mode=${this.mode}`), this.loadMessages()]);
+      this.endpoints = eps.data;
+    } catch (err) {
+      this.error = err;
+    }
+  }
+
+  private async loadMessages(more = false) {
+    const f = this.filters;
+    const query = qs({
+      mode: this.mode, status: f.status, type: f.type, endpoint_id: f.endpoint_id,
+      since: f.since ? new Date(f.since).toISOString() : undefined, cursor: more ? this.next ?? undefined : undefined, limit: '25',
+    });
+    const page = await call<{ data: Message[]; nextCursor: string | null }>('GET', `${this.base}/messages?${query}`);
+    this.messages = more ? [...(this.messages ?? []), ...page.data] : page.data;
+    this.next = page.nextCursor;
+  }
+
+  /** Runs an action, then shows what happened in plain words (or why it didn't). */
+  private async act(fn: () => Promise<string | void>) {
+    this.notice = '';
+    this.problem = '';
+    try {
+      const said = await fn();
+      if (said) this.notice = said;
+      await this.load();
+    } catch (err) {
+      this.problem = (err as Error).message;
+    }
+  }
+
+  private switchMode(e: Event) {
+    this.mode = (e.target as HTMLSelectElement).value as Mode;
+    this.secret = null;
+    this.open = null;
+    this.filters = { ...this.filters, endpoint_id: '' };
+    this.endpoints = null;
+    void this.load();
+  }
+
+  private create(e: SubmitEvent) {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const f = new FormData(form);
+    const events = f.getAll('events').map(String);
+    void this.act(async () => {
+      const ep = await call<Endpoint & { secret: string }>('POST', `${this.base}/endpoints?mode=${this.mode}`, {
+        url: String(f.get('url')), events, description: String(f.get('description') ?? '') || null,
+      });
+      this.secret = { endpointId: ep.id, value: ep.secret, why: 'Signing secret of the new endpoint' };
+      form.reset();
+    });
+  }
+
+  private reveal(ep: Endpoint) {
+    void this.act(async () => {
+      const r = await call<{ secret: string }>('POST', `${this.base}/endpoints/${ep.id}/secret?mode=${this.mode}`);
+      this.secret = { endpointId: ep.id, value: r.secret, why: 'Signing secret' };
+    });
+  }
+
+  private rotate(ep: Endpoint) {
+    if (!confirm('Rotate this signing secret? The old one keeps signing beside the new one for 24 hours, so you can update your server in that time.')) return;
+    void this.act(async () => {
+      const r = await call<{ secret: string; previousSecretExpiresAt: string }>('POST', `${this.base}/endpoints/${ep.id}/rotate?mode=${this.mode}`);
+      this.secret = { endpointId: ep.id, value: r.secret, why: `New signing secret (the old one also signs until ${when(r.previousSecretExpiresAt)})` };
+    });
+  }
+
+  private toggle(ep: Endpoint) {
+    void this.act(async () => {
+      await call('PATCH', `${this.base}/endpoints/${ep.id}?mode=${this.mode}`, { enabled: !ep.enabled });
+      return ep.enabled ? 'Endpoint disabled: nothing is sent to it until you enable it.' : 'Endpoint enabled.';
+    });
+  }
+
+  private deleteEndpoint(ep: Endpoint) {
+    if (!confirm(`Delete the endpoint ${ep.url}? Its delivery log goes with it.`)) return;
+    void this.act(async () => {
+      await call('DELETE', `${this.base}/endpoints/${ep.id}?mode=${this.mode}`);
+      if (this.secret?.endpointId === ep.id) this.secret = null;
+      return 'Endpoint deleted.';
+    });
+  }
+
+  private sendTest(ep: Endpoint) {
+    void this.act(async () => {
+      const r = await call<{ messageId: string }>('POST', `${this.base}/endpoints/${ep.id}/test?mode=${this.mode}`);
+      return `Test event ${r.messageId} sent. It appears in the delivery log below.`;
+    });
+  }
+
+  private replayFailed(e: SubmitEvent, ep: Endpoint) {
+    e.preventDefault();
+    const since = String(new FormData(e.target as HTMLFormElement).get('since') ?? '');
+    if (!since) return;
+    void this.act(async () => {
+      const r = await call<{ deliveries: number }>('POST', `${this.base}/endpoints/${ep.id}/replay-failed?mode=${this.mode}`, { since: new Date(since).toISOString() });
+      return r.deliveries ? `${r.deliveries} failed deliveries are being sent again.` : 'No failed deliveries since then.';
+    });
+  }
+
+  private replay(m: Message) {
+    void this.act(async () => {
+      const r = await call<{ deliveries: number }>('POST', `${this.base}/messages/${m.id}/replay?mode=${this.mode}`, {});
+      return r.deliveries ? `Message ${m.id} is being sent again.` : 'No enabled endpoint to send it to.';
+    });
+  }
+
+  private async showAttempts(m: Message) {
+    if (this.open === m.id) {
+      this.open = null;
+      return;
+    }
+    this.open = m.id;
+    this.attempts = null;
+    try {
+      this.attempts = (await call<{ data: Attempt[] }>('GET', `${this.base}/messages/${m.id}/attempts?mode=${this.mode}`)).data;
+    } catch (err) {
+      this.problem = (err as Error).message;
+    }
+  }
+
+  private filter(e: SubmitEvent) {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    this.filters = { status: String(f.get('status') ?? ''), type: String(f.get('type') ?? ''), endpoint_id: String(f.get('endpoint_id') ?? ''), since: String(f.get('since') ?? '') };
+    this.open = null;
+    this.loadMessages().catch((err: unknown) => (this.error = err));
+  }
+
+  private endpointCard(ep: Endpoint, ro: boolean) {
+    return html`<div class="ep" data-endpoint=${ep.id}>
+      <p class="row spread"><code>${ep.url}</code>
+        ${ep.enabled ? html`<span class="badge ok">enabled</span>` : html`<span class="badge failed">disabled</span>`}</p>
+      <p class="small muted">${ep.description ?? ''} ${ep.events.length ? ep.events.join(', ') : 'all events'} · <span class="mono">${ep.id}</span></p>
+      ${!ep.enabled && ep.disabledReason ? html`<div class="warn" role="status">${ep.disabledReason}</div>` : ''}
+      ${ep.enabled && ep.failingSince ? html`<div class="warn" role="status">Deliveries have been failing since ${when(ep.failingSince)}. After 5 days of failures the endpoint is disabled.</div>` : ''}
+      ${ro ? '' : html`<div class="row">
+        <button class="secondary" type="button" ?disabled=${!ep.enabled} @click=${() => this.sendTest(ep)}>Send test event</button>
+        <button class="secondary" type="button" @click=${() => this.reveal(ep)}>Show secret</button>
+        <button class="secondary" type="button" @click=${() => this.rotate(ep)}>Rotate secret</button>
+        <button class="secondary" type="button" @click=${() => this.toggle(ep)}>${ep.enabled ? 'Disable' : 'Enable'}</button>
+        <button class="link" type="button" @click=${() => this.deleteEndpoint(ep)}>Delete</button>
+      </div>
+      <form class="row" style="margin-top:.5rem" @submit=${(e: SubmitEvent) => this.replayFailed(e, ep)} aria-label="Replay failed deliveries of ${ep.url}">
+        <label class="small" for="since-${ep.id}" style="margin:0">Resend failed deliveries since</label>
+        <input id="since-${ep.id}" name="since" type="datetime-local" required style="width:auto" />
+        <button class="secondary" type="submit" ?disabled=${!ep.enabled}>Resend</button>
+      </form>`}
+      ${this.secret?.endpointId === ep.id ? html`<div class="warn" role="status"><strong>${this.secret.why}.</strong> Use it to verify signatures (Standard Webhooks).
+        <p class="row"><code data-secret>${this.secret.value}</code><wsl-copy .value=${this.secret.value}></wsl-copy>
+        <button class="link" type="button" @click=${() => (this.secret = null)}>Hide</button></p></div>` : ''}
+    </div>`;
+  }
+
+  private messageRows(m: Message, ro: boolean) {
+    const eps = new Map((this.endpoints ?? []).map((e) => [e.id, e.url]));
+    return html`<tr data-message=${m.id}>
+        <td>${when(m.createdAt)}</td>
+        <td><code>${m.type}</code><div class="small muted mono">${m.id}</div></td>
+        <td>${m.deliveries.length === 0 ? html`<span class="muted small">no endpoint</span>` : m.deliveries.map((d) => html`<div>
+          <span class="badge ${d.status}">${d.status}</span> <span class="small">${d.attempts} attempt${d.attempts === 1 ? '' : 's'}</span>
+          <span class="small muted opt">${eps.get(d.endpointId) ?? d.endpointId}</span>
+          ${d.status === 'pending' && d.nextAttemptAt ? html`<span class="small muted">· next ${when(d.nextAttemptAt)}</span>` : ''}</div>`)}</td>
+        <td><button class="link" type="button" aria-expanded=${this.open === m.id ? 'true' : 'false'} @click=${() => this.showAttempts(m)}>Attempts</button>
+          ${ro ? '' : html` · <button class="link" type="button" @click=${() => this.replay(m)}>Replay</button>`}</td>
+      </tr>
+      ${this.open === m.id ? html`<tr class="attempts"><td colspan="4">
+        <pre>${JSON.stringify(m.payload, null, 2)}</pre>
+        ${this.attempts === null ? loading('Loading attempts…') : this.attempts.length === 0 ? html`<p class="muted small">No attempts yet.</p>` : html`<table>
+          <thead><tr><th>#</th><th>When</th><th>Result</th><th class="opt">Time</th><th>Response</th></tr></thead>
+          <tbody>${this.attempts.map((a) => html`<tr>
+            <td>${a.attempt}</td><td>${when(a.createdAt)}</td>
+            <td>${a.statusCode !== null && a.statusCode < 300 ? html`<span class="badge ok">${a.statusCode}</span>` : html`<span class="badge failed">${a.statusCode ?? 'no answer'}</span>`}
+              ${a.error ? html`<div class="small">${a.error}</div>` : ''}</td>
+            <td class="opt">${a.durationMs} ms</td>
+            <td>${a.responseBody ? html`<pre>${a.responseBody}</pre>` : html`<span class="muted">—</span>`}</td></tr>`)}</tbody></table>`}
+      </td></tr>` : ''}`;
+  }
+
+  override render() {
+    if (this.error) return failed(this.error, () => this.load());
+    if (!this.endpoints || !this.messages) return loading('Loading webhooks…');
+    const ro = this.tenant.role === 'viewer';
+    return html`
+      <div class="row spread">
+        <p class="small muted" style="max-width:46rem">Your backend hears about logins here: signed
+          <a href="https://www.standardwebhooks.com/" rel="noopener">Standard Webhooks</a>, retried for about a day and a half until it answers 2xx.</p>
+        <label class="row" style="margin:0">Mode <select aria-label="Mode" style="width:auto" @change=${this.switchMode}>
+          <option value="test" ?selected=${this.mode === 'test'}>test</option><option value="live" ?selected=${this.mode === 'live'}>live</option></select></label>
+      </div>
+      ${this.notice ? html`<div class="success" role="status">${this.notice}</div>` : ''}
+      ${this.problem ? html`<div class="error" role="alert">${this.problem}</div>` : ''}
+      <div class="card">
+        <h2 style="margin-top:0">Endpoints <span class="badge ${this.mode}">${this.mode}</span></h2>
+        ${this.endpoints.length === 0 ? empty(`No ${this.mode}-mode endpoints yet.`) : this.endpoints.map((ep) => this.endpointCard(ep, ro))}
+        ${ro ? '' : html`<form @submit=${this.create} aria-label="New endpoint">
+          <h3>Add an endpoint</h3>
+          <label for="wh-url">URL <span class="hint">${this.mode === 'live' ? 'https, on a public address' : 'http://localhost works in test mode'}</span></label>
+          <input id="wh-url" name="url" type="url" required maxlength="2048" placeholder="https://api.example.com/webhooks/wechat-login" />
+          <fieldset class="events" style="border:none;padding:0;margin:.5rem 0"><legend class="small muted">Events (none ticked = all)</legend>
+            ${EVENT_TYPES.map((t) => html`<label><input type="checkbox" name="events" value=${t} /> <code>${t}</code></label>`)}</fieldset>
+          <label for="wh-desc">Description <span class="hint">optional</span></label>
+          <input id="wh-desc" name="description" maxlength="500" />
+          <p><button type="submit">Add endpoint</button></p>
+        </form>`}
+      </div>
+      <div class="card">
+        <h2 style="margin-top:0">Delivery log</h2>
+        <form class="filters" @submit=${this.filter} aria-label="Filter the delivery log">
+          <div><label for="f-status">Status</label><select id="f-status" name="status">
+            ${['', 'pending', 'succeeded', 'failed'].map((s) => html`<option value=${s} ?selected=${this.filters.status === s}>${s || 'any'}</option>`)}</select></div>
+          <div><label for="f-type">Event</label><select id="f-type" name="type">
+            ${['', ...EVENT_TYPES, 'webhook.test'].map((s) => html`<option value=${s} ?selected=${this.filters.type === s}>${s || 'any'}</option>`)}</select></div>
+          <div><label for="f-ep">Endpoint</label><select id="f-ep" name="endpoint_id"><option value="">any</option>
+            ${this.endpoints.map((e) => html`<option value=${e.id} ?selected=${this.filters.endpoint_id === e.id}>${e.url}</option>`)}</select></div>
+          <div><label for="f-since">Since</label><input id="f-since" name="since" type="datetime-local" .value=${this.filters.since} /></div>
+          <div><button class="secondary" type="submit">Filter</button></div>
+        </form>
+        ${this.messages.length === 0 ? empty('No messages match.') : html`<div class="table-wrap"><table>
+          <thead><tr><th>When</th><th>Event</th><th>Deliveries</th><th></th></tr></thead>
+          <tbody>${this.messages.map((m) => this.messageRows(m, ro))}</tbody></table></div>`}
+        ${this.next ? html`<p><button class="secondary" type="button" @click=${() => this.loadMessages(true).catch((err: unknown) => (this.error = err))}>Load more</button></p>` : ''}
+      </div>`;
+  }
+}
+customElements.get('wsl-app-webhooks') ?? customElements.define('wsl-app-webhooks', AppWebhooks);
