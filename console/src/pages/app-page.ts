@@ -9,8 +9,9 @@ import './app-keys';
 import './app-install';
 import './app-users';
 import './app-activity';
+import './app-webhooks';
 
-const TAB_LABEL: Record<AppTab, string> = { settings: 'Settings', keys: 'Keys', install: 'Install', users: 'Users', activity: 'Activity' };
+const TAB_LABEL: Record<AppTab, string> = { settings: 'Settings', keys: 'Keys', install: 'Install', users: 'Users', activity: 'Activity', webhooks: 'Webhooks' };
 
 /** One app: its tabs share the loaded record; a tab that edits it hands back the new one. */
 export class AppPage extends LitElement {
@@ -50,6 +51,7 @@ export class AppPage extends LitElement {
       case 'install': return html`<wsl-app-install .tenant=${p.tenant} .app=${app}></wsl-app-install>`;
       case 'users': return html`<wsl-app-users .tenant=${p.tenant} .app=${app}></wsl-app-users>`;
       case 'activity': return html`<wsl-app-activity .tenant=${p.tenant} .app=${app}></wsl-app-activity>`;
+      case 'webhooks': return html`<wsl-app-webhooks .tenant=${p.tenant} .app=${app}></wsl-app-webhooks>`;
       default: return html`<wsl-app-settings .tenant=${p.tenant} .app=${app}></wsl-app-settings>`;
     }
   }
