@@ -16,6 +16,7 @@ const SERIES = [
  */
 export class LoginsChart extends LitElement {
   static override styles = [shared, css`
+    :host { position: relative; }
     svg { width: 100%; height: auto; display: block; }
     .legend { display: flex; gap: 1rem; flex-wrap: wrap; font-size: .85rem; margin-top: .4rem; }
     .swatch { display: inline-block; width: .75rem; height: .75rem; border-radius: 2px; margin-right: .3rem; vertical-align: -1px; }
@@ -62,11 +63,11 @@ export class LoginsChart extends LitElement {
         })}
       </svg>
       <div class="legend">${SERIES.map((s) => html`<span><span class="swatch" style="background:${s.color}"></span>${s.label}</span>`)}</div>
-      <table class="sr">
+      <div class="sr"><table>
         <caption>Logins per day</caption>
         <tr><th>Day</th>${SERIES.map((s) => html`<th>${s.label}</th>`)}</tr>
         ${days.map((d) => html`<tr><td>${d.day}</td>${SERIES.map((s) => html`<td>${d[s.key]}</td>`)}</tr>`)}
-      </table>`;
+      </table></div>`;
   }
 }
 customElements.get('wsl-logins-chart') ?? customElements.define('wsl-logins-chart', LoginsChart);
