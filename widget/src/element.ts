@@ -78,6 +78,14 @@ export class WechatScanLogin extends LitElement {
     return this.__m.state;
   }
 
+  /**
+   * The current session's id (the public `scene` in the code), for a site's own end-to-end
+   * tests that play the phone with `POST /v1/test_helpers/sessions/:id/scan`.
+   */
+  get sessionId(): string | undefined {
+    return this.__m.session?.session;
+  }
+
   /** Drops the current code and asks for a new one (also the way out of `error`). */
   refresh(): void {
     this.__t?.stop();
@@ -182,7 +190,7 @@ export class WechatScanLogin extends LitElement {
               : ''}
       </div>
       <p part="status" role="status">${status}</p>
-      ${state == 'ready' ? html`<small>${t.countdown.replace('{s}', String(this.__left))}</small>` : ''}
+      <small>${state == 'ready' ? t.countdown.replace('{s}', String(this.__left)) : '\u00a0'}</small>
       ${phone
         ? s!.urlLink
           ? html`<p><a class="btn" part="button" href=${s!.urlLink}>${t.openInWechat}</a></p>`

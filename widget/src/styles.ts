@@ -101,6 +101,10 @@ export const styles = css`
     margin: 12px 0 0;
     font-weight: 600;
   }
+  /* Two lines reserved, so a longer status never moves what is below the widget. */
+  [role='status'] {
+    min-height: 3em;
+  }
   small {
     display: block;
     margin: 4px 0 0;

@@ -29,6 +29,8 @@ export interface WechatScanLoginElement extends HTMLElement {
   /** Overrides for any built-in string (also settable as a JSON `strings` attribute). */
   strings: Partial<Strings> | undefined;
   readonly state: State;
+  /** The current session id (the code's public `scene`), for end-to-end tests with test helpers. */
+  readonly sessionId: string | undefined;
   refresh(): void;
   addEventListener<K extends keyof WechatScanLoginEventMap>(
     type: K,
