@@ -19,7 +19,8 @@ export const shared = css`
   label .hint, .hint { font-weight: 400; color: var(--muted); font-size: .85rem; }
   input, select, textarea { font: inherit; padding: .5rem .6rem; border: 1px solid #b9c2cb; border-radius: 6px; width: 100%; background: #fff; color: inherit; }
   textarea { min-height: 5rem; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
-  input[type=checkbox] { width: auto; }
+  input[type=checkbox], input[type=radio] { width: auto; margin-right: .35rem; }
+  label.inline { display: inline-flex; align-items: center; font-weight: 400; margin: 0 1rem 0 0; }
   input:focus-visible, select:focus-visible, textarea:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid #8fd6ad; outline-offset: 1px; }
   button, .button { font: inherit; font-weight: 600; border: 1px solid var(--accent-ink); background: var(--accent-ink); color: #fff; border-radius: 6px; padding: .45rem .9rem; cursor: pointer; text-decoration: none; display: inline-block; }
   button.secondary, .button.secondary { background: #fff; color: var(--accent-ink); }

@@ -201,6 +201,19 @@ describe('console apps and keys', () => {
     const none = await c.post(`/tenants/${tenant}/apps/${appId}/verify`);
     expect(none.status).toBe(400);
     expect(none.body.error.message).toMatch(/AppID and AppSecret first/);
+
+    // Live mode pointed at the mounted WeChat simulator, which has its own secret for every AppID.
+    s.core.config.wechatApiBase = `${s.url}/sandbox/wechat`;
+    await c.patch(`/tenants/${tenant}/apps/${appId}`, { wechatAppId: 'wx00000000000000aa', wechatSecret: '0123456789abcdef0123456789abcdef', checkPath: true, envVersion: 'trial' });
+    const bad = await c.post(`/tenants/${tenant}/apps/${appId}/verify`);
+    expect(bad.status).toBe(200);
+    expect(bad.body.ok).toBe(false);
+    const failedCheck = bad.body.checks.find((x: { ok: boolean }) => !x.ok);
+    expect(failedCheck.name).toBe('access_token');
+    expect(failedCheck.failure).toMatchObject({ errcode: 40125, title: 'WeChat rejected the AppSecret.' });
+    expect(failedCheck.failure.advice).toMatch(/mp\.weixin\.qq\.com/);
+    expect(bad.body.advice.join(' ')).toMatch(/check page path/);
+    expect(JSON.stringify(bad.body)).not.toContain('0123456789abcdef0123456789abcdef');
   });
 
   it('deletes an app', async () => {

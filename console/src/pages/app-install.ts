@@ -189,8 +189,8 @@ curl -X POST ${origin}/v1/tokens/verify \\
         <div class="card">
           <h2 style="margin-top:0">1. Add the element to your page</h2>
           <div class="row">
-            <label style="margin:0"><input type="radio" name="mode" value="test" ?checked=${this.mode === 'test'} @change=${() => (this.mode = 'test')} /> Test key</label>
-            <label style="margin:0"><input type="radio" name="mode" value="live" ?checked=${this.mode === 'live'} ?disabled=${!this.pk('live')} @change=${() => (this.mode = 'live')} /> Live key</label>
+            <label class="inline"><input type="radio" name="mode" value="test" ?checked=${this.mode === 'test'} @change=${() => (this.mode = 'test')} /> Test key</label>
+            <label class="inline"><input type="radio" name="mode" value="live" ?checked=${this.mode === 'live'} ?disabled=${!this.pk('live')} @change=${() => (this.mode = 'live')} /> Live key</label>
             ${this.pk('live') ? '' : html`<span class="small muted">(live keys appear once the WeChat AppID and AppSecret are saved)</span>`}
           </div>
           ${s ? html`
