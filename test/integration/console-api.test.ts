@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts, apiKeys, apps, endUsers, loginEvents } from '../../server/db/schema/index';
-import { decrypt } from '../../server/lib/crypto';
+import { decrypt, sha256 } from '../../server/lib/crypto';
+import { stillMember } from '../../server/features/console/activity/store';
 import { newId } from '../../server/lib/ids';
 import { createAppsStore } from '../../server/features/apps/store';
 import type { RunningServer } from '../../server/main';
@@ -264,8 +265,13 @@ describe('console team', () => {
     expect(lastOwner.status).toBe(409);
     expect((await owner.del(`/tenants/${tenant}/members/${ownerId}`)).status).toBe(409);
 
+    // An open live stream asks again who may watch: the member is in until removed.
+    const memberToken = sha256(member.cookie!.split('=')[1]!);
+    const appOfTeam = (await owner.post(`/tenants/${tenant}/apps`, { name: 'watched' })).body.app.id;
+    expect(await stillMember(s.core.db, memberToken, tenant, appOfTeam)).toBe(true);
     expect((await owner.del(`/tenants/${tenant}/members/${memberId}`)).status).toBe(204);
     expect((await member.get(`/tenants/${tenant}/apps`)).status).toBe(404);
+    expect(await stillMember(s.core.db, memberToken, tenant, appOfTeam)).toBe(false);
 
     const inv2 = await owner.post(`/tenants/${tenant}/invitations`, { role: 'admin' });
     expect((await owner.del(`/tenants/${tenant}/invitations/${inv2.body.id}`)).status).toBe(204);

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, ilike, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
-import { endUsers, loginEvents } from '../../../db/schema/index';
+import { apps, consoleSessions, endUsers, loginEvents, memberships } from '../../../db/schema/index';
 import type { KeyMode } from '../../../lib/ids';
 import { afterCursor, decodeCursor, microsOf, toPage } from '../pagination';
 
@@ -114,4 +114,15 @@ export async function recentEvents(db: Db, tenantId: string, appId: string, sinc
     ))
     .orderBy(asc(loginEvents.createdAt))
     .limit(200);
+}
+
+/** The session is live, its account still belongs to the tenant, and the app still exists there. */
+export async function stillMember(db: Db, tokenHash: string, tenantId: string, appId: string): Promise<boolean> {
+  const rows = await db.select({ one: sql<number>`1` })
+    .from(consoleSessions)
+    .innerJoin(memberships, and(eq(memberships.accountId, consoleSessions.accountId), eq(memberships.tenantId, tenantId)))
+    .innerJoin(apps, and(eq(apps.id, appId), eq(apps.tenantId, tenantId)))
+    .where(and(eq(consoleSessions.tokenHash, tokenHash), gte(consoleSessions.expiresAt, sql`now()`)))
+    .limit(1);
+  return rows.length > 0;
 }

@@ -14,16 +14,19 @@ import { recentEvents } from './store';
 const POLL_MS = 2_000;
 const WINDOW_SECONDS = 30;
 const HEARTBEAT_MS = 15_000;
+/** A stream outlives the request that opened it: who may watch is asked again this often. */
+const RECHECK_MS = 30_000;
 
 export interface LiveStreams {
-  open(res: Response, scope: { tenantId: string; appId: string }): void;
+  /** `stillAllowed` is asked every RECHECK_MS: a signed-out or removed member stops receiving events. */
+  open(res: Response, scope: { tenantId: string; appId: string }, stillAllowed: () => Promise<boolean>): void;
   closeAll(): void;
 }
 
 export function createLiveStreams(deps: { db: Db; logger: Logger }): LiveStreams {
   const open = new Set<() => void>();
   return {
-    open(res, scope) {
+    open(res, scope, stillAllowed) {
       res.status(200);
       res.setHeader('content-type', 'text/event-stream; charset=utf-8');
       res.setHeader('cache-control', 'no-store');
@@ -34,7 +37,7 @@ export function createLiveStreams(deps: { db: Db; logger: Logger }): LiveStreams
       const since = new Date();
       const sent = new Map<string, number>();
       let busy = false;
-      const tick = async () => {
+      const sendNew = async () => {
         if (busy) return;
         busy = true;
         try {
@@ -51,6 +54,14 @@ export function createLiveStreams(deps: { db: Db; logger: Logger }): LiveStreams
         } finally {
           busy = false;
         }
+      };
+      let checkedAt = Date.now();
+      const tick = async () => {
+        if (Date.now() - checkedAt >= RECHECK_MS) {
+          checkedAt = Date.now();
+          if (!(await stillAllowed().catch(() => true))) return close();
+        }
+        await sendNew();
       };
       const poll = setInterval(() => void tick(), POLL_MS);
       const beat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
