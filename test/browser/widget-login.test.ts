@@ -424,6 +424,30 @@ describe('<wechat-scan-login> against the real server', () => {
   });
 });
 
+describe('the demo page at /', () => {
+  it('logs in with the sandbox phone opened from the link under the code, under its strict CSP', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    // (The favicon's 404 is the only other console error; CSP refusals are what matter here.)
+    page.on('console', (m) => m.type() === 'error' && /Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
+    await page.goto(`${server.url}/`);
+    await waitState(page, 'ready');
+    const popup = page.waitForEvent('popup');
+    await page.locator('#phone-href').click();
+    const phone = await popup;
+    await phone.locator('#match').filter({ hasText: /\d\d/ }).waitFor();
+    await waitState(page, 'scanned');
+    await phone.locator('#btn-confirm').click();
+    await page.locator('#result').waitFor();
+    expect(await page.locator('#state').textContent()).toBe('success');
+    expect(await page.locator('#phone-link').isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
+    await ctx.close();
+  });
+});
+
 describe('<wechat-scan-login> across a server restart', () => {
   it('resumes the pending session on the restarted server and completes the login there', async () => {
     const { page, ctx, sockets } = await openSite(hostPage(`site-key="${app.keys.test.publishable}"`));

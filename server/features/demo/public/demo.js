@@ -9,8 +9,13 @@ function decodeJwtPayload(token) {
   return JSON.parse(json);
 }
 
+const phoneLink = document.getElementById('phone-link');
+
 el.addEventListener('statechange', (e) => {
   document.getElementById('state').textContent = e.detail.state;
+  // The sandbox phone page plays the mini-program for the code on screen (its scene is the session id).
+  phoneLink.hidden = e.detail.state !== 'ready' || !el.sessionId;
+  if (!phoneLink.hidden) document.getElementById('phone-href').href = `/sandbox/phone?scene=${encodeURIComponent(el.sessionId)}`;
 });
 el.addEventListener('login', (e) => {
   const claims = decodeJwtPayload(e.detail.token);
