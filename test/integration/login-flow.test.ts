@@ -297,7 +297,10 @@ describe('bad input changes nothing', () => {
 });
 
 describe('WeChat faults reach people as clear errors', () => {
-  const fault = (body: Record<string, unknown>) => postJson(`${server.url}/sandbox/wechat/__sim/faults`, { appid: sandboxAppIdOf(app.app.id), ...body });
+  const fault = async (body: Record<string, unknown>) => {
+    const r = await postJson(`${server.url}/sandbox/wechat/__sim/faults`, { appid: sandboxAppIdOf(app.app.id), ...body }, { authorization: `Bearer ${sk()}` });
+    expect(r.status).toBe(201);
+  };
 
   it('40001 once (access token revoked) on the code image is healed by one refresh', async () => {
     await fault({ api: 'getwxacodeunlimit', times: 1, errcode: 40001 });

@@ -210,10 +210,10 @@ describe('per-AppID limit', () => {
 });
 
 describe('a second instance', () => {
-  it('shares the mounted simulator\'s state, and by default its controls need an appid but no key', async () => {
+  it('shares the mounted simulator\'s state, and with the key check off its controls still need an appid', async () => {
     const other = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
     const ex = express();
-    ex.use(createWechatFeature(other, { apps }).feature.router!);
+    ex.use(createWechatFeature(other, { apps, sandboxControlsNeedKey: false }).feature.router!);
     ex.use(errorHandler(other.logger));
     const srv = createServer(ex);
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));

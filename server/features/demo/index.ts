@@ -46,7 +46,11 @@ export function createDemoFeature(core: Core, deps: { apps: AppsStore }): { feat
       name: 'demo',
       router: r,
       async start() {
-        if (demoEnabled && core.config.role !== 'worker') demoKey = ensureDemoApp(core, deps.apps);
+        // Made eagerly only for a person running `npm start`; tests get it on the first visit to `/`.
+        if (core.config.env === 'development' && core.config.role !== 'worker') {
+          demoKey = ensureDemoApp(core, deps.apps);
+          await demoKey;
+        }
       },
     },
   };

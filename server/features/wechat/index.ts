@@ -26,8 +26,9 @@ export interface WechatFeatureOptions {
   workerConcurrency?: number;
   /**
    * Require the app's test-mode secret key (Authorization: Bearer sk_test_…) on the mounted
-   * simulator's fault and stats controls. Off by default because the published contract has
-   * them scoped by appid only; on, a tenant who learns another's app id can't disturb its sandbox.
+   * simulator's fault and stats controls, so a tenant who learns another's app id (it is in
+   * every token's issuer) can't disturb its sandbox. Default true; tests of the simulator's
+   * appid scoping alone may turn it off.
    */
   sandboxControlsNeedKey?: boolean;
 }
@@ -92,7 +93,8 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
     },
     phoneBaseUrl: () => config.publicUrl,
     scoped: true,
-    ...(opts.sandboxControlsNeedKey
+    // Faults and stats of one app's sandbox need that app's test secret key: app ids are public.
+    ...((opts.sandboxControlsNeedKey ?? true)
       ? {
           async authorizeControl(req: Request, appid: string) {
             const m = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '');
