@@ -98,6 +98,8 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
       if (current?.id !== id) return;
       if (event === 'scanned') return send(ws, { type: 'scanned' });
       if (event === 'failed') return deliver(errorFrame('wechat_error', detail));
+      // A socket already closing must not take the token: the browser will resume for it.
+      if (ws.readyState !== ws.OPEN) return;
       // Confirmed, cancelled, expired: the attach script decides what this holder gets, once.
       const { frame } = await service.attach(id, current.secret);
       if (current?.id === id) deliver(frame);
