@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Resident memory of a process in KB, from /proc/<pid>/status (VmRSS). */
+export function rssKb(pid: number): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]);
+}
+
+const TICKS_PER_SECOND = 100;
+
+function cpuTicksOf(pid: string): { comm: string; ticks: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    // After "pid (comm) ": state is fields[0], utime fields[11], stime fields[12].
+    return { comm, ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return null;
+  }
+}
+
+type Groups = Record<string, number>;
+
+function sampleGroups(serverPid: number): { groups: Groups; perPid: Map<string, { group: string; ticks: number }> } {
+  const perPid = new Map<string, { group: string; ticks: number }>();
+  const groups: Groups = {};
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const s = cpuTicksOf(pid);
+    if (!s) continue;
+    const group =
+      Number(pid) === serverPid ? 'server' :
+      Number(pid) === process.pid ? 'bench client' :
+      s.comm.startsWith('postgres') ? 'postgres' :
+      s.comm.startsWith('redis') ? 'redis' : 'other';
+    perPid.set(pid, { group, ticks: s.ticks });
+  }
+  for (const v of perPid.values()) groups[v.group] = (groups[v.group] ?? 0) + v.ticks;
+  return { groups, perPid };
+}
+
+/**
+ * Where the machine's CPU went between start() and stop(), in cores (1.0 = one core busy
+ * for the whole window), split into the server process, the benchmark client, Postgres,
+ * Redis and everything else (other people's tests share these cores).
+ */
+export function cpuMeter(serverPid: number) {
+  let t0 = 0;
+  let before = sampleGroups(serverPid);
+  return {
+    start() {
+      t0 = performance.now();
+      before = sampleGroups(serverPid);
+    },
+    stop(): Record<string, number> {
+      const seconds = (performance.now() - t0) / 1000;
+      const after = sampleGroups(serverPid);
+      const used: Groups = {};
+      // Per pid, so processes that started during the window count from zero and exited ones drop out.
+      for (const [pid, a] of after.perPid) {
+        const b = before.perPid.get(pid)?.ticks ?? 0;
+        used[a.group] = (used[a.group] ?? 0) + Math.max(0, a.ticks - b);
+      }
+      const cores: Record<string, number> = {};
+      for (const [g, ticks] of Object.entries(used)) cores[g] = ticks / TICKS_PER_SECOND / seconds;
+      return cores;
+    },
+  };
+}
+
+export function fmtCores(cores: Record<string, number>): string {
+  const order = ['server', 'postgres', 'redis', 'bench client', 'other'];
+  return order.filter((g) => g in cores).map((g) => `${g} ${cores[g]!.toFixed(2)}`).join(', ');
+}

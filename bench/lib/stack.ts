@@ -1,0 +1,251 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { z } from 'zod';
+
+export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const ORIGIN = 'https://shop.example.com';
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface StackOptions {
+  label: string;
+  /** SQL run on the fresh database after the app exists and before the server starts. */
+  prepareSql?: string[];
+  /** Write a V8 CPU profile of the server process into this directory on exit. */
+  cpuProfDir?: string;
+  env?: Record<string, string>;
+  /**
+   * How many apps (tenants' sites) to create; the first through the CLI, the rest through the
+   * apps store. More than one spreads per-app hot rows, to show what they cost.
+   */
+  apps?: number;
+}
+
+export interface BenchApp {
+  appId: string;
+  publishableKey: string;
+  secretKey: string;
+}
+
+export interface Stack {
+  url: string;
+  pid: number;
+  appId: string;
+  publishableKey: string;
+  secretKey: string;
+  /** Every app created, the CLI's first. */
+  apps: BenchApp[];
+  redisPrefix: string;
+  database: string;
+  redis: Redis;
+  /** Lines the server wrote to stdout/stderr (LOG_LEVEL=warn), counted; the first few are echoed. */
+  serverLogLines(): number;
+  /** Stops the server (SIGTERM, then SIGKILL), drops the database, deletes the Redis keys. */
+  dispose(): Promise<void>;
+}
+
+const appCreated = z.object({
+  appId: z.string(),
+  keys: z.object({ test: z.object({ publishable: z.string(), secret: z.string() }) }),
+});
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((ok) => srv.close(() => ok()));
+  return port;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((ok, fail) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.on('error', fail);
+    child.on('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`))));
+  });
+}
+
+export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/** Sum of MEMORY USAGE over this stack's keys, in bytes, and how many keys. */
+export async function redisKeyBytes(redis: Redis, prefix: string): Promise<{ keys: number; bytes: number }> {
+  let cursor = '0';
+  let keys = 0;
+  let bytes = 0;
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (batch.length) {
+      const pipe = redis.pipeline();
+      for (const k of batch) pipe.memory('USAGE', k, 'SAMPLES', '0');
+      for (const [, v] of (await pipe.exec()) ?? []) bytes += Number(v ?? 0);
+      keys += batch.length;
+    }
+  } while (cursor !== '0');
+  return { keys, bytes };
+}
+
+export async function redisUsedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? NaN);
+}
+
+async function createMoreApps(env: NodeJS.ProcessEnv, n: number): Promise<BenchApp[]> {
+  const { loadConfig } = await import('../../server/config');
+  const { openDatabase } = await import('../../server/db/client');
+  const { createAppsStore } = await import('../../server/features/apps/store');
+  const config = loadConfig(env);
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: 2 });
+  try {
+    const store = createAppsStore({ db: database.db, config });
+    const out: BenchApp[] = [];
+    for (let i = 0; i < n; i++) {
+      const tenantId = await store.ensureDefaultTenant(`Bench tenant ${i + 2}`);
+      const { app, keys } = await store.createApp({ tenantId, name: `Bench Shop ${i + 2}`, allowedOrigins: [ORIGIN] });
+      out.push({ appId: app.id, publishableKey: keys.test.publishable, secretKey: keys.test.secret });
+    }
+    return out;
+  } finally {
+    await database.close();
+  }
+}
+
+const live = new Set<Stack>();
+let handlersInstalled = false;
+function installSignalHandlers() {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      console.error(`\n${sig}: stopping the server and cleaning up…`);
+      void Promise.allSettled([...live].map((s) => s.dispose())).finally(() => process.exit(130));
+    });
+  }
+}
+
+/**
+ * The real server as its own OS process, the way an operator runs it (NODE_ENV=production,
+ * a generated MASTER_KEY), on a fresh Postgres database and a Redis key prefix of its own,
+ * with one app created through the CLI.
+ */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  installSignalHandlers();
+  const tag = randomBytes(4).toString('hex');
+  const database = `wslbench_${opts.label}_${tag}`;
+  const redisPrefix = `wslbench-${opts.label}-${tag}`;
+  const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+  const redis = new Redis(REDIS_URL, { lazyConnect: false });
+  const dataDir = mkdtempSync(join(tmpdir(), 'wslbench-'));
+  let child: ChildProcess | undefined;
+  let logLines = 0;
+
+  const cleanup = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((ok) => child!.once('exit', () => ok()));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child!.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(t);
+    }
+    await admin.unsafe(`drop database if exists ${database} with (force)`).catch((err) => console.error(`could not drop ${database}: ${err}`));
+    await admin.end();
+    await deleteRedisKeys(redis, redisPrefix).catch((err) => console.error(`could not delete Redis keys ${redisPrefix}*: ${err}`));
+    redis.disconnect();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    await admin.unsafe(`create database ${database}`);
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'production',
+      MASTER_KEY: randomBytes(32).toString('base64'),
+      DATABASE_URL: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${database}`),
+      REDIS_URL,
+      REDIS_PREFIX: redisPrefix,
+      LOG_LEVEL: 'warn',
+      // Every simulated browser comes from 127.0.0.1.
+      SESSION_RATE_LIMIT: '100000000',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+      ...opts.env,
+    };
+    const out = await run('npm', ['run', '--silent', 'cli', '--', 'apps:create', '--name', 'Bench Shop', '--origin', ORIGIN], env);
+    const created = appCreated.parse(JSON.parse(out.slice(out.indexOf('{'))));
+    const apps: BenchApp[] = [{ appId: created.appId, publishableKey: created.keys.test.publishable, secretKey: created.keys.test.secret }];
+    if ((opts.apps ?? 1) > 1) apps.push(...(await createMoreApps(env, (opts.apps ?? 1) - 1)));
+    if (opts.prepareSql?.length) {
+      const db = postgres(env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+      try {
+        for (const sql of opts.prepareSql) await db.unsafe(sql);
+      } finally {
+        await db.end();
+      }
+    }
+
+    const nodeArgs = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), '--import', 'tsx', 'server/main.ts'];
+    const proc = spawn(process.execPath, nodeArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    const echo = (d: Buffer) => {
+      for (const line of d.toString().split('\n')) {
+        if (!line.trim()) continue;
+        if (++logLines <= 10) console.error(`  [server] ${line.slice(0, 300)}`);
+        else if (logLines === 11) console.error('  [server] … (further lines counted, not shown)');
+      }
+    };
+    proc.stdout!.on('data', echo);
+    proc.stderr!.on('data', echo);
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`the server exited with ${proc.exitCode} during start-up`);
+      const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error('the server was not ready within 60 s');
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+
+    const stack: Stack = {
+      url,
+      pid: proc.pid!,
+      appId: created.appId,
+      publishableKey: created.keys.test.publishable,
+      secretKey: created.keys.test.secret,
+      apps,
+      redisPrefix,
+      database,
+      redis,
+      serverLogLines: () => logLines,
+      async dispose() {
+        live.delete(stack);
+        await cleanup();
+      },
+    };
+    live.add(stack);
+    return stack;
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
