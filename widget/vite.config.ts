@@ -54,7 +54,7 @@ function compactStyles(): Plugin {
   };
 }
 
-/** Declarations for npm consumers, and the package manifest, next to the bundle. */
+/** Declarations for npm consumers, the package manifest and README, next to the bundle: `cd dist/widget && npm publish`. */
 function declarations(): Plugin {
   return {
     name: 'wsl-declarations',
@@ -63,6 +63,7 @@ function declarations(): Plugin {
       const r = spawnSync(process.execPath, [here('../node_modules/typescript/bin/tsc'), '-p', here('tsconfig.build.json')], { stdio: 'inherit' });
       if (r.status !== 0) throw new Error('widget: type declarations failed');
       copyFileSync(here('package.json'), `${out}/package.json`);
+      copyFileSync(here('README.md'), `${out}/README.md`);
     },
   };
 }
