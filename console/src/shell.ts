@@ -133,10 +133,9 @@ export class ConsoleShell extends LitElement {
               <a href=${href('t', tid, 'team')} aria-current=${r.name === 'team' ? 'page' : 'false'}>Team</a>
             </nav>
             ${me.tenants.length > 1 ? html`
-              <label class="sr" style="margin:0"><span hidden>Organisation</span>
-                <select aria-label="Organisation" @change=${this.switchTenant}>
-                  ${me.tenants.map((t) => html`<option value=${t.id} ?selected=${t.id === tid}>${t.name}</option>`)}
-                </select></label>` : html`<span class="muted small">${me.tenants[0]?.name}</span>`}
+              <select aria-label="Organisation" @change=${this.switchTenant}>
+                ${me.tenants.map((t) => html`<option value=${t.id} ?selected=${t.id === tid}>${t.name}</option>`)}
+              </select>` : html`<span class="muted small">${me.tenants[0]?.name}</span>`}
             <span class="who muted small">${me.account.email}</span>
             <button class="secondary" type="button" @click=${this.signOut}>Sign out</button>` : ''}
         </div>

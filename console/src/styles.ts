@@ -42,6 +42,7 @@ export const shared = css`
   .error { color: var(--danger); background: #fdeeee; border: 1px solid #f5c2c2; border-radius: 8px; padding: .6rem .8rem; margin: .5rem 0; }
   .success { color: #05632f; background: #e8f8ef; border: 1px solid #b6e6c9; border-radius: 8px; padding: .6rem .8rem; margin: .5rem 0; }
   .warn { color: #6b4400; background: #fff6e0; border: 1px solid #f2d79b; border-radius: 8px; padding: .6rem .8rem; margin: .5rem 0; }
+  .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   .empty { text-align: center; color: var(--muted); padding: 2rem 1rem; }
   .tabs { display: flex; gap: .25rem; border-bottom: 1px solid var(--line); margin: 0 0 1rem; overflow-x: auto; }
   .tabs a { padding: .5rem .8rem; text-decoration: none; color: var(--muted); border-bottom: 3px solid transparent; white-space: nowrap; font-weight: 600; }

@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import type { RunningServer } from '../../server/main';
 import { artifactPath, launchBrowser } from '../helpers/browser';
 import { postJson, testScan } from '../helpers/login';
 import { createTestEnv, type TestEnv } from '../helpers/server';
+import { ConsoleClient } from '../integration/console-client';
 
 /**
  * A site owner's first session in the built console, in Chromium, against the real server:
@@ -170,6 +172,45 @@ describe('console in a browser', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
   }, 180_000);
+});
+
+/**
+ * axe-core over the page, open shadow roots included. Evaluated through the DevTools
+ * protocol, so the console's CSP (scripts from 'self' only) stays on while it runs.
+ */
+async function axeViolations(p: Page): Promise<string[]> {
+  await p.evaluate(readFileSync('node_modules/axe-core/axe.min.js', 'utf8'));
+  return p.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }> } }).axe;
+    const r = await axe.run(document);
+    return r.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  });
+}
+
+describe('console accessibility', () => {
+  it('has no axe-core violations on the main pages', async () => {
+    const api = new ConsoleClient(s.url);
+    const me = await api.signUp('a11y@shop.example', undefined, 'A11y Org');
+    const tenant = me.tenants[0]!.id;
+    const appId = (await api.post(`/tenants/${tenant}/apps`, { name: 'Accessible' })).body.app.id as string;
+    const a11y = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await a11y.newPage();
+    await p.goto(`${s.url}/console/signin`);
+    await p.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await axeViolations(p), 'signin').toEqual([]);
+    await a11y.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${s.url}/console` }]);
+    const pages: Array<[string, string]> = [
+      ['apps', `t/${tenant}/apps`], ['settings', `t/${tenant}/apps/${appId}/settings`], ['keys', `t/${tenant}/apps/${appId}/keys`],
+      ['install', `t/${tenant}/apps/${appId}/install`], ['users', `t/${tenant}/apps/${appId}/users`], ['activity', `t/${tenant}/apps/${appId}/activity`], ['team', `t/${tenant}/team`],
+    ];
+    for (const [name, path] of pages) {
+      await p.goto(`${s.url}/console/${path}`);
+      await expect.poll(() => p.locator('[aria-busy=true]').count(), { timeout: 10_000 }).toBe(0);
+      await p.locator('main h1, main h2').first().waitFor();
+      expect(await axeViolations(p), name).toEqual([]);
+    }
+    await a11y.close();
+  }, 120_000);
 });
 
 async function tenantOf(p: Page): Promise<string> {

@@ -194,10 +194,10 @@ curl -X POST ${origin}/v1/tokens/verify \\
             ${this.pk('live') ? '' : html`<span class="small muted">(live keys appear once the WeChat AppID and AppSecret are saved)</span>`}
           </div>
           ${s ? html`
-            <pre data-snippet="page">${s.page}</pre><wsl-copy data-copy="page" .value=${s.page} label="Copy snippet"></wsl-copy>
+            <pre tabindex="0" aria-label="Snippet for your page" data-snippet="page">${s.page}</pre><wsl-copy data-copy="page" .value=${s.page} label="Copy snippet"></wsl-copy>
             <h2>2. Verify the token on your server</h2>
-            <pre data-snippet="backend">${s.backend}</pre><wsl-copy .value=${s.backend}></wsl-copy>
-            <pre>${s.curl}</pre><wsl-copy .value=${s.curl}></wsl-copy>` : html`<p class="muted">No ${this.mode} publishable key.</p>`}
+            <pre tabindex="0" aria-label="Backend verification example" data-snippet="backend">${s.backend}</pre><wsl-copy .value=${s.backend}></wsl-copy>
+            <pre tabindex="0" aria-label="Verification with curl">${s.curl}</pre><wsl-copy .value=${s.curl}></wsl-copy>` : html`<p class="muted">No ${this.mode} publishable key.</p>`}
           <p class="small muted">Allowed origins: ${this.app.allowedOrigins.length ? this.app.allowedOrigins.join(', ') : 'none yet (test mode still allows localhost)'}.</p>
         </div>
         <div class="card">

@@ -107,7 +107,7 @@ export class AppKeys extends LitElement {
           <p class="row"><code data-new-secret>${this.created.secret}</code><wsl-copy .value=${this.created.secret}></wsl-copy>
           <button class="link" type="button" @click=${() => (this.created = null)}>I've saved it</button></p></div>` : ''}
         ${sks.length === 0 ? empty('No secret keys.') : html`<div class="table-wrap"><table>
-          <thead><tr><th>Name</th><th>Mode</th><th>Key</th><th class="opt">Created</th><th>Last used</th><th></th></tr></thead>
+          <thead><tr><th>Name</th><th>Mode</th><th>Key</th><th class="opt">Created</th><th>Last used</th><th><span class="sr">Actions</span></th></tr></thead>
           <tbody>${sks.map((k) => html`<tr>
             <td>${k.name ?? html`<span class="muted">(created with the app)</span>`}</td>
             <td><span class="badge ${k.mode}">${k.mode}</span></td>

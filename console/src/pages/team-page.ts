@@ -86,7 +86,7 @@ export class TeamPage extends LitElement {
       <div class="card">
         <h2 style="margin-top:0">Members</h2>
         <div class="table-wrap"><table>
-          <thead><tr><th>Person</th><th>Role</th><th class="opt">Joined</th><th></th></tr></thead>
+          <thead><tr><th>Person</th><th>Role</th><th class="opt">Joined</th><th><span class="sr">Actions</span></th></tr></thead>
           <tbody>${this.members.map((m) => html`<tr data-member=${m.email}>
             <td>${m.name ? html`${m.name}<div class="small muted">${m.email}</div>` : m.email}${m.accountId === this.me.account.id ? html` <span class="badge">you</span>` : ''}</td>
             <td>${owner ? html`<select aria-label="Role of ${m.email}" @change=${(e: Event) => this.act(() => api.setRole(this.tenant.id, m.accountId, (e.target as HTMLSelectElement).value as Role))}>
