@@ -49,16 +49,23 @@ return answer('taken', KEYS[1])
 `;
 
 /**
- * Begin confirm: scanned → confirming, so exactly one confirm writes the login. A confirm
- * repeated with the right ticket after success answers `done` (a double tap is not an error).
- * ARGV: now(ms), ticketHash. Status: confirming | done | busy | expired | wrong_ticket | not_scanned | gone | missing.
+ * The scanner's answer (confirm or cancel) needs a live, scanned session and the scan's ticket.
+ * ARGV[1] = now(ms), ARGV[2] = ticketHash; leaves `st` set for the script that follows.
  */
-export const BEGIN_CONFIRM = `${EXPIRE_IF_DUE}
+const TICKET_GUARD = `${EXPIRE_IF_DUE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 local st = state_now(KEYS[1], tonumber(ARGV[1]))
 if st == 'expired' then return answer('expired', KEYS[1]) end
 if st == 'pending' then return answer('not_scanned', KEYS[1]) end
 if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[2] then return answer('wrong_ticket', KEYS[1]) end
+`;
+
+/**
+ * Begin confirm: scanned → confirming, so exactly one confirm writes the login. A confirm
+ * repeated with the right ticket after success answers `done` (a double tap is not an error).
+ * ARGV: now(ms), ticketHash. Status: confirming | done | busy | expired | wrong_ticket | not_scanned | gone | missing.
+ */
+export const BEGIN_CONFIRM = `${TICKET_GUARD}
 if st == 'scanned' then
   redis.call('HSET', KEYS[1], 'state', 'confirming')
   return answer('confirming', KEYS[1])
@@ -91,12 +98,7 @@ return {'ok'}
  * Cancel by the scanner. ARGV: now(ms), ticketHash.
  * Status: cancelled | already | expired | wrong_ticket | not_scanned | done | missing.
  */
-export const CANCEL = `${EXPIRE_IF_DUE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
-local st = state_now(KEYS[1], tonumber(ARGV[1]))
-if st == 'expired' then return answer('expired', KEYS[1]) end
-if st == 'pending' then return answer('not_scanned', KEYS[1]) end
-if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[2] then return answer('wrong_ticket', KEYS[1]) end
+export const CANCEL = `${TICKET_GUARD}
 if st == 'scanned' then
   redis.call('HSET', KEYS[1], 'state', 'cancelled')
   return answer('cancelled', KEYS[1])

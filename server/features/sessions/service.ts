@@ -38,6 +38,13 @@ export interface ScanAnswer {
 
 export const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
+/** What the phone shows; the confirm page has its own translations keyed by the error code. */
+const SAY = {
+  expired: 'This code has expired; refresh the code on your computer',
+  unknown: 'This code is unknown or has been used; refresh the code on your computer',
+  finished: 'This login session is unknown or finished',
+} as const;
+
 /** How long a signed token may wait for its browser to come back for it. */
 const TOKEN_WAIT_MS = 120_000;
 
@@ -83,8 +90,8 @@ export function createSessionService(deps: {
   async function loadForPhone(scene: string): Promise<Session> {
     if (!SESSION_ID.test(scene)) throw new ApiError('session_not_found', 'This code is not one of ours; refresh the code on your computer');
     const s = await store.get(scene);
-    if (!s) throw new ApiError('session_not_found', 'This code is unknown or has been used; refresh the code on your computer');
-    if (s.state === 'expired') throw new ApiError('session_expired', 'This code has expired; refresh the code on your computer');
+    if (!s) throw new ApiError('session_not_found', SAY.unknown);
+    if (s.state === 'expired') throw new ApiError('session_expired', SAY.expired);
     return s;
   }
 
@@ -100,13 +107,13 @@ export function createSessionService(deps: {
       case 'rescanned':
         break;
       case 'expired':
-        throw new ApiError('session_expired', 'This code has expired; refresh the code on your computer');
+        throw new ApiError('session_expired', SAY.expired);
       case 'taken':
         throw new ApiError('already_scanned', 'Someone else already scanned this code');
       case 'gone':
         throw new ApiError('session_expired', 'This login was cancelled; refresh the code on your computer');
       case 'missing':
-        throw new ApiError('session_not_found', 'This code is unknown or has been used; refresh the code on your computer');
+        throw new ApiError('session_not_found', SAY.unknown);
     }
     const session = r.session!;
     if (r.status === 'scanned') {
@@ -136,7 +143,7 @@ export function createSessionService(deps: {
   function ticketProblem(status: string): ApiError {
     switch (status) {
       case 'expired':
-        return new ApiError('session_expired', 'This code has expired; refresh the code on your computer');
+        return new ApiError('session_expired', SAY.expired);
       case 'wrong_ticket':
         return new ApiError('wrong_user', 'Only the WeChat user who scanned this code can answer it');
       case 'not_scanned':
@@ -149,7 +156,7 @@ export function createSessionService(deps: {
       case 'done':
         return new ApiError('invalid_state', 'This login was already confirmed');
       default:
-        return new ApiError('session_not_found', 'This code is unknown or has been used; refresh the code on your computer');
+        return new ApiError('session_not_found', SAY.unknown);
     }
   }
 
@@ -189,9 +196,9 @@ export function createSessionService(deps: {
     },
 
     async attach(sessionId, secret) {
-      if (!SESSION_ID.test(sessionId)) return { frame: errorFrame('session_not_found', 'This login session is unknown or finished'), session: null };
+      if (!SESSION_ID.test(sessionId)) return { frame: errorFrame('session_not_found', SAY.finished), session: null };
       const r = await store.attach(sessionId, sha256(secret), core.instanceId);
-      if (r.status === 'denied') return { frame: errorFrame('session_not_found', 'This login session is unknown or finished'), session: null };
+      if (r.status === 'denied') return { frame: errorFrame('session_not_found', SAY.finished), session: null };
       if (r.status === 'token') return { frame: { type: 'success', token: r.token, user: r.user }, session: r.session };
       const s = r.session;
       switch (s.state) {
@@ -205,7 +212,7 @@ export function createSessionService(deps: {
         case 'expired':
           return { frame: { type: 'expired' }, session: s };
         default:
-          return { frame: errorFrame('session_not_found', 'This login session is unknown or finished'), session: null };
+          return { frame: errorFrame('session_not_found', SAY.finished), session: null };
       }
     },
 
@@ -271,7 +278,7 @@ export function createSessionService(deps: {
     async checkTicket(scene, ticket) {
       const s = SESSION_ID.test(scene) ? await store.ticketMatches(scene, sha256(ticket)) : null;
       if (!s) throw new ApiError('wrong_user', 'Only the WeChat user who scanned this code, while it is waiting for confirmation, can do this');
-      if (s.state === 'expired') throw new ApiError('session_expired', 'This code has expired; refresh the code on your computer');
+      if (s.state === 'expired') throw new ApiError('session_expired', SAY.expired);
       return { appId: s.appId, tenantId: s.tenantId, mode: s.mode };
     },
   };
