@@ -187,6 +187,39 @@ async function axeViolations(p: Page): Promise<string[]> {
   });
 }
 
+describe('console invitations in a browser', () => {
+  it('lets an invited person sign up from the link, join as a viewer and only read', async () => {
+    const owner = new ConsoleClient(s.url);
+    const tenant = (await owner.signUp('boss@team.example', undefined, 'Team Example')).tenants[0]!.id;
+    const appId = (await owner.post(`/tenants/${tenant}/apps`, { name: 'Team app' })).body.app.id as string;
+    const link = (await owner.post(`/tenants/${tenant}/invitations`, { role: 'viewer' })).body.url as string;
+    expect(link.startsWith(`${s.url}/console/invite#`)).toBe(true);
+
+    const guest = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+    const p = await guest.newPage();
+    await p.goto(link);
+    await p.getByRole('heading', { name: "You're invited" }).waitFor();
+    await p.getByRole('link', { name: 'Create an account' }).click();
+    await p.getByLabel('Email').fill('newbie@team.example');
+    await p.getByLabel('Password').fill('another long password');
+    await p.getByRole('button', { name: 'Create account' }).click();
+    await p.getByRole('button', { name: 'Accept invitation' }).click();
+    await p.waitForURL(`${s.url}/console/t/${tenant}/apps`);
+    await p.getByRole('link', { name: 'Team app' }).click();
+    await p.getByText('settings are read-only').waitFor();
+    expect(await p.getByRole('button', { name: 'Save settings' }).count()).toBe(0);
+    expect(await p.getByRole('button', { name: 'Delete app' }).count()).toBe(0);
+    await p.getByRole('link', { name: 'Keys' }).click();
+    await p.getByRole('heading', { name: 'Secret keys' }).waitFor();
+    expect(await p.getByRole('button', { name: 'Create secret key' }).count()).toBe(0);
+    expect(await p.getByRole('button', { name: 'Rotate signing key' }).count()).toBe(0);
+    expect(p.url()).toContain(`/apps/${appId}/keys`);
+    // Two organisations now: their own and the one they joined.
+    expect(await p.getByRole('combobox', { name: 'Organisation' }).locator('option').count()).toBe(2);
+    await guest.close();
+  }, 120_000);
+});
+
 describe('console accessibility', () => {
   it('has no axe-core violations on the main pages', async () => {
     const api = new ConsoleClient(s.url);
