@@ -31,6 +31,9 @@ export function createDemoFeature(core: Core, deps: { apps: AppsStore }): { feat
     res.type('text/javascript').send(readFileSync(WIDGET_FILE));
   });
 
+  // Browsers ask for it on every page; an empty answer beats a 404 in the console.
+  r.get('/favicon.ico', (_req, res) => void res.status(204).end());
+
   if (demoEnabled) {
     r.get('/', async (_req, res) => {
       const key = await (demoKey ??= ensureDemoApp(core, deps.apps));
