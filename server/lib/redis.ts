@@ -75,8 +75,14 @@ async function startPrivateRedis(dataDir: string, logger: Logger): Promise<{ url
   throw new RedisUnavailableError('Could not start a private redis-server; set REDIS_URL');
 }
 
-export async function connectRedis(opts: { url?: string; dataDir: string; logger: Logger }): Promise<RedisHandle> {
-  let url = opts.url ?? 'redis://127.0.0.1:6379';
+export async function connectRedis(opts: {
+  url?: string;
+  dataDir: string;
+  logger: Logger;
+  /** Where to look before starting a private server; only tests change it. */
+  defaultUrl?: string;
+}): Promise<RedisHandle> {
+  let url = opts.url ?? opts.defaultUrl ?? 'redis://127.0.0.1:6379';
   let child: ChildProcess | undefined;
   if (!opts.url && !(await answers(url))) {
     ({ url, child } = await startPrivateRedis(opts.dataDir, opts.logger));

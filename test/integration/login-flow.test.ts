@@ -199,6 +199,16 @@ describe('section 6: each rule holds against an attack', () => {
     expect(poll.status).toBe(403);
   });
 
+  it("test keys also work on this service's own origin (console preview); live keys do not", async () => {
+    const hosted = await env.start({ PUBLIC_URL: 'https://login.example.test' });
+    const live = await createTestApp(hosted, { name: 'Own origin', wechatAppId: 'wx00112233445566ff', wechatSecret: 'ffeeddccbbaa99887766554433221100' });
+    const test = await openSocket(hosted.url, live.keys.test.publishable, { origin: 'https://login.example.test' });
+    expect((await test.next()).type).toBe('session');
+    test.close();
+    const liveSock = await openSocket(hosted.url, live.keys.live!.publishable, { origin: 'https://login.example.test' });
+    expect(await liveSock.next('error')).toMatchObject({ code: 'origin_not_allowed' });
+  });
+
   it('a bad key gets invalid_key and a 4001 close', async () => {
     const sock = await openSocket(server.url, 'pk_test_' + 'A'.repeat(32));
     expect(await sock.next('error')).toMatchObject({ code: 'invalid_key' });

@@ -332,7 +332,7 @@ export class AppWebhooks extends LitElement {
           <div><button class="secondary" type="submit">Filter</button></div>
         </form>
         ${this.messages.length === 0 ? empty('No messages match.') : html`<div class="table-wrap"><table>
-          <thead><tr><th>When</th><th>Event</th><th>Deliveries</th><th></th></tr></thead>
+          <thead><tr><th>When</th><th>Event</th><th>Deliveries</th><th><span class="sr">Actions</span></th></tr></thead>
           <tbody>${this.messages.map((m) => this.messageRows(m, ro))}</tbody></table></div>`}
         ${this.next ? html`<p><button class="secondary" type="button" @click=${() => this.loadMessages(true).catch((err: unknown) => (this.error = err))}>Load more</button></p>` : ''}
       </div>`;

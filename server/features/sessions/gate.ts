@@ -27,7 +27,9 @@ export function createGate(core: Core, apps: AppsStore) {
     if (!found) {
       return { ok: false, refusal: { code: 'invalid_key', message: 'This site key is unknown or revoked; check the site-key attribute', closeCode: CLOSE.invalid_key } };
     }
-    if (!originAllowed(origin, found.app.allowedOrigins, found.mode)) {
+    // Test keys also work on this service's own pages (the console's live preview, the demo).
+    const ownOrigin = found.mode === 'test' && origin === new URL(core.config.publicUrl).origin;
+    if (!ownOrigin && !originAllowed(origin, found.app.allowedOrigins, found.mode)) {
       return {
         ok: false,
         refusal: { code: 'origin_not_allowed', message: `This page's origin (${origin ?? 'none'}) is not an allowed origin of this app; add it in the console`, closeCode: CLOSE.origin_not_allowed },
