@@ -15,10 +15,11 @@ import { BenchBrowser, FrameError } from './lib/browser';
 import { summarizeCpuProfile } from './lib/cpuprofile';
 import { createHttpClient, errorCodeOf } from './lib/http';
 import { describeMachine, fmtMachine } from './lib/machine';
-import { diffRouteTimes, scrapeRouteTimes } from './lib/metrics';
+import { diffRouteTimes, pgActivity, redisCommands, scrapeServer } from './lib/metrics';
 import { cpuMeter, fmtCores } from './lib/proc';
-import { ORIGIN, startStack } from './lib/stack';
-import { fmtSummary, summarize, Tally, type Summary } from './lib/stats';
+import postgres from 'postgres';
+import { ORIGIN, PG_ADMIN_URL, startStack } from './lib/stack';
+import { fmtMs, fmtSummary, summarize, Tally, type Summary } from './lib/stats';
 
 export interface LoginOptions {
   /** Measured window, seconds (after the warm-up). */
@@ -52,6 +53,9 @@ export interface LoginResult {
   warmupErrors: Tally;
   cores: Record<string, number>;
   serverRoutes: Array<{ route: string; count: number; meanMs: number }>;
+  /** Server event-loop delay over the window, ms. */
+  loopLag: { p50: number; p99: number; max: number };
+  perLogin: { httpRequests: number; pgTransactions: number; pgRowsWritten: number; redisCommands: number; serverCpuMs: number };
   serverLogLines: number;
   cpuProfile: string | undefined;
 }
@@ -141,11 +145,16 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   let windowSeconds = 0;
   let cores: Record<string, number> = {};
   let routes: LoginResult['serverRoutes'] = [];
+  let loopLag = { p50: NaN, p99: NaN, max: NaN };
+  const perLogin = { httpRequests: NaN, pgTransactions: NaN, pgRowsWritten: NaN, redisCommands: NaN, serverCpuMs: NaN };
+  const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   try {
     console.error(`login: ${options.concurrency} browser/phone pairs, ${options.warmup} s warm-up, ${options.duration} s measured${options.logins ? ` (or ${options.logins} logins)` : ''}, QR fetch ${options.qr ? 'on' : 'off'}, ${options.apps} app(s)`);
     const workers = Array.from({ length: options.concurrency }, (_, n) => worker(n));
     await sleep(options.warmup * 1000);
-    const routesBefore = await scrapeRouteTimes(stack.url);
+    const before = await scrapeServer(stack.url);
+    const pgBefore = await pgActivity(admin, stack.database);
+    const redisBefore = await redisCommands(stack.redis);
     cpu.start();
     const w0 = performance.now();
     measuring = true;
@@ -154,7 +163,16 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     measuring = false;
     windowSeconds = (performance.now() - w0) / 1000;
     cores = cpu.stop();
-    routes = diffRouteTimes(routesBefore, await scrapeRouteTimes(stack.url));
+    const after = await scrapeServer(stack.url);
+    const pgAfter = await pgActivity(admin, stack.database);
+    const redisAfter = await redisCommands(stack.redis);
+    routes = diffRouteTimes(before.routes, after.routes);
+    loopLag = after.loopLag;
+    perLogin.httpRequests = routes.filter((r) => !r.route.includes('/metrics')).reduce((a, r) => a + r.count, 0) / completed;
+    perLogin.pgTransactions = (pgAfter.commits + pgAfter.rollbacks - pgBefore.commits - pgBefore.rollbacks) / completed;
+    perLogin.pgRowsWritten = (pgAfter.written - pgBefore.written) / completed;
+    perLogin.redisCommands = (redisAfter - redisBefore) / completed;
+    perLogin.serverCpuMs = ((cores.server ?? 0) * windowSeconds * 1000) / completed;
     stopping = true;
     // In-flight logins finish (each step is bounded); stragglers are cut after 20 s.
     await Promise.race([Promise.allSettled(workers), sleep(20_000)]);
@@ -162,6 +180,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   } finally {
     stopping = true;
     http.close();
+    await admin.end();
     await stack.dispose();
   }
 
@@ -187,6 +206,8 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     warmupErrors,
     cores,
     serverRoutes: routes,
+    loopLag,
+    perLogin,
     serverLogLines: stack.serverLogLines(),
     cpuProfile,
   };
@@ -206,6 +227,9 @@ export function printLoginResult(r: LoginResult): void {
   console.log(`  errors                ${r.errors.toString()}`);
   if (r.warmupErrors.total) console.log(`  errors in warm-up     ${r.warmupErrors.toString()}`);
   console.log(`  CPU (cores busy)      ${fmtCores(r.cores)}`);
+  console.log(`  server CPU per login  ${r.perLogin.serverCpuMs.toFixed(1)} ms  (→ one server process tops out near ${(1000 / r.perLogin.serverCpuMs).toFixed(0)} logins/s on one core)`);
+  console.log(`  per login             ${r.perLogin.httpRequests.toFixed(1)} HTTP requests served, ${r.perLogin.pgTransactions.toFixed(1)} Postgres transactions (incl. autocommit), ${r.perLogin.pgRowsWritten.toFixed(1)} rows written, ≤ ${r.perLogin.redisCommands.toFixed(0)} Redis commands (Redis is shared)`);
+  console.log(`  server event loop     delay p50 ${fmtMs(r.loopLag.p50)}   p99 ${fmtMs(r.loopLag.p99)}   max ${fmtMs(r.loopLag.max)}`);
   console.log(`  server log lines      ${r.serverLogLines} (LOG_LEVEL=warn)`);
   console.log('  server-side mean time per route (its own histogram):');
   for (const row of r.serverRoutes.slice(0, 8)) console.log(`    ${row.route.padEnd(48)} ${String(row.count).padStart(7)}   ${row.meanMs.toFixed(2)} ms`);

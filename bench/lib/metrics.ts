@@ -1,10 +1,27 @@
+import type { Redis } from 'ioredis';
+import type { Sql } from 'postgres';
+
 /** Server-side request time by route, from the server's own Prometheus histogram (two scrapes, diffed). */
 export type RouteTimes = Map<string, { count: number; sumSeconds: number }>;
 
 const LINE = /^wsl_http_request_duration_seconds_(sum|count)\{([^}]*)\} ([0-9.eE+-]+)$/;
 
-export async function scrapeRouteTimes(baseUrl: string): Promise<RouteTimes> {
+export interface Scrape {
+  routes: RouteTimes;
+  /** Event-loop delay since the previous scrape (prom-client resets its histogram on collect), ms. */
+  loopLag: { p50: number; p99: number; max: number };
+}
+
+export async function scrapeServer(baseUrl: string): Promise<Scrape> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  return {
+    routes: parseRouteTimes(text),
+    loopLag: { p50: gauge('nodejs_eventloop_lag_p50_seconds'), p99: gauge('nodejs_eventloop_lag_p99_seconds'), max: gauge('nodejs_eventloop_lag_max_seconds') },
+  };
+}
+
+function parseRouteTimes(text: string): RouteTimes {
   const out: RouteTimes = new Map();
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
@@ -27,4 +44,15 @@ export function diffRouteTimes(before: RouteTimes, after: RouteTimes): Array<{ r
     if (count > 0) rows.push({ route, count, meanMs: ((a.sumSeconds - b.sumSeconds) / count) * 1000 });
   }
   return rows.sort((x, y) => y.count - x.count);
+}
+
+/** Activity of one Postgres database (ours alone, so exact): transactions, including autocommitted statements, and rows written. */
+export async function pgActivity(sql: Sql, database: string) {
+  const [row] = await sql`select xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted from pg_stat_database where datname = ${database}`;
+  return { commits: Number(row?.xact_commit ?? 0), rollbacks: Number(row?.xact_rollback ?? 0), written: Number(row?.tup_inserted ?? 0) + Number(row?.tup_updated ?? 0) + Number(row?.tup_deleted ?? 0) };
+}
+
+/** Commands Redis processed, all clients together (other people's tests share this Redis: an upper bound). */
+export async function redisCommands(redis: Redis): Promise<number> {
+  return Number(/^total_commands_processed:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? NaN);
 }

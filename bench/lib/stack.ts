@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import postgres from 'postgres';
 import { z } from 'zod';
 
@@ -19,6 +20,8 @@ export interface StackOptions {
   prepareSql?: string[];
   /** Write a V8 CPU profile of the server process into this directory on exit. */
   cpuProfDir?: string;
+  /** Open the inspector on loopback, so the bench can ask for a full GC before reading memory. */
+  inspect?: boolean;
   env?: Record<string, string>;
   /**
    * How many apps (tenants' sites) to create; the first through the CLI, the rest through the
@@ -46,6 +49,8 @@ export interface Stack {
   redis: Redis;
   /** Lines the server wrote to stdout/stderr (LOG_LEVEL=warn), counted; the first few are echoed. */
   serverLogLines(): number;
+  /** A full, synchronous GC in the server via the inspector (needs `inspect: true`). */
+  collectGarbage(): Promise<void>;
   /** Stops the server (SIGTERM, then SIGKILL), drops the database, deletes the Redis keys. */
   dispose(): Promise<void>;
 }
@@ -204,12 +209,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       }
     }
 
-    const nodeArgs = [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), '--import', 'tsx', 'server/main.ts'];
+    const inspectPort = opts.inspect ? await freePort() : 0;
+    const nodeArgs = [...(opts.inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), '--import', 'tsx', 'server/main.ts'];
     const proc = spawn(process.execPath, nodeArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     const echo = (d: Buffer) => {
       for (const line of d.toString().split('\n')) {
-        if (!line.trim()) continue;
+        if (!line.trim() || /^(Debugger (listening|attached|ending)|For help, see)/.test(line)) continue;
         if (++logLines <= 10) console.error(`  [server] ${line.slice(0, 300)}`);
         else if (logLines === 11) console.error('  [server] … (further lines counted, not shown)');
       }
@@ -237,6 +243,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       database,
       redis,
       serverLogLines: () => logLines,
+      async collectGarbage() {
+        if (!inspectPort) throw new Error('start the stack with inspect: true');
+        const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+        const ws = new WebSocket(target!.webSocketDebuggerUrl);
+        await new Promise<void>((ok, fail) => {
+          ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
+          ws.on('message', (d) => ((JSON.parse(d.toString()) as { id?: number }).id === 1 ? ok() : undefined));
+          ws.once('error', fail);
+        });
+        ws.close();
+      },
       async dispose() {
         live.delete(stack);
         await cleanup();
