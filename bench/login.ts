@@ -5,7 +5,7 @@
  * Prints figures, asserts nothing.
  *
  *   npx tsx bench/login.ts [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000]
- *                          [--logins N] [--no-qr] [--apps 1] [--cpu-prof DIR]
+ *                          [--logins N] [--qr] [--apps 1] [--rate R] [--cpu-prof DIR]
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,7 @@ import { BenchBrowser, FrameError } from './lib/browser';
 import { summarizeCpuProfile } from './lib/cpuprofile';
 import { createHttpClient, errorCodeOf } from './lib/http';
 import { describeMachine, fmtMachine } from './lib/machine';
-import { diffRouteTimes, pgActivity, redisCommands, scrapeServer } from './lib/metrics';
+import { diffCounts, diffRouteTimes, pgActivity, redisCommands, scrapeServer } from './lib/metrics';
 import { cpuMeter, fmtCores } from './lib/proc';
 import postgres from 'postgres';
 import { ORIGIN, PG_ADMIN_URL, startStack } from './lib/stack';
@@ -30,11 +30,21 @@ export interface LoginOptions {
   users: number;
   /** Stop the window early after this many completed logins. */
   logins: number | undefined;
-  /** Fetch the QR image of every session, as a real widget does. */
+  /**
+   * Fetch the QR image of every session, as a real widget does. Off by default: in test mode
+   * the image is drawn by the built-in simulator (PNG encoding, ~15 ms of the server's CPU per
+   * image), a cost live mode pays at WeChat, not here.
+   */
   qr: boolean;
   cpuProfDir: string | undefined;
   /** Spread the browsers over this many apps (1 = one busy site, the default). */
   apps: number;
+  /**
+   * Open loop: start this many logins per second whatever the server does (latency at a
+   * given load). Unset: closed loop, `concurrency` pairs each starting the next login when
+   * the last ends (maximum throughput; latency is then concurrency / throughput).
+   */
+  rate: number | undefined;
 }
 
 export interface LoginResult {
@@ -55,13 +65,16 @@ export interface LoginResult {
   serverRoutes: Array<{ route: string; count: number; meanMs: number }>;
   /** Server event-loop delay over the window, ms. */
   loopLag: { p50: number; p99: number; max: number };
+  /** Redis commands per login by command name (whole Redis, so an upper bound). */
+  redisTop: Array<[string, number]>;
   perLogin: { httpRequests: number; pgTransactions: number; pgRowsWritten: number; redisCommands: number; serverCpuMs: number };
   serverLogLines: number;
   cpuProfile: string | undefined;
 }
 
-export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: true, cpuProfDir: undefined, apps: 1 };
+export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined };
 
+const MAX_OPEN_LOOP_INFLIGHT = 2000;
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 export async function runLoginBench(options: LoginOptions): Promise<LoginResult> {
@@ -141,16 +154,44 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     }
   }
 
+  /** Starts logins on a fixed schedule; ones still running when the next is due run side by side. */
+  async function openLoop(rate: number): Promise<void> {
+    const inflight = new Set<Promise<void>>();
+    const t0 = performance.now();
+    let started = 0;
+    while (!stopping) {
+      const due = t0 + (started * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (stopping) break;
+      if (inflight.size >= MAX_OPEN_LOOP_INFLIGHT) {
+        (measuring ? errors : warmupErrors).add('client_overloaded_skipped');
+        started++;
+        continue;
+      }
+      const wsUrl = wsUrls[started % wsUrls.length]!;
+      started++;
+      const p: Promise<void> = loginOnce(wsUrl)
+        .catch((err: unknown) => {
+          if (!stopping) (measuring ? errors : warmupErrors).add(err instanceof FrameError ? err.code : (err as NodeJS.ErrnoException).code ?? (err as Error).message.slice(0, 60));
+        })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+    await Promise.allSettled([...inflight]);
+  }
+
   const cpu = cpuMeter(stack.pid);
   let windowSeconds = 0;
   let cores: Record<string, number> = {};
   let routes: LoginResult['serverRoutes'] = [];
   let loopLag = { p50: NaN, p99: NaN, max: NaN };
+  let redisTop: Array<[string, number]> = [];
   const perLogin = { httpRequests: NaN, pgTransactions: NaN, pgRowsWritten: NaN, redisCommands: NaN, serverCpuMs: NaN };
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   try {
-    console.error(`login: ${options.concurrency} browser/phone pairs, ${options.warmup} s warm-up, ${options.duration} s measured${options.logins ? ` (or ${options.logins} logins)` : ''}, QR fetch ${options.qr ? 'on' : 'off'}, ${options.apps} app(s)`);
-    const workers = Array.from({ length: options.concurrency }, (_, n) => worker(n));
+    console.error(`login: ${options.rate ? `${options.rate} logins/s offered (open loop)` : `${options.concurrency} browser/phone pairs (closed loop)`}, ${options.warmup} s warm-up, ${options.duration} s measured${options.logins ? ` (or ${options.logins} logins)` : ''}, QR fetch ${options.qr ? 'on' : 'off'}, ${options.apps} app(s)`);
+    const workers = options.rate ? [openLoop(options.rate)] : Array.from({ length: options.concurrency }, (_, n) => worker(n));
     await sleep(options.warmup * 1000);
     const before = await scrapeServer(stack.url);
     const pgBefore = await pgActivity(admin, stack.database);
@@ -171,7 +212,9 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     perLogin.httpRequests = routes.filter((r) => !r.route.includes('/metrics')).reduce((a, r) => a + r.count, 0) / completed;
     perLogin.pgTransactions = (pgAfter.commits + pgAfter.rollbacks - pgBefore.commits - pgBefore.rollbacks) / completed;
     perLogin.pgRowsWritten = (pgAfter.written - pgBefore.written) / completed;
-    perLogin.redisCommands = (redisAfter - redisBefore) / completed;
+    const redisDiff = diffCounts(redisBefore, redisAfter);
+    perLogin.redisCommands = redisDiff.reduce((a, [, v]) => a + v, 0) / completed;
+    redisTop = redisDiff.slice(0, 8).map(([k, v]) => [k, v / completed]);
     perLogin.serverCpuMs = ((cores.server ?? 0) * windowSeconds * 1000) / completed;
     stopping = true;
     // In-flight logins finish (each step is bounded); stragglers are cut after 20 s.
@@ -208,6 +251,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     serverRoutes: routes,
     loopLag,
     perLogin,
+    redisTop,
     serverLogLines: stack.serverLogLines(),
     cpuProfile,
   };
@@ -215,7 +259,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
 
 export function printLoginResult(r: LoginResult): void {
   const o = r.options;
-  console.log(`\n== login: ${o.concurrency} concurrent browser+phone pairs, ${r.windowSeconds.toFixed(1)} s measured after ${o.warmup} s warm-up, QR fetch ${o.qr ? 'on' : 'off'}, ${o.users} distinct users, ${o.apps} app(s)`);
+  console.log(`\n== login: ${o.rate ? `open loop, ${o.rate} logins/s offered` : `closed loop, ${o.concurrency} concurrent browser+phone pairs`}, ${r.windowSeconds.toFixed(1)} s measured after ${o.warmup} s warm-up, QR fetch ${o.qr ? 'on' : 'off'}, ${o.users} distinct users, ${o.apps} app(s)`);
   console.log(`  completed logins      ${r.completed}  →  ${r.loginsPerSecond.toFixed(0)} logins/s`);
   console.log(`  scan → scanned        ${fmtSummary(r.scanToScanned)}`);
   console.log(`  confirm → success     ${fmtSummary(r.confirmToSuccess)}`);
@@ -229,6 +273,7 @@ export function printLoginResult(r: LoginResult): void {
   console.log(`  CPU (cores busy)      ${fmtCores(r.cores)}`);
   console.log(`  server CPU per login  ${r.perLogin.serverCpuMs.toFixed(1)} ms  (→ one server process tops out near ${(1000 / r.perLogin.serverCpuMs).toFixed(0)} logins/s on one core)`);
   console.log(`  per login             ${r.perLogin.httpRequests.toFixed(1)} HTTP requests served, ${r.perLogin.pgTransactions.toFixed(1)} Postgres transactions (incl. autocommit), ${r.perLogin.pgRowsWritten.toFixed(1)} rows written, ≤ ${r.perLogin.redisCommands.toFixed(0)} Redis commands (Redis is shared)`);
+  console.log(`  Redis calls per login ${r.redisTop.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
   console.log(`  server event loop     delay p50 ${fmtMs(r.loopLag.p50)}   p99 ${fmtMs(r.loopLag.p99)}   max ${fmtMs(r.loopLag.max)}`);
   console.log(`  server log lines      ${r.serverLogLines} (LOG_LEVEL=warn)`);
   console.log('  server-side mean time per route (its own histogram):');
@@ -247,7 +292,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     args,
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, users: { type: 'string' },
-      logins: { type: 'string' }, 'no-qr': { type: 'boolean' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' },
+      logins: { type: 'string' }, qr: { type: 'boolean' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
     },
     strict: false,
   });
@@ -259,9 +304,10 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     concurrency: Math.floor(num(values.concurrency, d.concurrency)),
     users: Math.floor(num(values.users, d.users)),
     logins: typeof values.logins === 'string' ? Math.floor(num(values.logins, 1)) : undefined,
-    qr: !values['no-qr'],
+    qr: Boolean(values.qr),
     cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined,
     apps: Math.floor(num(values.apps, d.apps)),
+    rate: typeof values.rate === 'string' ? num(values.rate, 10) : undefined,
   };
 }
 

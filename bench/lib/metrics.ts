@@ -52,7 +52,13 @@ export async function pgActivity(sql: Sql, database: string) {
   return { commits: Number(row?.xact_commit ?? 0), rollbacks: Number(row?.xact_rollback ?? 0), written: Number(row?.tup_inserted ?? 0) + Number(row?.tup_updated ?? 0) + Number(row?.tup_deleted ?? 0) };
 }
 
-/** Commands Redis processed, all clients together (other people's tests share this Redis: an upper bound). */
-export async function redisCommands(redis: Redis): Promise<number> {
-  return Number(/^total_commands_processed:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? NaN);
+/** Calls per Redis command, all clients together (other people's tests share this Redis: an upper bound). */
+export async function redisCommands(redis: Redis): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+export function diffCounts(before: Map<string, number>, after: Map<string, number>): Array<[string, number]> {
+  return [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as [string, number]).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
 }
