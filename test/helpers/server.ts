@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from '../../server/config';
-import { startServer, type RunningServer } from '../../server/main';
+import { startServer, type RunningServer, type StartOptions } from '../../server/main';
 import { createTestDatabase } from './db';
 import { TEST_REDIS_URL, testRedisPrefix } from './redis';
 
@@ -7,7 +7,9 @@ export interface TestEnv {
   databaseUrl: string;
   redisPrefix: string;
   /** Boot one more server process-in-process on the same database and Redis prefix. */
-  start(env?: Record<string, string>): Promise<RunningServer>;
+  start(env?: Record<string, string>, opts?: StartOptions): Promise<RunningServer>;
+  /** The configuration start() would use, for tests that build parts of the server themselves. */
+  config(env?: Record<string, string>): Config;
   dispose(): Promise<void>;
 }
 
@@ -38,8 +40,9 @@ export async function createTestEnv(label: string): Promise<TestEnv> {
   return {
     databaseUrl: db.url,
     redisPrefix: redis.prefix,
-    async start(env = {}) {
-      const s = await startServer(testConfig(db.url, redis.prefix, env));
+    config: (env = {}) => testConfig(db.url, redis.prefix, env),
+    async start(env = {}, opts = {}) {
+      const s = await startServer(testConfig(db.url, redis.prefix, env), opts);
       servers.push(s);
       return s;
     },

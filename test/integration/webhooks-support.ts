@@ -1,17 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import type { Config } from '../../server/config';
 import { tenants } from '../../server/db/schema/index';
 import { createAppsStore } from '../../server/features/apps/store';
 import type { WebhooksTuning } from '../../server/features/webhooks/index';
 import { createOutbox, type WebhookOutbox } from '../../server/features/webhooks/outbox';
 import { createDeliveryQueue } from '../../server/features/webhooks/queue';
 import { newId } from '../../server/lib/ids';
-import { startServer, type RunningServer } from '../../server/main';
-import { createTestDatabase } from '../helpers/db';
-import { testRedisPrefix } from '../helpers/redis';
-import { testConfig } from '../helpers/server';
+import type { RunningServer } from '../../server/main';
+import { createTestEnv, type TestEnv } from '../helpers/server';
 
 /** Retry waits short enough for a test: 8 attempts over well under a second. */
 export const FAST_SCHEDULE: WebhooksTuning = {
@@ -21,35 +18,14 @@ export const FAST_SCHEDULE: WebhooksTuning = {
   sweepIntervalMs: 200,
 };
 
-export interface WebhookEnv {
-  databaseUrl: string;
-  redisPrefix: string;
-  config(env?: Record<string, string>): Config;
+export interface WebhookEnv extends Omit<TestEnv, 'start'> {
   start(tuning?: WebhooksTuning, env?: Record<string, string>): Promise<RunningServer>;
-  dispose(): Promise<void>;
 }
 
-/** Like createTestEnv, but servers get webhook tuning (the shared helper has no slot for it). */
+/** createTestEnv whose servers get webhook tuning (a short retry schedule by default). */
 export async function createWebhookEnv(label: string): Promise<WebhookEnv> {
-  const db = await createTestDatabase(label);
-  const redis = testRedisPrefix(label);
-  const servers: RunningServer[] = [];
-  const config = (env: Record<string, string> = {}) => testConfig(db.url, redis.prefix, env);
-  return {
-    databaseUrl: db.url,
-    redisPrefix: redis.prefix,
-    config,
-    async start(tuning = FAST_SCHEDULE, env = {}) {
-      const s = await startServer(config(env), { webhooks: tuning });
-      servers.push(s);
-      return s;
-    },
-    async dispose() {
-      await Promise.allSettled(servers.map((s) => s.close()));
-      await db.drop();
-      await redis.cleanup();
-    },
-  };
+  const env = await createTestEnv(label);
+  return { ...env, start: (tuning = FAST_SCHEDULE, vars = {}) => env.start(vars, { webhooks: tuning }) };
 }
 
 /** A tenant of its own with one app: test keys always, live keys too (fake WeChat credentials). */
