@@ -5,6 +5,8 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config';
 import { startServer } from '../../server/main';
+import { openDatabase } from '../../server/db/client';
+import { createTestDatabase } from '../helpers/db';
 import { createTestEnv } from '../helpers/server';
 import { TEST_REDIS_URL, testRedisPrefix } from '../helpers/redis';
 
@@ -21,6 +23,19 @@ describe('boot', () => {
       expect(metrics).toContain('wsl_sessions_created_total');
     } finally {
       await env.dispose();
+    }
+  });
+
+  it('instances starting together migrate one fresh database safely (advisory lock)', async () => {
+    const fresh = await createTestDatabase('migrate', { migrate: false });
+    try {
+      const handles = await Promise.all([1, 2, 3, 4].map(() => openDatabase({ url: fresh.url, dataDir: '.data/unused', max: 2 })));
+      await Promise.all(handles.map((h) => h.migrate()));
+      const rows = await handles[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      expect(JSON.stringify(rows)).toMatch(/"n":1\b/);
+      await Promise.all(handles.map((h) => h.close()));
+    } finally {
+      await fresh.drop();
     }
   });
 
