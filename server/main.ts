@@ -20,6 +20,7 @@ import { createSessionsFeature } from './features/sessions/index';
 import { createPhoneFeature } from './features/sandbox/phone/index';
 import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
+import { createUsageFeature } from './features/usage/index';
 
 export interface StartOptions {
   logger?: Logger;
@@ -83,7 +84,7 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox });
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature, createPhoneFeature(core).feature);
-  features.push(createDemoFeature(core, { apps }).feature);
+  features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);
   features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer }).feature);
   return features;
 }

@@ -1,8 +1,9 @@
 import { createPublicKey } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apps as appsTable, endUsers, loginEvents, webhookMessages } from '../../server/db/schema/index';
+import { apps as appsTable, endUsers, loginEvents, usageCounters, webhookMessages } from '../../server/db/schema/index';
+import { rollUpUsage } from '../../server/features/usage/index';
 import type { RunningServer } from '../../server/main';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 import { createTestApp, openSocket, postJson, sandboxAppIdOf, testScan, TEST_ORIGIN } from '../helpers/login';
@@ -74,6 +75,15 @@ describe('the whole loop, as the widget and the mini-program make it', () => {
     expect(second.user.id).toBe(first.user.id);
     const [row] = await server.core.db.select().from(endUsers).where(eq(endUsers.id, first.user.id));
     expect(row!.loginCount).toBe(2);
+  });
+
+  it('usage is rolled up from the login events, idempotently', async () => {
+    await rollUpUsage(server.core.db);
+    await rollUpUsage(server.core.db);
+    const [row] = await server.core.db.select().from(usageCounters).where(eq(usageCounters.appId, app.app.id));
+    const succeeded = await server.core.db.select().from(loginEvents).where(and(eq(loginEvents.appId, app.app.id), eq(loginEvents.status, 'succeeded')));
+    expect(succeeded.length).toBeGreaterThanOrEqual(3);
+    expect(row).toMatchObject({ mode: 'test', logins: succeeded.length, day: new Date().toISOString().slice(0, 10) });
   });
 
   it('cancel on the phone reaches the browser, and refresh opens a fresh session on the same socket', async () => {

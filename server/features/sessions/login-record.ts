@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { endUsers, loginEvents, usageCounters } from '../../db/schema/index';
+import { endUsers, loginEvents } from '../../db/schema/index';
 import { newId } from '../../lib/ids';
 import type { OutboxPort } from './ports';
 import type { Session } from './store';
@@ -17,7 +17,7 @@ export interface RecordedLogin {
 
 /**
  * One transaction for everything a confirmed login must not lose: the end user, the login
- * event, usage, and the webhook outbox rows. If the instance dies after commit, the webhook
+ * event (usage is rolled up from it, see features/usage), and the webhook outbox rows. If the instance dies after commit, the webhook
  * sweeper still delivers; if the commit fails, nothing happened and the confirm can be retried.
  */
 export async function recordConfirmedLogin(db: Db, outbox: OutboxPort, s: Session, profile: Profile): Promise<RecordedLogin> {
@@ -47,11 +47,6 @@ export async function recordConfirmedLogin(db: Db, outbox: OutboxPort, s: Sessio
       id: newId('evt'), tenantId: s.tenantId, appId: s.appId, mode: s.mode, sessionId: s.id, status: 'succeeded',
       userId: u.id, openid, origin: s.origin, browser: s.browser, os: s.os, ip: s.ip, location: s.location ?? null, createdAt: now,
     });
-    await tx
-      .insert(usageCounters)
-      .values({ tenantId: s.tenantId, appId: s.appId, mode: s.mode, day: now.toISOString().slice(0, 10), logins: 1 })
-      .onConflictDoUpdate({ target: [usageCounters.appId, usageCounters.day, usageCounters.mode], set: { logins: sql`${usageCounters.logins} + 1` } });
-
     const user = {
       id: u.id, openid,
       ...(u.unionid ? { unionid: u.unionid } : {}),
