@@ -282,6 +282,14 @@ describe('bad input changes nothing', () => {
     sock.close();
   });
 
+  it('a socket that floods frames is told rate_limited and closed with 4029', async () => {
+    const sock = await openSocket(server.url, pk());
+    await sock.next('session');
+    for (let i = 0; i < 40; i++) sock.send({ type: 'ping' });
+    expect(await sock.closed).toBe(4029);
+    expect(sock.frames.some((f) => f.type === 'error' && f.code === 'rate_limited')).toBe(true);
+  });
+
   it('an oversized frame closes the socket (1009) without touching the session', async () => {
     const sock = await openSocket(server.url, pk());
     const s = await sock.next('session');

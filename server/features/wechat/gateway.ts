@@ -63,8 +63,9 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway {
     const queue = deps.jobs.queue(WECHAT_QUEUE);
     const events = deps.jobs.events(WECHAT_QUEUE);
     if (!eventsReady) {
-      // Each waiting caller adds listeners; hundreds at once are normal here.
+      // Each waiting caller adds listeners (to both); hundreds at once are normal here.
       events.setMaxListeners(0);
+      queue.setMaxListeners(0);
       eventsReady = true;
     }
     const jobId = randomBytes(12).toString('base64url');

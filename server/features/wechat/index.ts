@@ -4,6 +4,7 @@ import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
 import { sandboxAppId, sandboxSecret, SANDBOX_APPID_PATTERN } from '../sandbox/simulator/credentials';
 import { redisKv } from '../sandbox/simulator/kv';
+import { createEngine } from '../sandbox/simulator/engine';
 import { createSimulatorRouter } from '../sandbox/simulator/router';
 import { createWechatClient } from './client';
 import { LOCAL, WechatError } from './errors';
@@ -61,6 +62,27 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
     return { base: config.wechatApiBase, creds: { appid: app.wechatAppId, secret } };
   }
 
+  // The mounted simulator keeps its state in Redis, so an engine here sees what the router's does.
+  const simOptions = {
+    kv: redisKv(core.redis.client, (part: string) => core.key('sim', part)),
+    async resolveApp(appid: string) {
+      return SANDBOX_APPID_PATTERN.test(appid) ? { secret: sandboxSecret(config.masterKey, appid), pages: null } : null;
+    },
+    phoneBaseUrl: () => config.publicUrl,
+  };
+  const localSim = createEngine({ ...simOptions, now: Date.now });
+
+  /**
+   * The phone's wx.login in the sandbox. A test control, not a WeChat API call, so with the
+   * simulator mounted here it is asked directly; an external simulator is asked over HTTP.
+   */
+  async function sandboxPhoneCode(appId: string, openid: string): Promise<string> {
+    if (config.sandboxWechatApiBase) return client.sandboxLoginCode(config.sandboxWechatApiBase, sandboxAppId(appId), openid);
+    const r = await localSim.issueCode(sandboxAppId(appId), openid);
+    if (!r.ok) throw new WechatError('jscode2session', r.error.errcode, r.error.errmsg);
+    return r.value;
+  }
+
   const outcomeKey = (jobId: string) => core.key('wechat', 'outcome', jobId);
   const limiter = createAppIdLimiter({
     redis: core.redis.client,
@@ -79,7 +101,7 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
       // Apps sharing one mini-program share its quota; an app without one is refused by the worker anyway.
       return (await opts.apps.getApp(ref.appId))?.wechatAppId ?? ref.appId;
     },
-    sandboxPhoneCode: (appId, openid) => client.sandboxLoginCode(sandboxBase(), sandboxAppId(appId), openid),
+    sandboxPhoneCode,
     waitMs: opts.waitMs ?? 20_000,
   });
 
@@ -87,11 +109,7 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
   // by recomputing the derived secret, so it needs no registry.
   const router = Router();
   router.use('/sandbox/wechat', createSimulatorRouter({
-    kv: redisKv(core.redis.client, (part) => core.key('sim', part)),
-    async resolveApp(appid) {
-      return SANDBOX_APPID_PATTERN.test(appid) ? { secret: sandboxSecret(config.masterKey, appid), pages: null } : null;
-    },
-    phoneBaseUrl: () => config.publicUrl,
+    ...simOptions,
     scoped: true,
     // Faults and stats of one app's sandbox need that app's test secret key: app ids are public.
     ...((opts.sandboxControlsNeedKey ?? true)
