@@ -39,6 +39,8 @@ export interface LoginOptions {
   cpuProfDir: string | undefined;
   /** Spread the browsers over this many apps (1 = one busy site, the default). */
   apps: number;
+  /** Worker-only processes beside a ROLE=api server (0 = one ROLE=all process). */
+  workers: number;
   /**
    * Open loop: start this many logins per second whatever the server does (latency at a
    * given load). Unset: closed loop, `concurrency` pairs each starting the next login when
@@ -72,7 +74,7 @@ export interface LoginResult {
   cpuProfile: string | undefined;
 }
 
-export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined };
+export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0 };
 
 const MAX_OPEN_LOOP_INFLIGHT = 2000;
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
@@ -81,7 +83,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   const cpuProfDir = options.cpuProfDir ? resolve(options.cpuProfDir) : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const profilesBefore = new Set(cpuProfDir ? readdirSync(cpuProfDir) : []);
-  const stack = await startStack({ label: 'login', cpuProfDir, apps: options.apps });
+  const stack = await startStack({ label: 'login', cpuProfDir, apps: options.apps, workers: options.workers });
   const http = createHttpClient(stack.url, options.concurrency * 2);
   const wsUrls = stack.apps.map((a) => `${stack.url.replace(/^http/, 'ws')}/v1/ws?key=${encodeURIComponent(a.publishableKey)}`);
 
@@ -181,7 +183,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     await Promise.allSettled([...inflight]);
   }
 
-  const cpu = cpuMeter(stack.pid);
+  const cpu = cpuMeter(stack.pid, stack.workerPids);
   let windowSeconds = 0;
   let cores: Record<string, number> = {};
   let routes: LoginResult['serverRoutes'] = [];
@@ -292,7 +294,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     args,
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, users: { type: 'string' },
-      logins: { type: 'string' }, qr: { type: 'boolean' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
+      logins: { type: 'string' }, qr: { type: 'boolean' }, workers: { type: 'string' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
     },
     strict: false,
   });
@@ -308,6 +310,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     cpuProfDir: typeof values['cpu-prof'] === 'string' ? values['cpu-prof'] : undefined,
     apps: Math.floor(num(values.apps, d.apps)),
     rate: typeof values.rate === 'string' ? num(values.rate, 10) : undefined,
+    workers: typeof values.workers === 'string' ? Math.floor(Number(values.workers)) || 0 : d.workers,
   };
 }
 

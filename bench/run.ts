@@ -9,7 +9,7 @@
  *
  *   npm run bench -- [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000] [--apps 1] [--rate R]
  *                    [--qr] [--cpu-prof DIR] [--sessions 10000] [--open-concurrency 200]
- *                    [--skip-login] [--skip-idle] [--skip-webhooks]
+ *                    [--workers N] [--skip-login] [--skip-idle] [--skip-webhooks]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -16,6 +16,8 @@ const envSchema = z.object({
     .describe('the URL browsers and phones reach this server at; default http://localhost:PORT'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional()
     .describe('Postgres connection string; unset = embedded PGlite under DATA_DIR'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20)
+    .describe('Postgres connections per process'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
     .describe('Redis connection string; unset = redis://127.0.0.1:6379, or a private redis-server when none answers'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/).default('wsl')
@@ -50,6 +52,7 @@ export interface Config {
   publicUrl: string;
   publicUrlExplicit: boolean;
   databaseUrl: string | undefined;
+  databasePoolSize: number;
   redisUrl: string | undefined;
   redisPrefix: string;
   masterKey: Buffer;
@@ -110,6 +113,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     publicUrlExplicit: Boolean(e.PUBLIC_URL),
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     masterKey,

@@ -24,7 +24,7 @@ function cpuTicksOf(pid: string): { comm: string; ticks: number } | null {
 
 type Groups = Record<string, number>;
 
-function sampleGroups(serverPid: number): { groups: Groups; perPid: Map<string, { group: string; ticks: number }> } {
+function sampleGroups(serverPid: number, workerPids: number[] = []): { groups: Groups; perPid: Map<string, { group: string; ticks: number }> } {
   const perPid = new Map<string, { group: string; ticks: number }>();
   const groups: Groups = {};
   for (const pid of readdirSync('/proc')) {
@@ -33,6 +33,7 @@ function sampleGroups(serverPid: number): { groups: Groups; perPid: Map<string, 
     if (!s) continue;
     const group =
       Number(pid) === serverPid ? 'server' :
+      workerPids.includes(Number(pid)) ? 'workers' :
       Number(pid) === process.pid ? 'bench client' :
       s.comm.startsWith('postgres') ? 'postgres' :
       s.comm.startsWith('redis') ? 'redis' : 'other';
@@ -47,17 +48,17 @@ function sampleGroups(serverPid: number): { groups: Groups; perPid: Map<string, 
  * for the whole window), split into the server process, the benchmark client, Postgres,
  * Redis and everything else (other people's tests share these cores).
  */
-export function cpuMeter(serverPid: number) {
+export function cpuMeter(serverPid: number, workerPids: number[] = []) {
   let t0 = 0;
-  let before = sampleGroups(serverPid);
+  let before = sampleGroups(serverPid, workerPids);
   return {
     start() {
       t0 = performance.now();
-      before = sampleGroups(serverPid);
+      before = sampleGroups(serverPid, workerPids);
     },
     stop(): Record<string, number> {
       const seconds = (performance.now() - t0) / 1000;
-      const after = sampleGroups(serverPid);
+      const after = sampleGroups(serverPid, workerPids);
       const used: Groups = {};
       // Per pid, so processes that started during the window count from zero and exited ones drop out.
       for (const [pid, a] of after.perPid) {
@@ -72,6 +73,6 @@ export function cpuMeter(serverPid: number) {
 }
 
 export function fmtCores(cores: Record<string, number>): string {
-  const order = ['server', 'postgres', 'redis', 'bench client', 'other'];
+  const order = ['server', 'workers', 'postgres', 'redis', 'bench client', 'other'];
   return order.filter((g) => g in cores).map((g) => `${g} ${cores[g]!.toFixed(2)}`).join(', ');
 }

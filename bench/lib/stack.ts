@@ -28,6 +28,11 @@ export interface StackOptions {
    * apps store. More than one spreads per-app hot rows, to show what they cost.
    */
   apps?: number;
+  /**
+   * Worker-only processes (ROLE=worker) beside the server, which then runs ROLE=api: the
+   * scale-out the README describes, using both cores. 0 = one ROLE=all process.
+   */
+  workers?: number;
 }
 
 export interface BenchApp {
@@ -39,6 +44,8 @@ export interface BenchApp {
 export interface Stack {
   url: string;
   pid: number;
+  /** Worker-only processes, when started with `workers`. */
+  workerPids: number[];
   appId: string;
   publishableKey: string;
   secretKey: string;
@@ -161,9 +168,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const redis = new Redis(REDIS_URL, { lazyConnect: false });
   const dataDir = mkdtempSync(join(tmpdir(), 'wslbench-'));
   let child: ChildProcess | undefined;
+  const workers: ChildProcess[] = [];
   let logLines = 0;
 
   const cleanup = async () => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGTERM');
+    await Promise.all(workers.map((w) => (w.exitCode === null && w.signalCode === null ? new Promise((ok) => w.once('exit', ok)) : null)));
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((ok) => child!.once('exit', () => ok()));
       child.kill('SIGTERM');
@@ -194,6 +204,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       DATA_DIR: dataDir,
+      ...(opts.workers ? { ROLE: 'api' } : {}),
       ...opts.env,
     };
     const out = await run('npm', ['run', '--silent', 'cli', '--', 'apps:create', '--name', 'Bench Shop', '--origin', ORIGIN], env);
@@ -232,9 +243,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await new Promise((ok) => setTimeout(ok, 200));
     }
 
+    for (let i = 0; i < (opts.workers ?? 0); i++) {
+      const w = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: { ...env, ROLE: 'worker' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      w.stdout!.on('data', echo);
+      w.stderr!.on('data', echo);
+      workers.push(w);
+    }
+    // Workers log nothing at LOG_LEVEL=warn when healthy; give them a moment to connect.
+    if (workers.length) await new Promise((ok) => setTimeout(ok, 3_000));
+
     const stack: Stack = {
       url,
       pid: proc.pid!,
+      workerPids: workers.map((w) => w.pid!),
       appId: created.appId,
       publishableKey: created.keys.test.publishable,
       secretKey: created.keys.test.secret,
