@@ -163,7 +163,7 @@ describe('getwxacodeunlimit', () => {
     expect(img.contentType).toBe('image/png');
     expect(img.body.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
     // QR rendering is deterministic: the same URL and options give the same bytes.
-    const expected = await QRCode.toBuffer('https://login.example.com/sandbox/phone?scene=Ab0-_.~', { type: 'png', width: 300, margin: 2, errorCorrectionLevel: 'M' });
+    const expected = await QRCode.toBuffer('https://login.example.com/sandbox/phone?scene=Ab0-_.~', { type: 'png', width: 300, margin: 2, errorCorrectionLevel: 'M', rendererOpts: { filterType: 2 } } as QRCode.QRCodeToBufferOptions);
     expect(img.body.equals(expected)).toBe(true);
   });
 

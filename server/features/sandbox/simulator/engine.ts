@@ -186,7 +186,9 @@ export function createEngine(opts: EngineOptions) {
       const env = body.env_version ?? 'release';
       if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(40097, msg('invalid args: env_version'));
       const url = `${opts.phoneBaseUrl().replace(/\/+$/, '')}/sandbox/phone?scene=${encodeURIComponent(scene)}`;
-      return ok(await QRCode.toBuffer(url, { type: 'png', width, margin: 2, errorCorrectionLevel: 'M' }));
+      // PNG filter 2 ("Up") instead of adaptive: a third of the CPU for a code, which blocks
+      // the event loop while it encodes; the image grows from ~3.5 to ~10 KB.
+      return ok(await QRCode.toBuffer(url, { type: 'png', width, margin: 2, errorCorrectionLevel: 'M', rendererOpts: { filterType: 2 } } as QRCode.QRCodeToBufferOptions));
     },
 
     async jscode2session(q: Record<string, unknown>): Promise<WxResult<{ openid: string; session_key: string; unionid?: string }>> {
