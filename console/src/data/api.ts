@@ -11,7 +11,8 @@ let csrfToken = '';
 /** Pages listen for this to send the person back to sign-in when the session ends. */
 export const sessionEvents = new EventTarget();
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** One console API call with the session's CSRF token; pages with their own endpoints use it too. */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
@@ -24,6 +25,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
   if (!res.ok) {
+    // A stale token (another tab signed in again): fetch the current one for the next call.
+    if (res.status === 403 && data?.error?.code === 'csrf_failed') void api.me().catch(() => {});
     const err = new ApiFailure(res.status, data?.error?.code ?? 'internal', data?.error?.message ?? `The server answered ${res.status}`);
     if (res.status === 401 && !path.startsWith('/auth/sign')) sessionEvents.dispatchEvent(new Event('signedout'));
     throw err;

@@ -1,5 +1,5 @@
 import { LitElement, css, html } from 'lit';
-import { api, ApiFailure } from '../data/api';
+import { call } from '../data/api';
 import type { App, Mode, TenantRef } from '../data/types';
 import { shared } from '../styles';
 import { empty, failed, loading, when } from '../components/states';
@@ -21,27 +21,6 @@ interface Message { id: string; type: string; createdAt: string; payload: Record
 interface Attempt { id: string; endpointId: string; attempt: number; statusCode: number | null; durationMs: number; responseBody: string | null; error: string | null; createdAt: string }
 
 const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created'] as const;
-
-/** The console API for this panel, with the session's CSRF token (taken from /auth/me, as the SPA's own client does). */
-let csrf: Promise<string> | undefined;
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET') headers['x-csrf-token'] = await (csrf ??= api.me().then((m) => m.csrfToken));
-  let res: Response;
-  try {
-    res = await fetch(`/console/api${path}`, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiFailure(0, 'network', 'Could not reach the server. Check your connection and try again.');
-  }
-  if (res.status === 204) return undefined as T;
-  const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-  if (!res.ok) {
-    if (res.status === 403 && data?.error?.code === 'csrf_failed') csrf = undefined;
-    throw new ApiFailure(res.status, data?.error?.code ?? 'internal', data?.error?.message ?? `The server answered ${res.status}`);
-  }
-  return data as T;
-}
 
 const qs = (p: Record<string, string | undefined>) => {
   const s = new URLSearchParams();
