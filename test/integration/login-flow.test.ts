@@ -301,6 +301,16 @@ describe('bad input changes nothing', () => {
     back.close();
   });
 
+  it('a code scanned over and over is refused after ten scans (each costs a WeChat call)', async () => {
+    const sock = await openSocket(server.url, pk());
+    const s = await sock.next('session');
+    for (let i = 0; i < 10; i++) expect((await testScan(server.url, sk(), String(s.session), 'o_rescanner')).status).toBe(200);
+    const eleventh = await testScan(server.url, sk(), String(s.session), 'o_rescanner');
+    expect(eleventh.status).toBe(429);
+    expect(eleventh.body.error.code).toBe('rate_limited');
+    sock.close();
+  });
+
   it('bad bodies on the mini-program API get clear 4xx errors', async () => {
     const sock = await openSocket(server.url, pk());
     const s = await sock.next('session');

@@ -45,6 +45,9 @@ const SAY = {
   finished: 'This login session is unknown or finished',
 } as const;
 
+/** A person rescans a few times at most (network retries, reopening the page); a script scans more. */
+const MAX_SCANS_PER_SESSION = 10;
+
 /** How long a signed token may wait for its browser to come back for it. */
 const TOKEN_WAIT_MS = 120_000;
 
@@ -227,6 +230,10 @@ export function createSessionService(deps: {
 
     async scan(scene, code) {
       const s = await loadForPhone(scene);
+      // Every scan spends one of the tenant's WeChat calls: a public code is not a way to burn them.
+      if ((await store.countScanAttempt(s.id)) > MAX_SCANS_PER_SESSION) {
+        throw new ApiError('rate_limited', 'Too many scans of this code; refresh the code on your computer');
+      }
       const identity = await wechat.code2Session({ appId: s.appId, mode: s.mode }, code);
       return runScan(s, identity);
     },

@@ -115,6 +115,8 @@ export interface SessionStore {
     | { status: 'denied' }
   >;
   expire(id: string): Promise<Outcome<'expired' | 'state' | 'missing'>>;
+  /** Counts a phone's scan attempt on this session (each costs a WeChat call); returns the count so far. */
+  countScanAttempt(id: string): Promise<number>;
   /** Ticket check for side calls (avatar upload): the scanner's ticket, while the session is scanned. */
   ticketMatches(id: string, ticketHash: string): Promise<Session | null>;
 }
@@ -172,6 +174,9 @@ export function createSessionStore(redis: Redis, keyOf: (id: string) => string):
     },
     async expire(id) {
       return outcome(id, await r.wslExpire(keyOf(id), Date.now()));
+    },
+    async countScanAttempt(id) {
+      return r.hincrby(keyOf(id), 'scanAttempts', 1);
     },
     async ticketMatches(id, ticketHash) {
       const [state, ticket] = await r.hmget(keyOf(id), 'state', 'ticket');
