@@ -17,6 +17,11 @@ export function subscribes(events: string[], type: string): boolean {
 }
 
 export function createOutbox(queue: DeliveryQueue): WebhookOutbox {
+  // Messages recorded here that fanned out to at least one endpoint. Most apps have no
+  // endpoints, and a dispatch of nothing shouldn't cost a query on every login. A message
+  // recorded by another process is dispatched anyway (not in this set: looked up as before).
+  const fannedOut = new Set<string>();
+  const recordedHere = new Set<string>();
   return {
     async record(tx, msg) {
       const data = eventDataSchemas[msg.type].parse(msg.data) as Record<string, unknown>;
@@ -38,12 +43,26 @@ export function createOutbox(queue: DeliveryQueue): WebhookOutbox {
       const rows = endpoints.filter((e) => subscribes(e.events, msg.type)).map((e) => ({
         id: newId('dlv'), tenantId: msg.tenantId, messageId: id, endpointId: e.id, status: 'pending' as const, nextAttemptAt: now, createdAt: now,
       }));
-      if (rows.length) await tx.insert(webhookDeliveries).values(rows);
+      if (rows.length) {
+        await tx.insert(webhookDeliveries).values(rows);
+        fannedOut.add(id);
+      }
+      // A rolled-back transaction never dispatches; forgetting is always safe (dispatch then queries).
+      if (recordedHere.size > 10_000) {
+        recordedHere.clear();
+        fannedOut.clear();
+      }
+      recordedHere.add(id);
       return id;
     },
     async dispatch(messageIds) {
-      if (!messageIds.length) return;
-      await queue.enqueueWhere(inArray(webhookDeliveries.messageId, messageIds));
+      const due = messageIds.filter((id) => fannedOut.has(id) || !recordedHere.has(id));
+      for (const id of messageIds) {
+        fannedOut.delete(id);
+        recordedHere.delete(id);
+      }
+      if (!due.length) return;
+      await queue.enqueueWhere(inArray(webhookDeliveries.messageId, due));
     },
   };
 }
