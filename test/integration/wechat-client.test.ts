@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import QRCode from 'qrcode';
+import { drawCode } from '../../server/features/sandbox/simulator/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../server/features/sandbox/simulator/standalone';
 import { createWechatClient, type WechatClient } from '../../server/features/wechat/client';
@@ -163,7 +163,7 @@ describe('getwxacodeunlimit', () => {
     expect(img.contentType).toBe('image/png');
     expect(img.body.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
     // QR rendering is deterministic: the same URL and options give the same bytes.
-    const expected = await QRCode.toBuffer('https://login.example.com/sandbox/phone?scene=Ab0-_.~', { type: 'png', width: 300, margin: 2, errorCorrectionLevel: 'M', rendererOpts: { filterType: 2 } } as QRCode.QRCodeToBufferOptions);
+    const expected = await drawCode('https://login.example.com/sandbox/phone?scene=Ab0-_.~', 300);
     expect(img.body.equals(expected)).toBe(true);
   });
 

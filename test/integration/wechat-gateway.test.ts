@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import QRCode from 'qrcode';
+import { drawCode } from '../../server/features/sandbox/simulator/engine';
 import type { Core } from '../../server/core';
 import type { AppRecord, AppsStore } from '../../server/features/apps/store';
 import { sandboxSecret } from '../../server/features/sandbox/simulator/credentials';
@@ -117,7 +117,7 @@ describe('test mode, through the queue and the mounted simulator', () => {
     const img = await wechat.gateway.getCode({ appId: 'app_t1', mode: 'test' }, { ...codeParams('sceneT1'), width: 280 });
     expect(img.contentType).toBe('image/png');
     expect(img.body.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
-    const expected = await QRCode.toBuffer(`${url}/sandbox/phone?scene=sceneT1`, { type: 'png', width: 280, margin: 2, errorCorrectionLevel: 'M' });
+    const expected = await drawCode(`${url}/sandbox/phone?scene=sceneT1`, 280);
     expect(img.body.equals(expected)).toBe(true);
   });
 

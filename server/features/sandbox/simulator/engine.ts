@@ -88,6 +88,15 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/**
+ * The simulator's code image: a plain QR of the URL (deterministic, so tests can compare bytes).
+ * PNG filter 2 ("Up") instead of adaptive: a third of the CPU for a code, which blocks the
+ * event loop while it encodes; the image grows from ~3.5 to ~10 KB.
+ */
+export function drawCode(url: string, width: number): Promise<Buffer> {
+  return QRCode.toBuffer(url, { type: 'png', width, margin: 2, errorCorrectionLevel: 'M', rendererOpts: { filterType: 2 } } as QRCode.QRCodeToBufferOptions);
+}
+
 export function createEngine(opts: EngineOptions) {
   const { kv, now } = opts;
 
@@ -186,9 +195,7 @@ export function createEngine(opts: EngineOptions) {
       const env = body.env_version ?? 'release';
       if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(40097, msg('invalid args: env_version'));
       const url = `${opts.phoneBaseUrl().replace(/\/+$/, '')}/sandbox/phone?scene=${encodeURIComponent(scene)}`;
-      // PNG filter 2 ("Up") instead of adaptive: a third of the CPU for a code, which blocks
-      // the event loop while it encodes; the image grows from ~3.5 to ~10 KB.
-      return ok(await QRCode.toBuffer(url, { type: 'png', width, margin: 2, errorCorrectionLevel: 'M', rendererOpts: { filterType: 2 } } as QRCode.QRCodeToBufferOptions));
+      return ok(await drawCode(url, width));
     },
 
     async jscode2session(q: Record<string, unknown>): Promise<WxResult<{ openid: string; session_key: string; unionid?: string }>> {
