@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../server/main';
 import { createTestDatabase } from '../helpers/db';
 import { testConfig } from '../helpers/server';
-import { createTestApp, TEST_ORIGIN } from '../helpers/login';
+import { createTestApp, openSocket, TEST_ORIGIN } from '../helpers/login';
 
 const port = await new Promise<number>((ok) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
@@ -32,7 +32,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('with Redis gone, HTTP handlers answer 503 at once instead of queueing commands in memory', async () => {
+it('with Redis gone, HTTP handlers answer 503 at once and sockets are refused with unavailable (4503)', async () => {
   const app = await createTestApp(server);
   const ok = await fetch(`${server.url}/v1/sessions?key=${app.keys.test.publishable}`, { method: 'POST', headers: { origin: TEST_ORIGIN } });
   expect(ok.status).toBe(201);
@@ -44,6 +44,9 @@ it('with Redis gone, HTTP handlers answer 503 at once instead of queueing comman
   const refused = await fetch(`${server.url}/v1/sessions?key=${app.keys.test.publishable}`, { method: 'POST', headers: { origin: TEST_ORIGIN } });
   expect(refused.status).toBe(503);
   expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+  const sock = await openSocket(server.url, app.keys.test.publishable);
+  expect(await sock.next('error')).toMatchObject({ code: 'unavailable' });
+  expect(await sock.closed).toBe(4503);
   const ready = await fetch(`${server.url}/readyz`);
   expect(ready.status).toBe(503);
   expect(await ready.json()).toEqual({ postgres: 'ok', redis: 'down' });

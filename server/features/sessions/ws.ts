@@ -193,8 +193,14 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
       if (url.pathname !== '/v1/ws') return false;
       socket.on('error', () => socket.destroy());
       const resumeId = url.searchParams.get('session');
-      void gate(url.searchParams.get('key'), req.headers.origin, normaliseIp(deps.ipOf(req))).then(
-        (admission) => {
+      const unavailable = { ok: false, refusal: { code: 'unavailable', message: 'The login service is briefly unavailable; try again', closeCode: CLOSE.unavailable } } as const;
+      void gate(url.searchParams.get('key'), req.headers.origin, normaliseIp(deps.ipOf(req)))
+        // A store that is down is a refusal the page should hear about, not a dropped connection.
+        .catch((err: unknown) => {
+          core.logger.warn({ err }, 'websocket admission failed');
+          return unavailable;
+        })
+        .then((admission) => {
           wss.handleUpgrade(req, socket, head, (ws) => {
             alive.add(ws);
             ws.on('pong', () => alive.add(ws));
@@ -203,9 +209,7 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
             if (resumeId !== null && !SESSION_ID.test(resumeId)) return refuse(ws, 'session_not_found', 'This login session is unknown or finished', CLOSE.session_not_found);
             converse(ws, req, admission, resumeId);
           });
-        },
-        () => socket.destroy(),
-      );
+        });
       return true;
     },
     async close() {
