@@ -8,6 +8,7 @@ import type { DeliveryQueue } from './queue';
 import { nextDelay } from './schedule';
 import { webhookHeaders } from './signing';
 import { secretContext } from './store';
+import { webhookUrlPolicy } from './url-safety';
 
 export interface DeliveryTuning {
   /** Waits between attempts (Svix's by default); tests pass milliseconds. */
@@ -85,7 +86,7 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
     const sentAt = new Date();
     const result = await postWebhook(endpoint.url, webhookHeaders(secrets, message.id, body, sentAt), body, {
       timeoutMs: tuning.timeoutMs,
-      policy: { mode: endpoint.mode, allowPrivate: core.config.webhookAllowPrivateUrls },
+      policy: webhookUrlPolicy(core.config, endpoint.mode),
     });
     const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
     const attemptNo = claimed.attempts + 1;

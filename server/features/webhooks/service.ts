@@ -4,13 +4,13 @@ import { webhookDeliveries } from '../../db/schema/index';
 import { ApiError } from '../../lib/errors';
 import type { DeliveryQueue } from './queue';
 import type { EndpointView, WebhookScope, WebhookStore } from './store';
-import { checkUrl, UnsafeUrlError } from './url-safety';
+import { checkUrl, UnsafeUrlError, webhookUrlPolicy } from './url-safety';
 
 /** What both the server API and the console do with endpoints: checks, then store, then enqueue. */
 export function createWebhookService(core: Core, store: WebhookStore, queue: DeliveryQueue) {
   async function safeUrl(s: WebhookScope, url: string): Promise<string> {
     try {
-      return (await checkUrl(url, { mode: s.mode, allowPrivate: core.config.webhookAllowPrivateUrls })).href;
+      return (await checkUrl(url, webhookUrlPolicy(core.config, s.mode))).href;
     } catch (err) {
       if (err instanceof UnsafeUrlError) throw new ApiError('bad_request', `body.url: ${err.message}`);
       throw err;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addressAllowed, checkUrl, classifyAddress } from './url-safety';
+import { postWebhook } from './http-post';
+import { addressAllowed, checkUrl, classifyAddress, webhookUrlPolicy } from './url-safety';
 
 describe('webhook address classes', () => {
   it.each([
@@ -14,18 +15,38 @@ describe('webhook address classes', () => {
   });
 
   it('lets live mode reach only public addresses, test mode loopback too, and the operator switch everything', () => {
-    expect(addressAllowed('127.0.0.1', { mode: 'live', allowPrivate: false })).toBe(false);
-    expect(addressAllowed('127.0.0.1', { mode: 'test', allowPrivate: false })).toBe(true);
-    expect(addressAllowed('10.0.0.1', { mode: 'test', allowPrivate: false })).toBe(false);
-    expect(addressAllowed('169.254.169.254', { mode: 'test', allowPrivate: false })).toBe(false);
-    expect(addressAllowed('169.254.169.254', { mode: 'live', allowPrivate: true })).toBe(true);
-    expect(addressAllowed('8.8.8.8', { mode: 'live', allowPrivate: false })).toBe(true);
+    expect(addressAllowed('127.0.0.1', { mode: 'live', allowPrivate: false, testLoopback: true })).toBe(false);
+    expect(addressAllowed('127.0.0.1', { mode: 'test', allowPrivate: false, testLoopback: true })).toBe(true);
+    expect(addressAllowed('10.0.0.1', { mode: 'test', allowPrivate: false, testLoopback: true })).toBe(false);
+    expect(addressAllowed('169.254.169.254', { mode: 'test', allowPrivate: false, testLoopback: true })).toBe(false);
+    expect(addressAllowed('169.254.169.254', { mode: 'live', allowPrivate: true, testLoopback: true })).toBe(true);
+    expect(addressAllowed('8.8.8.8', { mode: 'live', allowPrivate: false, testLoopback: true })).toBe(true);
   });
 
   it('refuses names that resolve to loopback in live mode and accepts them in test mode', async () => {
-    await expect(checkUrl('https://localhost/x', { mode: 'live', allowPrivate: false })).rejects.toThrow(/public addresses/);
-    await expect(checkUrl('http://localhost:8080/x', { mode: 'test', allowPrivate: false })).resolves.toBeInstanceOf(URL);
-    await expect(checkUrl('http://8.8.8.8/x', { mode: 'live', allowPrivate: false })).rejects.toThrow(/https/);
-    await expect(checkUrl('https://nonexistent.invalid/x', { mode: 'live', allowPrivate: false })).rejects.toThrow(/does not resolve/);
+    await expect(checkUrl('https://localhost/x', { mode: 'live', allowPrivate: false, testLoopback: true })).rejects.toThrow(/public addresses/);
+    await expect(checkUrl('http://localhost:8080/x', { mode: 'test', allowPrivate: false, testLoopback: true })).resolves.toBeInstanceOf(URL);
+    await expect(checkUrl('http://8.8.8.8/x', { mode: 'live', allowPrivate: false, testLoopback: true })).rejects.toThrow(/https/);
+    await expect(checkUrl('https://nonexistent.invalid/x', { mode: 'live', allowPrivate: false, testLoopback: true })).rejects.toThrow(/does not resolve/);
+  });
+
+  it('on a hosted production instance refuses loopback in test mode too: it is our machine, not the developer\'s', async () => {
+    const hosted = webhookUrlPolicy({ env: 'production', webhookAllowPrivateUrls: false }, 'test');
+    expect(addressAllowed('127.0.0.1', hosted)).toBe(false);
+    expect(addressAllowed('::1', hosted)).toBe(false);
+    await expect(checkUrl('http://localhost:6379/x', hosted)).rejects.toThrow(/public addresses/);
+    await expect(checkUrl('http://127.0.0.1:9/x', hosted)).rejects.toThrow(/public addresses/);
+    // Delivery checks the dialled address with the same policy.
+    expect((await postWebhook('http://127.0.0.1:9/x', {}, '{}', { timeoutMs: 1000, policy: hosted })).error).toBe('forbidden address');
+    // Development keeps the convenience; the operator switch still opens everything.
+    expect(addressAllowed('127.0.0.1', webhookUrlPolicy({ env: 'development', webhookAllowPrivateUrls: false }, 'test'))).toBe(true);
+    expect(addressAllowed('127.0.0.1', webhookUrlPolicy({ env: 'production', webhookAllowPrivateUrls: true }, 'test'))).toBe(true);
+  });
+
+  it.each([
+    'https://2130706433/x', 'https://0177.0.0.1/x', 'https://0x7f.1/x', 'https://127.1/x', 'https://[::ffff:127.0.0.1]/x',
+    'https://[::1]/x', 'https://0.0.0.0/x', 'https://[::]/x', 'https://[::ffff:a9fe:a9fe]/x', 'https://[64:ff9b::a00:1]/x',
+  ])('refuses the obfuscated loopback/private form %s in live mode', async (url) => {
+    await expect(checkUrl(url, { mode: 'live', allowPrivate: false, testLoopback: true })).rejects.toThrow(/public addresses/);
   });
 });

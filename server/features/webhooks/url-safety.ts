@@ -8,13 +8,23 @@ import type { KeyMode } from '../../lib/ids';
  * (a name that resolved to a public IP at create time may point at 127.0.0.1 later: DNS
  * rebinding). Test mode also allows http and loopback so developers can point it at their
  * own machine; private networks and link-local (cloud metadata at 169.254.169.254) stay
- * closed to it. The operator switch `webhookAllowPrivateUrls` opens everything (self-hosting).
+ * closed to it. On a hosted production instance "loopback" is our own machine, not the
+ * developer's (Redis, sidecars, admin ports, with the answer shown in the delivery log), so
+ * production refuses it in test mode too. The operator switch `webhookAllowPrivateUrls`
+ * opens everything (self-hosting).
  */
 export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'reserved';
 
 export interface UrlPolicy {
   mode: KeyMode;
   allowPrivate: boolean;
+  /** Test mode may reach loopback: only where loopback is the developer's own machine. */
+  testLoopback: boolean;
+}
+
+/** The one policy both the create-time check and the delivery use, so they can't disagree. */
+export function webhookUrlPolicy(config: { env: string; webhookAllowPrivateUrls: boolean }, mode: KeyMode): UrlPolicy {
+  return { mode, allowPrivate: config.webhookAllowPrivateUrls, testLoopback: config.env !== 'production' };
 }
 
 const loopback = new BlockList();
@@ -84,7 +94,7 @@ export function addressAllowed(ip: string, policy: UrlPolicy): boolean {
   if (policy.allowPrivate) return true;
   const cls = classifyAddress(ip);
   if (cls === 'public') return true;
-  return policy.mode === 'test' && cls === 'loopback';
+  return policy.mode === 'test' && policy.testLoopback && cls === 'loopback';
 }
 
 export class UnsafeUrlError extends Error {}
@@ -131,7 +141,9 @@ export async function checkUrl(raw: string, policy: UrlPolicy): Promise<URL> {
     throw new UnsafeUrlError(
       policy.mode === 'live'
         ? 'live-mode webhook URLs must resolve to public addresses (not private, loopback or link-local)'
-        : 'test-mode webhook URLs may use localhost or public addresses, not private or link-local ones',
+        : policy.testLoopback
+          ? 'test-mode webhook URLs may use localhost or public addresses, not private or link-local ones'
+          : 'webhook URLs must resolve to public addresses (not private, loopback or link-local); use a tunnel to reach your own machine',
     );
   }
   return url;
