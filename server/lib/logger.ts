@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -10,6 +10,30 @@ const REDACT = [
   'code', '*.code_verifier', 'privateKey', '*.privateKey', 'ticket', '*.ticket',
 ];
 
-export function createLogger(level: string, name = 'wechat-scan-login'): Logger {
-  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } });
+/**
+ * drizzle wraps every failed query in an error whose message (and stack) ends with
+ * `params: <every bound value>` and which carries them again in `params`: password hashes,
+ * CSRF tokens, encrypted secrets. A database outage would print them all; the query text
+ * stays, the values don't.
+ */
+function serializeErr(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown;
+  const leaks: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++, e = e.cause) {
+    const params = (e as { params?: unknown }).params;
+    if (Array.isArray(params) && params.length) leaks.push(`params: ${String(params)}`);
+  }
+  if (!leaks.length || !out || typeof out !== 'object') return out;
+  const o = out as Record<string, unknown>;
+  const scrub = (v: unknown) => (typeof v === 'string' ? leaks.reduce((s, leak) => s.split(leak).join('params: [redacted]'), v) : v);
+  if ('params' in o) o.params = '[redacted]';
+  o.message = scrub(o.message);
+  o.stack = scrub(o.stack);
+  return o;
+}
+
+export function createLogger(level: string, name = 'wechat-scan-login', destination?: DestinationStream): Logger {
+  const options = { name, level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { err: serializeErr } };
+  return destination ? pino(options, destination) : pino(options);
 }
