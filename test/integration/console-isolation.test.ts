@@ -165,6 +165,36 @@ describe('console tenant isolation', () => {
     }
   });
 
+  it('refuses every state-changing route without the CSRF token, with a wrong one, or from another site, and changes nothing', async () => {
+    const writes = routes.filter((r) => r.method !== 'GET');
+    expect(writes.length).toBeGreaterThan(20);
+    const open = new Set(['POST /auth/signup', 'POST /auth/signin']);
+    for (const r of writes) {
+      const label = `${r.method} ${r.path}`;
+      const path = r.path.startsWith('/tenants/:tenantId') ? fill(r.path, A.ids) : r.path;
+      const body = BODY[label] ?? (label === 'POST /invitations/accept' ? { token: A.ids.inviteToken } : label === 'POST /tenants' ? { name: 'csrf' } : {});
+      const attempts = open.has(label)
+        ? [{ origin: 'https://evil.example' }]
+        : [{ csrf: null }, { csrf: 'x'.repeat(32) }, { origin: 'https://evil.example' }, { origin: 'null' }];
+      for (const opts of attempts) {
+        const res = await A.owner.call(r.method, path, body, opts);
+        expect(res.status, `${label} ${JSON.stringify(opts)}`).toBe(403);
+        expect(res.body.error.code, `${label} ${JSON.stringify(opts)}`).toBe('csrf_failed');
+      }
+      // A browser that sends no Origin still says where the request came from.
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site', 'x-csrf-token': A.owner.csrf! };
+      if (A.owner.cookie) headers.cookie = A.owner.cookie;
+      const fetched = await fetch(`${s.url}/console/api${path}`, { method: r.method, headers, body: JSON.stringify(body) });
+      expect(fetched.status, `${label} sec-fetch-site`).toBe(403);
+    }
+    // Still signed in, nothing renamed, nothing revoked.
+    expect((await A.owner.get('/auth/me')).status).toBe(200);
+    const [aApp] = await s.core.db.select().from(apps).where(eq(apps.id, A.ids.appId!));
+    expect(aApp!.name).toBe('Alpha app');
+    const [aKey] = await s.core.db.select().from(apiKeys).where(eq(apiKeys.id, A.ids.keyId!));
+    expect(aKey!.revokedAt).toBeNull();
+  }, 120_000);
+
   it('answers 401 on every tenant route without a session', async () => {
     const anon = new ConsoleClient(s.url);
     for (const r of routes.filter((x) => x.path.startsWith('/tenants/:tenantId'))) {
