@@ -1,6 +1,6 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, notExists } from 'drizzle-orm';
 import type { Core } from '../../core';
-import { apiKeys, apps, tenants } from '../../db/schema/index';
+import { apiKeys, apps, memberships, tenants } from '../../db/schema/index';
 import { decrypt, encrypt, sha256 } from '../../lib/crypto';
 import { newApiKey, newId, parseApiKey, type KeyMode } from '../../lib/ids';
 
@@ -46,7 +46,11 @@ export interface AppsStore {
   createKeyPair(app: Pick<AppRecord, 'id' | 'tenantId'>, mode: KeyMode, name?: string): Promise<KeyPair>;
   /** Drop cached copies after an edit so this instance sees it at once (others within CACHE_MS). */
   invalidate(appId: string): void;
-  /** The tenant a self-hosted install puts its CLI-created apps in. */
+  /**
+   * The tenant a self-hosted install puts its CLI-created apps in. Only a tenant nobody is a
+   * member of matches: anyone can sign up an organisation with the same name, and the
+   * operator's apps must never land in it.
+   */
   ensureDefaultTenant(name?: string): Promise<string>;
 }
 
@@ -168,7 +172,10 @@ export function createAppsStore(core: Pick<Core, 'db' | 'config'>): AppsStore {
       keyCache.clear();
     },
     async ensureDefaultTenant(name = 'Self-hosted') {
-      const [found] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.name, name)).limit(1);
+      const [found] = await db.select({ id: tenants.id }).from(tenants)
+        .where(and(eq(tenants.name, name), notExists(db.select({ one: memberships.tenantId }).from(memberships).where(eq(memberships.tenantId, tenants.id)))))
+        .orderBy(asc(tenants.createdAt))
+        .limit(1);
       if (found) return found.id;
       const id = newId('ten');
       await db.insert(tenants).values({ id, name });

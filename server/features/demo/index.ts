@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, notExists } from 'drizzle-orm';
 import express, { Router } from 'express';
 import type { Core, Feature } from '../../core';
-import { apiKeys, apps as appsTable, tenants } from '../../db/schema/index';
+import { apiKeys, apps as appsTable, memberships, tenants } from '../../db/schema/index';
 import type { AppsStore } from '../apps/store';
 
 const WIDGET_FILE = fileURLToPath(new URL('../../../dist/widget/widget.js', import.meta.url));
@@ -67,7 +67,10 @@ async function ensureDemoApp(core: Core, apps: AppsStore): Promise<string> {
     .from(appsTable)
     .innerJoin(tenants, eq(tenants.id, appsTable.tenantId))
     .innerJoin(apiKeys, and(eq(apiKeys.appId, appsTable.id), eq(apiKeys.kind, 'publishable'), eq(apiKeys.mode, 'test'), isNull(apiKeys.revokedAt)))
-    .where(and(eq(tenants.name, DEMO_TENANT), eq(appsTable.name, DEMO_APP)))
+    // Only the tenant this code made (nobody is a member of it): anyone can sign up an
+    // organisation called "Demo" with a "Demo shop" app, and the demo page must not serve its key.
+    .where(and(eq(tenants.name, DEMO_TENANT), eq(appsTable.name, DEMO_APP),
+      notExists(core.db.select({ one: memberships.tenantId }).from(memberships).where(eq(memberships.tenantId, tenants.id)))))
     .limit(1);
   if (found?.key) {
     // PUBLIC_URL may have changed since the app was made (another port, a LAN address for a phone).
