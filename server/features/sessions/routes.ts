@@ -133,6 +133,12 @@ export function sessionRoutes(deps: { core: Core; gate: Gate; service: SessionSe
   });
   r.post('/v1/mp/confirm', json, async (req, res) => {
     const body = parse(confirmBody, req.body);
+    // The page only ever sends what POST /v1/mp/avatar answered. Any other URL would become the
+    // token's `picture` and an <img> on the tenant's site and console: a tracker or a GET-CSRF.
+    const avatar = body.profile?.avatarUrl;
+    if (avatar !== undefined && !(avatar.startsWith(`${core.config.publicUrl}/v1/avatars/`) && /\/v1\/avatars\/avt_[A-Za-z0-9]{16}$/.test(avatar))) {
+      throw new ApiError('bad_request', 'body.profile.avatarUrl: must be the URL POST /v1/mp/avatar returned');
+    }
     await service.confirm(body.scene, body.ticket, body.profile ?? {});
     res.json({ ok: true });
   });
