@@ -8,6 +8,7 @@ import type { AppRecord, AppsStore } from '../../server/features/apps/store';
 import { sandboxSecret } from '../../server/features/sandbox/simulator/credentials';
 import { startSimulator, type RunningSimulator } from '../../server/features/sandbox/simulator/standalone';
 import { LOCAL, WechatError } from '../../server/features/wechat/errors';
+import { createWechatGateway } from '../../server/features/wechat/gateway';
 import { createWechatFeature } from '../../server/features/wechat/index';
 import { errorHandler, notFound } from '../../server/lib/http';
 import { buildCore } from '../../server/main';
@@ -243,6 +244,30 @@ describe('a second instance', () => {
       await other.redis.close();
       await other.database.close();
     }
+  });
+});
+
+describe('the outcome channel', () => {
+  it('a caller that misses the worker\'s message (pub/sub is at most once) reads the outcome key', async () => {
+    // Subscribed to a channel nobody publishes on: only the key can answer.
+    const deaf = createWechatGateway({
+      jobs: core.jobs,
+      redis: core.redis.client,
+      subscriber: () => core.redis.duplicate(),
+      instanceId: core.instanceId,
+      replyChannel: (id) => core.key('wechat', 'deaf', id),
+      apps,
+      outcomeKey: (jobId) => core.key('wechat', 'outcome', jobId),
+      limit: async () => {},
+      wechatAppIdFor: async (ref) => wechat.sandboxAppId(ref.appId),
+      sandboxPhoneCode: (appId, openid) => wechat.gateway.sandboxPhoneCode(appId, openid),
+      waitMs: 300,
+    });
+    const ref = { appId: 'app_t3', mode: 'test' as const };
+    const code = await wechat.gateway.sandboxPhoneCode('app_t3', 'o_missed');
+    expect(await deaf.code2Session(ref, code)).toEqual({ openid: 'o_missed' });
+    // A failure comes back typed the same way.
+    expect((await rejection(deaf.code2Session(ref, code))).errcode).toBe(40163);
   });
 });
 

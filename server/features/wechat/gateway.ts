@@ -4,7 +4,7 @@ import type { Jobs } from '../../lib/jobs';
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
 import type { CodeParams, EnvVersion } from './client';
-import { deserializeWechatError, LOCAL, WechatError, type WechatApi } from './errors';
+import { LOCAL, WechatError, type WechatApi } from './errors';
 import { WECHAT_QUEUE, type JobOutcome, type WechatJobData, type WechatJobName } from './jobs';
 
 export interface AppRef {
@@ -40,8 +40,13 @@ export interface WechatGateway {
 }
 
 export interface GatewayDeps {
-  jobs: Pick<Jobs, 'queue' | 'events'>;
+  jobs: Pick<Jobs, 'queue'>;
   redis: Redis;
+  /** A connection of its own for this process's outcome channel; asked for once, on first need. */
+  subscriber(): Redis;
+  /** This process: workers publish the outcome of its jobs on `replyChannel(instanceId)`. */
+  instanceId: string;
+  replyChannel(instanceId: string): string;
   apps: Pick<AppsStore, 'getApp'>;
   outcomeKey(jobId: string): string;
   /** Throws a quota WechatError when this AppID is over its per-minute budget. */
@@ -55,39 +60,106 @@ export interface GatewayDeps {
 /**
  * Every WeChat call runs as a BullMQ job, so API instances never hold WeChat connections and
  * calls survive being spread over worker processes; the caller awaits the outcome.
+ *
+ * The worker publishes the outcome on the calling instance's own channel (and leaves it under
+ * the outcome key too). A channel per instance instead of BullMQ's QueueEvents: QueueEvents
+ * makes every instance read and parse every event of every job from a Redis stream, several
+ * per call, to find the one it waits for. Pub/sub is at most once, so a caller that hears
+ * nothing (its subscriber was reconnecting) reads the key before giving up.
  */
-export function createWechatGateway(deps: GatewayDeps): WechatGateway {
-  let eventsReady = false;
+export function createWechatGateway(deps: GatewayDeps): WechatGateway & { listen(): Promise<void> } {
+  let queueReady = false;
+  /** Callers waiting for an outcome, by job id; `null` = stop waiting, look at the key. */
+  const waiting = new Map<string, (outcome: JobOutcome | null) => void>();
+  let listening: Promise<void> | undefined;
+
+  function settleFromMessage(message: string) {
+    const at = message.indexOf(' ');
+    const settle = at > 0 ? waiting.get(message.slice(0, at)) : undefined;
+    // Not waited for (any more): the caller timed out and read the key, or the job is another process's.
+    if (!settle) return;
+    let outcome: JobOutcome;
+    try {
+      outcome = JSON.parse(message.slice(at + 1)) as JobOutcome;
+    } catch {
+      return;
+    }
+    settle(outcome);
+  }
+
+  function listen(): Promise<void> {
+    if (!listening) {
+      const own = deps.replyChannel(deps.instanceId);
+      const sub = deps.subscriber();
+      let readyBefore = false;
+      sub.on('message', (channel: string, message: string) => {
+        if (channel === own) settleFromMessage(message);
+      });
+      // Messages published while the subscriber was reconnecting are lost: stop waiting for
+      // them and let each caller read its outcome key (or keep timing out if there is none).
+      sub.on('ready', () => {
+        if (readyBefore) for (const [jobId, settle] of waiting) void recheck(jobId, settle);
+        readyBefore = true;
+      });
+      listening = sub.subscribe(own).then(() => undefined);
+      listening.catch(() => (listening = undefined));
+    }
+    return listening;
+  }
+
+  async function recheck(jobId: string, settle: (o: JobOutcome | null) => void) {
+    try {
+      const raw = await deps.redis.get(deps.outcomeKey(jobId));
+      if (raw) settle(JSON.parse(raw) as JobOutcome);
+    } catch {
+      // Still waiting: the timeout reads the key again.
+    }
+  }
+
+  function unwrap(outcome: JobOutcome): Extract<JobOutcome, { ok: true }>['value'] {
+    if (outcome.ok) return outcome.value;
+    const e = outcome.error;
+    throw new WechatError(e.api, e.errcode, e.errmsg, e.plain);
+  }
 
   async function run<N extends WechatJobName>(name: N, data: WechatJobData<N>): Promise<Extract<JobOutcome, { ok: true }>['value']> {
+    await listen();
     const queue = deps.jobs.queue(WECHAT_QUEUE);
-    const events = deps.jobs.events(WECHAT_QUEUE);
-    if (!eventsReady) {
-      // Each waiting caller adds listeners (to both); hundreds at once are normal here.
-      events.setMaxListeners(0);
+    if (!queueReady) {
+      // Hundreds of calls in flight at once are normal here.
       queue.setMaxListeners(0);
-      eventsReady = true;
+      queueReady = true;
     }
     const jobId = randomBytes(12).toString('base64url');
-    const job = await queue.add(name, data, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: true });
-    let waitError: Error | undefined;
-    try {
-      await job.waitUntilFinished(events, deps.waitMs);
-    } catch (err) {
-      waitError = err as Error;
-    }
-    // The worker leaves the outcome in Redis before finishing, so a missed event costs nothing.
     const key = deps.outcomeKey(jobId);
+    let timer: NodeJS.Timeout | undefined;
+    // Registered before the job exists: a fast worker may answer before `add` returns.
+    const answer = new Promise<JobOutcome | null>((resolve) => {
+      waiting.set(jobId, (outcome) => {
+        if (!waiting.delete(jobId)) return;
+        clearTimeout(timer);
+        resolve(outcome);
+      });
+    });
+    let job: Awaited<ReturnType<typeof queue.add>>;
+    try {
+      job = await queue.add(name, { ...data, caller: deps.instanceId }, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: true });
+    } catch (err) {
+      waiting.delete(jobId);
+      throw err;
+    }
+    if (waiting.has(jobId)) timer = setTimeout(() => waiting.get(jobId)?.(null), deps.waitMs);
+    const heard = await answer;
+    if (heard) {
+      // The key is only the fallback: drop it without making the caller wait.
+      deps.redis.del(key).catch(() => {});
+      return unwrap(heard);
+    }
     const raw = await deps.redis.get(key);
     if (raw) {
       await deps.redis.del(key);
-      const outcome = JSON.parse(raw) as JobOutcome;
-      if (outcome.ok) return outcome.value;
-      const e = outcome.error;
-      throw new WechatError(e.api, e.errcode, e.errmsg, e.plain);
+      return unwrap(JSON.parse(raw) as JobOutcome);
     }
-    const fromReason = waitError ? deserializeWechatError(waitError.message) : null;
-    if (fromReason) throw fromReason;
     // Nobody picked it up in time: take it back so a late worker doesn't spend a one-time code.
     await job.remove().catch(() => {});
     throw new WechatError(name, LOCAL.timeout, `no worker finished the call within ${deps.waitMs} ms`);
@@ -101,6 +173,7 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway {
   }
 
   return {
+    listen,
     getCode,
 
     async code2Session(ref, code) {

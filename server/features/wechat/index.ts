@@ -90,9 +90,13 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
     pointsPerMinute: opts.codesPerMinute ?? 5_000,
   });
 
+  const replyChannel = (instanceId: string) => core.key('wechat', 'done', instanceId);
   const gateway = createWechatGateway({
     jobs: core.jobs,
     redis: core.redis.client,
+    subscriber: () => core.redis.duplicate(),
+    instanceId: core.instanceId,
+    replyChannel,
     apps: opts.apps,
     outcomeKey,
     limit: (api, wechatAppId) => limiter.consume(api, wechatAppId),
@@ -127,11 +131,11 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
     name: 'wechat',
     router,
     async start() {
-      // Listening before the first call means no caller waits on an event that went by unread.
-      await core.jobs.events(WECHAT_QUEUE).waitUntilReady();
+      // Subscribed before serving, so the first caller doesn't pay for it (workers don't call).
+      if (config.role !== 'worker') await gateway.listen();
       core.jobs.worker(
         WECHAT_QUEUE,
-        createWechatProcessor({ client, redis: core.redis.client, logger: core.logger, outcomeKey, credentials }),
+        createWechatProcessor({ client, redis: core.redis.client, logger: core.logger, outcomeKey, replyChannel, credentials }),
         { concurrency: opts.workerConcurrency ?? 50 },
       );
     },

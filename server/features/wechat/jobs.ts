@@ -8,7 +8,9 @@ import type { Logger } from '../../lib/logger';
 
 export const WECHAT_QUEUE = 'wechat';
 
-const ref = { appId: z.string().min(1).max(64), mode: z.enum(['test', 'live']) };
+/** `caller`: the instance waiting for the outcome (its id names its reply channel). */
+const callerOf = z.string().regex(/^[\w-]{1,64}$/);
+const ref = { appId: z.string().min(1).max(64), mode: z.enum(['test', 'live']), caller: callerOf.optional() };
 const envVersion = z.enum(['release', 'trial', 'develop']);
 
 /** Job payloads: ids and public parameters only. The one-time wx.login code is not a credential. */
@@ -42,6 +44,8 @@ export interface ProcessorDeps {
   redis: Redis;
   logger: Logger;
   outcomeKey(jobId: string): string;
+  /** The pub/sub channel of a calling instance (see gateway.ts). */
+  replyChannel(instanceId: string): string;
   /** The API base and credentials for an app in a mode; loads live secrets itself. */
   credentials(appId: string, mode: KeyMode): Promise<{ base: string; creds: WechatCredentials }>;
 }
@@ -70,18 +74,28 @@ export function createWechatProcessor(deps: ProcessorDeps) {
     }
   }
 
+  /** The key for a caller that missed the message, and the message: one round trip. */
+  async function answer(job: Job, outcome: JobOutcome): Promise<void> {
+    const json = JSON.stringify(outcome);
+    const caller = callerOf.safeParse((job.data as { caller?: unknown }).caller);
+    const batch = deps.redis.pipeline().set(deps.outcomeKey(String(job.id)), json, 'PX', OUTCOME_TTL_MS);
+    if (caller.success) batch.publish(deps.replyChannel(caller.data), `${job.id} ${json}`);
+    const replies = await batch.exec();
+    const failed = replies?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
   return async (job: Job): Promise<boolean> => {
-    const key = deps.outcomeKey(String(job.id));
     try {
       const value = await run(job);
-      await deps.redis.set(key, JSON.stringify({ ok: true, value } satisfies JobOutcome), 'PX', OUTCOME_TTL_MS);
+      await answer(job, { ok: true, value });
       return true;
     } catch (err) {
       const we = err instanceof WechatError ? err : new WechatError('queue', LOCAL.badResponse, `job failed: ${(err as Error).message}`.slice(0, 200));
       // Ids and codes only: URLs, tokens and secrets never reach the log.
       const data = job.data as { appId?: string; mode?: string };
       deps.logger[we.transient ? 'warn' : 'info']({ job: job.name, appId: data.appId, mode: data.mode, api: we.api, errcode: we.errcode }, 'wechat call failed');
-      await deps.redis.set(key, JSON.stringify({ ok: false, error: we.toJSON() } satisfies JobOutcome), 'PX', OUTCOME_TTL_MS);
+      await answer(job, { ok: false, error: we.toJSON() });
       // Failing the job too keeps BullMQ's view (and its metrics) honest.
       throw new Error(serializeWechatError(we));
     }
