@@ -32,7 +32,11 @@ export interface VerifyTokenOptions {
   issuer?: string;
   /** Give this instead of `issuer` to fetch keys elsewhere; the issuer is then derived from it. */
   jwksUrl?: string;
-  /** Refuse tokens of the other mode; set `'live'` in production. */
+  /**
+   * Which mode's tokens to accept. Default `'live'`: test-mode tokens come from the sandbox,
+   * where the caller picks the WeChat identity, so production must never accept them. Use
+   * `'test'` in a development or staging setup on test keys.
+   */
   mode?: 'test' | 'live';
   clockToleranceSeconds?: number;
   now?: Date;
@@ -125,6 +129,6 @@ export async function verifyToken(token: string, opts: VerifyTokenOptions): Prom
   if (typeof claims.iat === 'number' && claims.iat > now + skew) throw new TokenVerificationError('not_yet_valid', 'The token was issued in the future (check clocks)');
   if (claims.iss !== issuer) throw new TokenVerificationError('wrong_issuer', `The token's issuer is ${String(claims.iss)}, expected ${issuer}`);
   if (claims.aud !== opts.appId) throw new TokenVerificationError('wrong_audience', `The token is for ${String(claims.aud)}, not ${opts.appId}`);
-  if (opts.mode && claims.mode !== opts.mode) throw new TokenVerificationError('wrong_mode', `The token is a ${String(claims.mode)}-mode token`);
+  if (claims.mode !== (opts.mode ?? 'live')) throw new TokenVerificationError('wrong_mode', `The token is a ${String(claims.mode)}-mode token`);
   return claims;
 }

@@ -83,17 +83,17 @@ describe('sdk verifyToken', () => {
     const jwksUrl = `${jwksBase}/apps/${t.app.id}/.well-known/jwks.json`;
     const claims = { sub: 'usr_1', openid: 'o_1', jti: 'sess_1' };
     const token = await tokens.signer.sign(t.app, 'test', claims);
-    const verified = await verifyToken(token, { appId: t.app.id, issuer, jwksUrl });
+    const verified = await verifyToken(token, { appId: t.app.id, issuer, jwksUrl, mode: 'test' });
     expect(verified).toMatchObject({ sub: 'usr_1', openid: 'o_1', aud: t.app.id, iss: issuer, mode: 'test', jti: 'sess_1' });
 
     const reason = async (p: Promise<unknown>) => p.then(() => 'accepted', (err) => (err instanceof TokenVerificationError ? err.reason : String(err)));
-    expect(await reason(verifyToken(token, { appId: 'app_other', issuer, jwksUrl }))).toBe('wrong_audience');
-    expect(await reason(verifyToken(token, { appId: t.app.id, issuer: 'https://elsewhere.example/apps/x', jwksUrl }))).toBe('wrong_issuer');
-    expect(await reason(verifyToken(token, { appId: t.app.id, issuer, jwksUrl, mode: 'live' }))).toBe('wrong_mode');
-    expect(await reason(verifyToken(token, { appId: t.app.id, issuer, jwksUrl, now: new Date(Date.now() + 3_600_000) }))).toBe('expired');
+    expect(await reason(verifyToken(token, { appId: 'app_other', issuer, jwksUrl, mode: 'test' }))).toBe('wrong_audience');
+    expect(await reason(verifyToken(token, { appId: t.app.id, issuer: 'https://elsewhere.example/apps/x', jwksUrl, mode: 'test' }))).toBe('wrong_issuer');
+    expect(await reason(verifyToken(token, { appId: t.app.id, issuer, jwksUrl }))).toBe('wrong_mode'); // live only, by default
+    expect(await reason(verifyToken(token, { appId: t.app.id, issuer, jwksUrl, mode: 'test', now: new Date(Date.now() + 3_600_000) }))).toBe('expired');
     const [h, p, s] = token.split('.');
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), sub: 'usr_2' })).toString('base64url')}.${s}`;
-    expect(await reason(verifyToken(forged, { appId: t.app.id, issuer, jwksUrl }))).toBe('bad_signature');
+    expect(await reason(verifyToken(forged, { appId: t.app.id, issuer, jwksUrl, mode: 'test' }))).toBe('bad_signature');
     expect(await reason(verifyToken('nope', { appId: t.app.id, issuer, jwksUrl }))).toBe('malformed');
 
     // A rotation: the new kid is unknown to the cache, so the JWKS is fetched again.
@@ -101,8 +101,8 @@ describe('sdk verifyToken', () => {
     const { kid } = await tokens.signer.rotateSigningKey(t.app.id);
     const fresh = await tokens.signer.sign(t.app, 'test', claims);
     expect(JSON.parse(Buffer.from(fresh.split('.')[0]!, 'base64url').toString()).kid).toBe(kid);
-    expect((await verifyToken(fresh, { appId: t.app.id, issuer, jwksUrl })).sub).toBe('usr_1');
+    expect((await verifyToken(fresh, { appId: t.app.id, issuer, jwksUrl, mode: 'test' })).sub).toBe('usr_1');
     // The old key stays published until its tokens expire.
-    expect((await verifyToken(token, { appId: t.app.id, issuer, jwksUrl })).sub).toBe('usr_1');
+    expect((await verifyToken(token, { appId: t.app.id, issuer, jwksUrl, mode: 'test' })).sub).toBe('usr_1');
   });
 });

@@ -142,6 +142,9 @@ export async function verifyWechatLogin(token) {
     audience: '${this.app.id}',
     algorithms: ['ES256'],
   });
+  // Sandbox (test-mode) tokens share the signing keys and their openids are made up:
+  // accept only the mode this environment runs in.
+  if (payload.mode !== '${this.mode}') throw new Error('wrong mode token');
   // payload.sub is the stable user id (usr_…); payload.openid is the WeChat openid.
   return payload;
 }`;
