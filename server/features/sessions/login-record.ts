@@ -24,7 +24,9 @@ export async function recordConfirmedLogin(db: Db, outbox: OutboxPort, s: Sessio
   const openid = s.openid!;
   return db.transaction(async (tx) => {
     const now = new Date();
-    const [row] = await tx
+    // The user upsert and the login event in one statement (one round trip inside the
+    // transaction): the event takes the user id from the upsert's RETURNING.
+    const upsert = tx.$with('u').as(tx
       .insert(endUsers)
       .values({
         id: newId('usr'), tenantId: s.tenantId, appId: s.appId, mode: s.mode, openid, unionid: s.unionid ?? null,
@@ -41,12 +43,18 @@ export async function recordConfirmedLogin(db: Db, outbox: OutboxPort, s: Sessio
         },
       })
       // xmax = 0 only on a freshly inserted row: the cheapest way to know "created".
-      .returning({ id: endUsers.id, unionid: endUsers.unionid, nickname: endUsers.nickname, avatarUrl: endUsers.avatarUrl, created: sql<boolean>`(xmax = 0)` });
+      .returning({ id: endUsers.id, unionid: endUsers.unionid, nickname: endUsers.nickname, avatarUrl: endUsers.avatarUrl, created: sql<boolean>`(xmax = 0)`.as('created') }));
+    // A data-modifying CTE runs whether or not the outer query reads it.
+    const event = tx.$with('e').as(tx
+      .insert(loginEvents)
+      .values({
+        id: newId('evt'), tenantId: s.tenantId, appId: s.appId, mode: s.mode, sessionId: s.id, status: 'succeeded',
+        userId: sql`(select ${upsert.id} from ${upsert})`, openid, origin: s.origin, browser: s.browser, os: s.os, ip: s.ip,
+        location: s.location ?? null, createdAt: now,
+      })
+      .returning({ id: loginEvents.id }));
+    const [row] = await tx.with(upsert, event).select().from(upsert);
     const u = row!;
-    await tx.insert(loginEvents).values({
-      id: newId('evt'), tenantId: s.tenantId, appId: s.appId, mode: s.mode, sessionId: s.id, status: 'succeeded',
-      userId: u.id, openid, origin: s.origin, browser: s.browser, os: s.os, ip: s.ip, location: s.location ?? null, createdAt: now,
-    });
     const user = {
       id: u.id, openid,
       ...(u.unionid ? { unionid: u.unionid } : {}),

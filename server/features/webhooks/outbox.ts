@@ -28,10 +28,12 @@ export function createOutbox(queue: DeliveryQueue): WebhookOutbox {
       const now = new Date();
       const id = newId('msg');
       const envelope: Envelope = { type: msg.type, timestamp: now.toISOString(), data };
-      await tx.insert(webhookMessages).values({
+      // The message insert rides along with the endpoint lookup: one round trip, not two.
+      const inserted = tx.$with('m').as(tx.insert(webhookMessages).values({
         id, tenantId: msg.tenantId, appId: msg.appId, mode: msg.mode, type: msg.type, payload: { ...envelope }, createdAt: now, fannedOutAt: now,
-      });
+      }).returning({ id: webhookMessages.id }));
       const endpoints = await tx
+        .with(inserted)
         .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
         .from(webhookEndpoints)
         .where(and(
