@@ -1,5 +1,9 @@
 import { loadConfig, type Config } from '../../server/config';
-import { startServer, type RunningServer, type StartOptions } from '../../server/main';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHttpApp } from '../../server/app';
+import type { Core, Feature } from '../../server/core';
+import { buildCore, startServer, type RunningServer, type StartOptions } from '../../server/main';
 import { createTestDatabase } from './db';
 import { TEST_REDIS_URL, testRedisPrefix } from './redis';
 
@@ -48,6 +52,32 @@ export async function createTestEnv(label: string): Promise<TestEnv> {
     },
     async dispose() {
       await Promise.allSettled(servers.map((s) => s.close()));
+      await db.drop();
+      await redis.cleanup();
+    },
+  };
+}
+
+/**
+ * A core on a private database and Redis prefix, serving only the features `build` makes:
+ * for testing one feature without depending on what main.ts registers.
+ */
+export async function serveFeatures(label: string, build: (core: Core) => Feature[], env: Record<string, string> = {}) {
+  const db = await createTestDatabase(label);
+  const redis = testRedisPrefix(label);
+  const core = await buildCore(testConfig(db.url, redis.prefix, env));
+  const http = createServer(createHttpApp(core, build(core)));
+  await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return {
+    core,
+    url,
+    async dispose() {
+      http.closeAllConnections();
+      await new Promise<void>((ok) => http.close(() => ok()));
+      await core.jobs.close();
+      await core.redis.close();
+      await core.database.close();
       await db.drop();
       await redis.cleanup();
     },

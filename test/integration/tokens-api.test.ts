@@ -1,10 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { eq, sql } from 'drizzle-orm';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpApp } from '../../server/app';
 import type { Core } from '../../server/core';
 import { signingKeys } from '../../server/db/schema/index';
 import { createAppsStore, type AppRecord, type AppsStore, type KeyPair } from '../../server/features/apps/store';
@@ -12,10 +9,7 @@ import { createTokensFeature, type TokenSigner } from '../../server/features/tok
 import { createSigningKeyStore } from '../../server/features/tokens/signing-keys';
 import { decrypt } from '../../server/lib/crypto';
 import { newSessionId } from '../../server/lib/ids';
-import { buildCore } from '../../server/main';
-import { createTestDatabase } from '../helpers/db';
-import { testRedisPrefix } from '../helpers/redis';
-import { testConfig } from '../helpers/server';
+import { serveFeatures } from '../helpers/server';
 
 /**
  * The tokens feature on real Postgres and Redis, composed by hand (apps store + tokens) so it
@@ -23,7 +17,6 @@ import { testConfig } from '../helpers/server';
  * backend would: JWKS fetched over HTTP, keys imported by node:crypto, jsonwebtoken.verify.
  */
 let core: Core;
-let http: Server;
 let url: string;
 let apps: AppsStore;
 let signer: TokenSigner;
@@ -37,25 +30,15 @@ let appB: AppRecord;
 let keysB: { test: KeyPair; live?: KeyPair };
 
 beforeAll(async () => {
-  const db = await createTestDatabase('tokens');
-  const redis = testRedisPrefix('tokens');
-  core = await buildCore(testConfig(db.url, redis.prefix));
-  apps = createAppsStore(core);
-  const tokens = createTokensFeature(core, { apps });
+  let tokens!: ReturnType<typeof createTokensFeature>;
+  const served = await serveFeatures('tokens', (c) => {
+    apps = createAppsStore(c);
+    tokens = createTokensFeature(c, { apps });
+    return [tokens.feature];
+  });
+  ({ core, url, dispose } = served);
   signer = tokens.signer;
-  http = createServer(createHttpApp(core, [tokens.feature]));
-  await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
-  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   core.config.publicUrl = url;
-  dispose = async () => {
-    http.closeAllConnections();
-    await new Promise<void>((ok) => http.close(() => ok()));
-    await core.jobs.close();
-    await core.redis.close();
-    await core.database.close();
-    await db.drop();
-    await redis.cleanup();
-  };
   const tenantId = await apps.ensureDefaultTenant('Tokens test tenant');
   ({ app: appA, keys: keysA } = await apps.createApp({
     tenantId, name: 'Shop A', allowedOrigins: ['https://a.example.com'], wechatAppId: 'wx0123456789abcdef', wechatSecret: 'a'.repeat(32),

@@ -1,21 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpApp } from '../../server/app';
 import type { Core } from '../../server/core';
 import { endUsers } from '../../server/db/schema/index';
 import { createAppsStore, type AppRecord, type KeyPair } from '../../server/features/apps/store';
 import { createUsersFeature } from '../../server/features/users/index';
 import { newId, type KeyMode } from '../../server/lib/ids';
-import { buildCore } from '../../server/main';
-import { createTestDatabase } from '../helpers/db';
-import { testRedisPrefix } from '../helpers/redis';
-import { testConfig } from '../helpers/server';
+import { serveFeatures } from '../helpers/server';
 
 /** The users server API on real Postgres, composed by hand (apps store + users feature). */
 let core: Core;
-let http: Server;
 let url: string;
 let dispose: () => Promise<void>;
 
@@ -39,23 +32,11 @@ async function insertUser(app: AppRecord, mode: KeyMode, n: number, firstLoginAt
 }
 
 beforeAll(async () => {
-  const db = await createTestDatabase('users');
-  const redis = testRedisPrefix('users');
-  core = await buildCore(testConfig(db.url, redis.prefix));
-  const apps = createAppsStore(core);
-  const users = createUsersFeature(core, { apps });
-  http = createServer(createHttpApp(core, [users.feature]));
-  await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
-  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  dispose = async () => {
-    http.closeAllConnections();
-    await new Promise<void>((ok) => http.close(() => ok()));
-    await core.jobs.close();
-    await core.redis.close();
-    await core.database.close();
-    await db.drop();
-    await redis.cleanup();
-  };
+  let apps!: ReturnType<typeof createAppsStore>;
+  ({ core, url, dispose } = await serveFeatures('users', (c) => {
+    apps = createAppsStore(c);
+    return [createUsersFeature(c, { apps }).feature];
+  }));
   const tenantA = await apps.ensureDefaultTenant('Tenant A');
   const tenantB = await apps.ensureDefaultTenant('Tenant B');
   ({ app: appA, keys: keysA } = await apps.createApp({
