@@ -1,7 +1,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Core } from '../../core';
-import { ApiError, errorBody } from '../../lib/errors';
+import { ApiError, ERROR_STATUS, errorBody } from '../../lib/errors';
 import { parse } from '../../lib/http';
 import type { AppsStore } from '../apps/store';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
@@ -67,8 +67,7 @@ export function sessionRoutes(deps: { core: Core; gate: Gate; service: SessionSe
   r.post('/v1/sessions', async (req, res) => {
     const admission = await gate(typeof req.query.key === 'string' ? req.query.key : null, req.get('origin'), normaliseIp(req.ip));
     if (!admission.ok) {
-      const status = admission.refusal.code === 'invalid_key' ? 401 : admission.refusal.code === 'rate_limited' ? 429 : admission.refusal.code === 'unavailable' ? 503 : 403;
-      res.status(status).json(errorBody(admission.refusal.code, admission.refusal.message, String(res.locals.requestId)));
+      res.status(ERROR_STATUS[admission.refusal.code]).json(errorBody(admission.refusal.code, admission.refusal.message, String(res.locals.requestId)));
       return;
     }
     const frame = await service.open(admission.app, admission.mode, {
@@ -157,13 +156,13 @@ export function sessionRoutes(deps: { core: Core; gate: Gate; service: SessionSe
     // Another app's session is as unknown to this key as a session that never existed.
     if (!s || s.appId !== auth.app.id || s.mode !== 'test') throw new ApiError('session_not_found', 'No session with this id for this app');
     const openid = body.openid ?? `o_test_${auth.app.id.slice(4, 16)}`;
-    const { code } = await service.sandboxCode(id, openid);
+    const code = await service.sandboxCode(id, openid);
     res.json(await service.scan(id, code));
   });
 
   r.post('/sandbox/phone/code', json, async (req, res) => {
     const body = parse(z.object({ scene, openid: openidSchema }).strict(), req.body);
-    const { code } = await service.sandboxCode(body.scene, body.openid);
+    const code = await service.sandboxCode(body.scene, body.openid);
     res.json({ code });
   });
 

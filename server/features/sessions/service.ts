@@ -64,7 +64,7 @@ export interface SessionService {
   expire(sessionId: string): Promise<boolean>;
   scan(scene: string, code: string): Promise<ScanAnswer>;
   /** Sandbox only: play the phone for `openid` (test helpers, the sandbox phone page). */
-  sandboxCode(scene: string, openid: string): Promise<{ code: string; session: Session }>;
+  sandboxCode(scene: string, openid: string): Promise<string>;
   confirm(scene: string, ticket: string, profile: Profile): Promise<void>;
   cancel(scene: string, ticket: string): Promise<void>;
   /** For side calls of the confirm page (avatar upload): the scanner's session, or an ApiError. */
@@ -241,7 +241,7 @@ export function createSessionService(deps: {
     async sandboxCode(scene, openid) {
       const s = await loadForPhone(scene);
       if (s.mode !== 'test') throw new ApiError('live_mode_forbidden', 'The sandbox phone only works for test-mode sessions');
-      return { code: await wechat.sandboxPhoneCode(s.appId, openid), session: s };
+      return wechat.sandboxPhoneCode(s.appId, openid);
     },
 
     async confirm(scene, ticket, profile) {
