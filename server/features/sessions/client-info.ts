@@ -1,9 +1,32 @@
 import { isIP } from 'node:net';
 import { UAParser } from 'ua-parser-js';
 
+export interface ClientDescription {
+  browser: string;
+  os: string;
+  mobile: boolean;
+}
+
+/**
+ * Visitors share a few hundred user-agent strings, and parsing one costs more than the rest of
+ * opening a session; the cache is bounded so a client sending random strings can't grow it.
+ */
+const MAX_CACHED = 2000;
+const described = new Map<string, ClientDescription>();
+
 /** What the phone shows about the browser that asked to log in. */
-export function describeClient(userAgent: string | undefined): { browser: string; os: string; mobile: boolean } {
-  const r = UAParser(userAgent ?? '');
+export function describeClient(userAgent: string | undefined): ClientDescription {
+  const ua = (userAgent ?? '').slice(0, 512);
+  const hit = described.get(ua);
+  if (hit) return hit;
+  const d = parseUserAgent(ua);
+  if (described.size >= MAX_CACHED) described.clear();
+  described.set(ua, d);
+  return d;
+}
+
+function parseUserAgent(ua: string): ClientDescription {
+  const r = UAParser(ua);
   const mobile = r.device.type === 'mobile' || r.device.type === 'tablet';
   const browser = [r.browser.name, r.browser.major].filter(Boolean).join(' ') || 'Unknown browser';
   const os = [r.os.name, r.os.version].filter(Boolean).join(' ') || 'Unknown system';

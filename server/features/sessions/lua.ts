@@ -27,6 +27,18 @@ end
 `;
 
 /**
+ * A phone's scan attempt, counted before WeChat is asked who scanned (each attempt spends one of
+ * the tenant's WeChat calls), answered with the session in the same round trip. ARGV: now(ms).
+ * Status: the attempts so far, as a number, or expired | missing (not counted).
+ */
+export const COUNT_SCAN = `${EXPIRE_IF_DUE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local st = state_now(KEYS[1], tonumber(ARGV[1]))
+if st == 'expired' then return answer('expired', KEYS[1]) end
+return answer(tostring(redis.call('HINCRBY', KEYS[1], 'scanAttempts', 1)), KEYS[1])
+`;
+
+/**
  * Scan: first scanner wins; the same openid may scan again (phone reopened the page) and gets a
  * fresh ticket. ARGV: now(ms), openid, unionid ('' if none), ticketHash.
  * Status: scanned | rescanned | expired | taken | gone | missing.

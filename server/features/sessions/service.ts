@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { Core } from '../../core';
 import { sha256 } from '../../lib/crypto';
 import { ApiError } from '../../lib/errors';
-import { newMatchNumber, newSessionId, newSessionSecret, type KeyMode } from '../../lib/ids';
+import { newMatchNumber, newSessionId, newSessionSecret, randomBase64url, type KeyMode } from '../../lib/ids';
 import type { AppRecord, AppsStore } from '../apps/store';
 import type { SessionBus } from './bus';
 import { coarseLocation } from './client-info';
@@ -90,12 +89,19 @@ export function createSessionService(deps: {
     return { type: 'session', session: s.id, secret, expiresAt: new Date(s.expiresAt).toISOString(), qr: qrUrl(s.id), match: s.match };
   }
 
-  async function loadForPhone(scene: string): Promise<Session> {
+  function checkScene(scene: string): void {
     if (!SESSION_ID.test(scene)) throw new ApiError('session_not_found', 'This code is not one of ours; refresh the code on your computer');
-    const s = await store.get(scene);
+  }
+
+  function liveForPhone(s: Session | null | undefined): Session {
     if (!s) throw new ApiError('session_not_found', SAY.unknown);
     if (s.state === 'expired') throw new ApiError('session_expired', SAY.expired);
     return s;
+  }
+
+  async function loadForPhone(scene: string): Promise<Session> {
+    checkScene(scene);
+    return liveForPhone(await store.get(scene));
   }
 
   function dispatchQuietly(ids: string[]) {
@@ -103,7 +109,7 @@ export function createSessionService(deps: {
   }
 
   async function runScan(s: Session, identity: { openid: string; unionid?: string }): Promise<ScanAnswer> {
-    const ticket = randomBytes(32).toString('base64url');
+    const ticket = randomBase64url(32);
     const r = await store.scan(s.id, { ...identity, ticketHash: sha256(ticket) });
     switch (r.status) {
       case 'scanned':
@@ -229,9 +235,11 @@ export function createSessionService(deps: {
     },
 
     async scan(scene, code) {
-      const s = await loadForPhone(scene);
+      checkScene(scene);
+      const counted = await store.countScanAttempt(scene);
+      const s = liveForPhone(counted?.session);
       // Every scan spends one of the tenant's WeChat calls: a public code is not a way to burn them.
-      if ((await store.countScanAttempt(s.id)) > MAX_SCANS_PER_SESSION) {
+      if (counted!.attempts > MAX_SCANS_PER_SESSION) {
         throw new ApiError('rate_limited', 'Too many scans of this code; refresh the code on your computer');
       }
       const identity = await wechat.code2Session({ appId: s.appId, mode: s.mode }, code);

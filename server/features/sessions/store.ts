@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { KeyMode } from '../../lib/ids';
-import { ATTACH, BEGIN_CONFIRM, CANCEL, EXPIRE, FINISH_CONFIRM, REVERT_CONFIRM, SCAN } from './lua';
+import { ATTACH, BEGIN_CONFIRM, CANCEL, COUNT_SCAN, EXPIRE, FINISH_CONFIRM, REVERT_CONFIRM, SCAN } from './lua';
 
 export type SessionState = 'pending' | 'scanned' | 'confirming' | 'confirmed' | 'consumed' | 'cancelled' | 'expired';
 
@@ -43,6 +43,7 @@ const LINGER_MS = 5 * 60_000;
 type Reply = [string, ...string[]];
 
 interface ScriptedRedis extends Redis {
+  wslCountScan(key: string, now: number): Promise<Reply>;
   wslScan(key: string, now: number, openid: string, unionid: string, ticketHash: string): Promise<Reply>;
   wslBeginConfirm(key: string, now: number, ticketHash: string): Promise<Reply>;
   wslFinishConfirm(key: string, token: string, user: string, keepMs: number): Promise<Reply>;
@@ -55,6 +56,7 @@ interface ScriptedRedis extends Redis {
 function defineScripts(redis: Redis): ScriptedRedis {
   const r = redis as ScriptedRedis;
   if (typeof r.wslScan === 'function') return r;
+  r.defineCommand('wslCountScan', { numberOfKeys: 1, lua: COUNT_SCAN });
   r.defineCommand('wslScan', { numberOfKeys: 1, lua: SCAN });
   r.defineCommand('wslBeginConfirm', { numberOfKeys: 1, lua: BEGIN_CONFIRM });
   r.defineCommand('wslFinishConfirm', { numberOfKeys: 1, lua: FINISH_CONFIRM });
@@ -115,8 +117,11 @@ export interface SessionStore {
     | { status: 'denied' }
   >;
   expire(id: string): Promise<Outcome<'expired' | 'state' | 'missing'>>;
-  /** Counts a phone's scan attempt on this session (each costs a WeChat call); returns the count so far. */
-  countScanAttempt(id: string): Promise<number>;
+  /**
+   * Counts a phone's scan attempt on a live session (each costs a WeChat call) and answers the
+   * session with the attempts so far; an expired session is answered but not counted.
+   */
+  countScanAttempt(id: string): Promise<{ attempts: number; session: Session } | null>;
   /** Ticket check for side calls (avatar upload): the scanner's ticket, while the session is scanned. */
   ticketMatches(id: string, ticketHash: string): Promise<Session | null>;
 }
@@ -176,7 +181,10 @@ export function createSessionStore(redis: Redis, keyOf: (id: string) => string):
       return outcome(id, await r.wslExpire(keyOf(id), Date.now()));
     },
     async countScanAttempt(id) {
-      return r.hincrby(keyOf(id), 'scanAttempts', 1);
+      const reply = await r.wslCountScan(keyOf(id), Date.now());
+      if (reply[0] === 'missing') return null;
+      const session = toSession(id, reply.slice(1));
+      return { attempts: reply[0] === 'expired' ? 0 : Number(reply[0]), session };
     },
     async ticketMatches(id, ticketHash) {
       const [state, ticket] = await r.hmget(keyOf(id), 'state', 'ticket');

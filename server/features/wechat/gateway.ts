@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Jobs } from '../../lib/jobs';
-import type { KeyMode } from '../../lib/ids';
+import { randomBase64url, type KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
 import type { CodeParams, EnvVersion } from './client';
 import { LOCAL, WechatError, type WechatApi } from './errors';
@@ -130,7 +129,7 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & { listen
       queue.setMaxListeners(0);
       queueReady = true;
     }
-    const jobId = randomBytes(12).toString('base64url');
+    const jobId = randomBase64url(12);
     const key = deps.outcomeKey(jobId);
     let timer: NodeJS.Timeout | undefined;
     // Registered before the job exists: a fast worker may answer before `add` returns.
@@ -151,8 +150,9 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & { listen
     if (waiting.has(jobId)) timer = setTimeout(() => waiting.get(jobId)?.(null), deps.waitMs);
     const heard = await answer;
     if (heard) {
-      // The key is only the fallback: drop it without making the caller wait.
-      deps.redis.del(key).catch(() => {});
+      // The key is only the fallback. An image is dropped at once; a small answer (the openid of
+      // every scan) just expires, which saves a round trip per scan.
+      if (heard.ok && 'body' in heard.value) deps.redis.del(key).catch(() => {});
       return unwrap(heard);
     }
     const raw = await deps.redis.get(key);

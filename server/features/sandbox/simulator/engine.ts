@@ -258,8 +258,11 @@ export function createEngine(opts: EngineOptions) {
 
     /** Consumes one use of a fault aimed at this call, if any. */
     async takeFault(api: SimApi, appid: string | undefined): Promise<Fault | null> {
-      for (const scope of appid ? [appid, '*'] : ['*']) {
-        const raw = await kv.get(`fault:${scope}:${api}`);
+      const scopes = appid ? [appid, '*'] : ['*'];
+      // One read for both scopes: almost every call finds no fault at all.
+      const found = await kv.mget(scopes.map((scope) => `fault:${scope}:${api}`));
+      for (const [i, scope] of scopes.entries()) {
+        const raw = found[i];
         if (!raw) continue;
         const fault = JSON.parse(raw) as Fault;
         if ((await kv.incr(`faultn:${scope}:${api}`, FAULT_TTL_MS)) <= fault.times) return fault;
@@ -269,8 +272,8 @@ export function createEngine(opts: EngineOptions) {
     },
 
     async count(api: SimApi, appid: string | undefined): Promise<void> {
-      await kv.hincr('stats:*', api, STATS_TTL_MS);
-      if (appid && (await opts.resolveApp(appid))) await kv.hincr(`stats:${appid}`, api, STATS_TTL_MS);
+      const own = appid && (await opts.resolveApp(appid)) ? [`stats:${appid}`] : [];
+      await kv.hincr(['stats:*', ...own], api, STATS_TTL_MS);
     },
 
     async stats(appid?: string): Promise<Record<SimApi, number>> {

@@ -6,20 +6,22 @@ import type { Redis } from 'ioredis';
  */
 export interface SimKv {
   get(key: string): Promise<string | null>;
+  mget(keys: string[]): Promise<Array<string | null>>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Set only when absent; true when this call set it (single-use codes, token rotation). */
   setNx(key: string, value: string, ttlMs: number): Promise<boolean>;
   del(...keys: string[]): Promise<void>;
   /** Increment; the TTL is applied when the counter is created. */
   incr(key: string, ttlMs: number): Promise<number>;
-  /** Increment a hash field; the hash lives ttlMs after its last change. */
-  hincr(key: string, field: string, ttlMs: number): Promise<void>;
+  /** Increment a field of each hash; a hash lives ttlMs after its last change. */
+  hincr(keys: string[], field: string, ttlMs: number): Promise<void>;
   hgetall(key: string): Promise<Record<string, string>>;
 }
 
 export function redisKv(redis: Redis, key: (part: string) => string): SimKv {
   return {
     get: (k) => redis.get(key(k)),
+    mget: (ks) => redis.mget(ks.map(key)),
     async set(k, v, ttlMs) {
       await redis.set(key(k), v, 'PX', Math.max(1, Math.ceil(ttlMs)));
     },
@@ -34,8 +36,10 @@ export function redisKv(redis: Redis, key: (part: string) => string): SimKv {
       const res = (await redis.multi().set(key(k), '0', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX').incr(key(k)).exec()) ?? [];
       return Number(res[1]?.[1]);
     },
-    async hincr(k, field, ttlMs) {
-      await redis.multi().hincrby(key(k), field, 1).pexpire(key(k), Math.ceil(ttlMs)).exec();
+    async hincr(ks, field, ttlMs) {
+      const tx = redis.multi();
+      for (const k of ks) tx.hincrby(key(k), field, 1).pexpire(key(k), Math.ceil(ttlMs));
+      await tx.exec();
     },
     hgetall: (k) => redis.hgetall(key(k)),
   };
@@ -54,6 +58,7 @@ export function memoryKv(): SimKv {
   };
   return {
     get: async (k) => live(k)?.v ?? null,
+    mget: async (ks) => ks.map((k) => live(k)?.v ?? null),
     async set(k, v, ttlMs) {
       values.set(k, { v, until: Date.now() + ttlMs });
     },
@@ -74,10 +79,12 @@ export function memoryKv(): SimKv {
       values.set(k, { v: String(n), until: e?.until ?? Date.now() + ttlMs });
       return n;
     },
-    async hincr(k, field, _ttlMs) {
-      const h = hashes.get(k) ?? new Map<string, number>();
-      h.set(field, (h.get(field) ?? 0) + 1);
-      hashes.set(k, h);
+    async hincr(ks, field, _ttlMs) {
+      for (const k of ks) {
+        const h = hashes.get(k) ?? new Map<string, number>();
+        h.set(field, (h.get(field) ?? 0) + 1);
+        hashes.set(k, h);
+      }
     },
     async hgetall(k) {
       return Object.fromEntries([...(hashes.get(k) ?? new Map<string, number>())].map(([f, n]) => [f, String(n)]));
