@@ -6,16 +6,25 @@
  *
  *   npx tsx bench/login.ts [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000]
  *                          [--logins N] [--qr] [--apps 1] [--rate R] [--cpu-prof DIR]
+ *                          [--workers N] [--instances N]
+ *
+ * --instances N starts N full server processes (ROLE=all; ROLE=api with --workers), each on
+ * its own port, sharing the database, Redis prefix, MASTER_KEY and apps. The bench is the load
+ * balancer, without stickiness: each browser socket and each phone HTTP request picks an
+ * instance at random, independently, so about (N-1)/N of the session events cross instances
+ * through Redis pub/sub. CPU, route times and log lines are summed over the instances; the
+ * event-loop delay is the worst instance's, each instance's listed below it; --cpu-prof
+ * writes one profile per instance and summarises them together.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { BenchBrowser, FrameError } from './lib/browser';
-import { summarizeCpuProfile } from './lib/cpuprofile';
+import { summarizeCpuProfiles } from './lib/cpuprofile';
 import { createHttpClient, errorCodeOf } from './lib/http';
 import { describeMachine, fmtMachine } from './lib/machine';
-import { diffCounts, diffRouteTimes, pgActivity, redisCommands, scrapeServer } from './lib/metrics';
+import { diffCounts, diffRouteTimes, pgActivity, redisCommands, scrapeServers } from './lib/metrics';
 import { cpuMeter, fmtCores } from './lib/proc';
 import postgres from 'postgres';
 import { ORIGIN, PG_ADMIN_URL, startStack } from './lib/stack';
@@ -41,6 +50,8 @@ export interface LoginOptions {
   apps: number;
   /** Worker-only processes beside a ROLE=api server (0 = one ROLE=all process). */
   workers: number;
+  /** Server processes behind the bench's own non-sticky load balancing (1 = one server). */
+  instances: number;
   /**
    * Open loop: start this many logins per second whatever the server does (latency at a
    * given load). Unset: closed loop, `concurrency` pairs each starting the next login when
@@ -65,16 +76,21 @@ export interface LoginResult {
   warmupErrors: Tally;
   cores: Record<string, number>;
   serverRoutes: Array<{ route: string; count: number; meanMs: number }>;
-  /** Server event-loop delay over the window, ms. */
+  /** Server event-loop delay over the window, ms: the worst instance for each figure. */
   loopLag: { p50: number; p99: number; max: number };
+  /** Each instance's event-loop delay over the window, ms. */
+  loopLagPerInstance: Array<{ p50: number; p99: number; max: number }>;
+  /** Measured session events (scan → scanned, confirm → success) and how many were caused on an instance other than the one holding the browser's socket. */
+  crossInstance: { events: number; crossed: number };
   /** Redis commands per login by command name (whole Redis, so an upper bound). */
   redisTop: Array<[string, number]>;
   perLogin: { httpRequests: number; pgTransactions: number; pgRowsWritten: number; redisCommands: number; serverCpuMs: number };
   serverLogLines: number;
-  cpuProfile: string | undefined;
+  /** One V8 CPU profile per server instance (main thread), with --cpu-prof. */
+  cpuProfiles: string[];
 }
 
-export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0 };
+export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1 };
 
 const MAX_OPEN_LOOP_INFLIGHT = 2000;
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
@@ -83,9 +99,13 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   const cpuProfDir = options.cpuProfDir ? resolve(options.cpuProfDir) : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const profilesBefore = new Set(cpuProfDir ? readdirSync(cpuProfDir) : []);
-  const stack = await startStack({ label: 'login', cpuProfDir, apps: options.apps, workers: options.workers });
-  const http = createHttpClient(stack.url, options.concurrency * 2);
-  const wsUrls = stack.apps.map((a) => `${stack.url.replace(/^http/, 'ws')}/v1/ws?key=${encodeURIComponent(a.publishableKey)}`);
+  const stack = await startStack({ label: 'login', cpuProfDir, apps: options.apps, workers: options.workers, instances: options.instances });
+  // The bench is the load balancer: one keep-alive client per instance; no stickiness.
+  const clients = stack.urls.map((u) => createHttpClient(u, options.concurrency * 2));
+  /** wsUrls[instance][app] */
+  const wsUrls = stack.urls.map((u) => stack.apps.map((a) => `${u.replace(/^http/, 'ws')}/v1/ws?key=${encodeURIComponent(a.publishableKey)}`));
+  const pickInstance = () => (clients.length === 1 ? 0 : Math.floor(Math.random() * clients.length));
+  const crossInstance = { events: 0, crossed: 0 };
 
   const samples = { scan: [] as number[], confirm: [] as number[], open: [] as number[], qr: [] as number[], scanHttp: [] as number[], confirmHttp: [] as number[], whole: [] as number[] };
   const errors = new Tally();
@@ -97,9 +117,11 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   let seq = 0;
   const open = new Set<BenchBrowser>();
 
-  async function loginOnce(wsUrl: string): Promise<void> {
+  async function loginOnce(app: number): Promise<void> {
     const t0 = performance.now();
-    const browser = await BenchBrowser.open(wsUrl, ORIGIN);
+    // Each browser socket and each phone request picks its instance independently.
+    const home = pickInstance();
+    const browser = await BenchBrowser.open(wsUrls[home]![app]!, ORIGIN);
     open.add(browser);
     try {
       const { frame: s, at: sessionAt } = await browser.next('session');
@@ -108,21 +130,23 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
       let tQr = NaN;
       if (options.qr) {
         const q0 = performance.now();
-        const img = await http.get(new URL(String(s.qr)).pathname);
+        const img = await clients[pickInstance()]!.get(new URL(String(s.qr)).pathname);
         if (img.status !== 200 || img.body.subarray(1, 4).toString() !== 'PNG') throw new FrameError(`qr_http_${img.status}`, 'QR image not served');
         tQr = performance.now() - q0;
       }
       // The phone: a wx.login code from the sandbox for this user, then the mini-program's calls.
       const openid = `o_bench_user_${(seq++ % options.users).toString().padStart(6, '0')}`;
-      const code = await http.postJson('/sandbox/phone/code', { scene, openid });
+      const code = await clients[pickInstance()]!.postJson('/sandbox/phone/code', { scene, openid });
       if (code.status !== 200) throw new FrameError(`phone_code_${errorCodeOf(code)}`, 'no sandbox code');
+      const scanAt = pickInstance();
       const tScan = performance.now();
-      const scan = await http.postJson('/v1/mp/scan', { scene, code: code.json.code });
+      const scan = await clients[scanAt]!.postJson('/v1/mp/scan', { scene, code: code.json.code });
       const scanHttp = performance.now() - tScan;
       if (scan.status !== 200) throw new FrameError(`scan_${errorCodeOf(scan)}`, 'scan refused');
       const scanned = await browser.next('scanned');
+      const confirmAt = pickInstance();
       const tConfirm = performance.now();
-      const confirm = await http.postJson('/v1/mp/confirm', { scene, ticket: scan.json.ticket });
+      const confirm = await clients[confirmAt]!.postJson('/v1/mp/confirm', { scene, ticket: scan.json.ticket });
       const confirmHttp = performance.now() - tConfirm;
       if (confirm.status !== 200) throw new FrameError(`confirm_${errorCodeOf(confirm)}`, 'confirm refused');
       const success = await browser.next('success');
@@ -136,6 +160,8 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
         samples.confirm.push(success.at - tConfirm);
         samples.confirmHttp.push(confirmHttp);
         samples.whole.push(success.at - t0);
+        crossInstance.events += 2;
+        crossInstance.crossed += Number(scanAt !== home) + Number(confirmAt !== home);
       }
     } finally {
       browser.close();
@@ -144,10 +170,10 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   }
 
   async function worker(n: number): Promise<void> {
-    const wsUrl = wsUrls[n % wsUrls.length]!;
+    const app = n % stack.apps.length;
     while (!stopping) {
       try {
-        await loginOnce(wsUrl);
+        await loginOnce(app);
       } catch (err) {
         if (stopping) return;
         (measuring ? errors : warmupErrors).add(err instanceof FrameError ? err.code : (err as NodeJS.ErrnoException).code ?? (err as Error).message.slice(0, 60));
@@ -171,9 +197,9 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
         started++;
         continue;
       }
-      const wsUrl = wsUrls[started % wsUrls.length]!;
+      const app = started % stack.apps.length;
       started++;
-      const p: Promise<void> = loginOnce(wsUrl)
+      const p: Promise<void> = loginOnce(app)
         .catch((err: unknown) => {
           if (!stopping) (measuring ? errors : warmupErrors).add(err instanceof FrameError ? err.code : (err as NodeJS.ErrnoException).code ?? (err as Error).message.slice(0, 60));
         })
@@ -183,19 +209,20 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     await Promise.allSettled([...inflight]);
   }
 
-  const cpu = cpuMeter(stack.pid, stack.workerPids);
+  const cpu = cpuMeter(stack.pids, stack.workerPids);
   let windowSeconds = 0;
   let cores: Record<string, number> = {};
   let routes: LoginResult['serverRoutes'] = [];
   let loopLag = { p50: NaN, p99: NaN, max: NaN };
+  let loopLagPerInstance: LoginResult['loopLagPerInstance'] = [];
   let redisTop: Array<[string, number]> = [];
   const perLogin = { httpRequests: NaN, pgTransactions: NaN, pgRowsWritten: NaN, redisCommands: NaN, serverCpuMs: NaN };
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   try {
-    console.error(`login: ${options.rate ? `${options.rate} logins/s offered (open loop)` : `${options.concurrency} browser/phone pairs (closed loop)`}, ${options.warmup} s warm-up, ${options.duration} s measured${options.logins ? ` (or ${options.logins} logins)` : ''}, QR fetch ${options.qr ? 'on' : 'off'}, ${options.apps} app(s)`);
+    console.error(`login: ${options.rate ? `${options.rate} logins/s offered (open loop)` : `${options.concurrency} browser/phone pairs (closed loop)`}, ${options.warmup} s warm-up, ${options.duration} s measured${options.logins ? ` (or ${options.logins} logins)` : ''}, QR fetch ${options.qr ? 'on' : 'off'}, ${options.apps} app(s)${options.instances > 1 ? `, ${options.instances} server instances` : ''}${options.workers ? `, ${options.workers} worker process(es)` : ''}`);
     const workers = options.rate ? [openLoop(options.rate)] : Array.from({ length: options.concurrency }, (_, n) => worker(n));
     await sleep(options.warmup * 1000);
-    const before = await scrapeServer(stack.url);
+    const before = await scrapeServers(stack.urls);
     const pgBefore = await pgActivity(admin, stack.database);
     const redisBefore = await redisCommands(stack.redis);
     cpu.start();
@@ -206,11 +233,12 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     measuring = false;
     windowSeconds = (performance.now() - w0) / 1000;
     cores = cpu.stop();
-    const after = await scrapeServer(stack.url);
+    const after = await scrapeServers(stack.urls);
     const pgAfter = await pgActivity(admin, stack.database);
     const redisAfter = await redisCommands(stack.redis);
     routes = diffRouteTimes(before.routes, after.routes);
     loopLag = after.loopLag;
+    loopLagPerInstance = after.loopLagPerInstance;
     perLogin.httpRequests = routes.filter((r) => !r.route.includes('/metrics')).reduce((a, r) => a + r.count, 0) / completed;
     perLogin.pgTransactions = (pgAfter.commits + pgAfter.rollbacks - pgBefore.commits - pgBefore.rollbacks) / completed;
     perLogin.pgRowsWritten = (pgAfter.written - pgBefore.written) / completed;
@@ -224,16 +252,22 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     for (const b of open) b.close();
   } finally {
     stopping = true;
-    http.close();
+    for (const c of clients) c.close();
     await admin.end();
     await stack.dispose();
   }
 
-  let cpuProfile: string | undefined;
+  const cpuProfiles: string[] = [];
   if (cpuProfDir) {
-    // tsx's loader runs on a worker thread with a profile of its own; the main thread's is the big one.
-    const fresh = readdirSync(cpuProfDir).filter((f) => f.endsWith('.cpuprofile') && !profilesBefore.has(f)).map((f) => join(cpuProfDir, f));
-    cpuProfile = fresh.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+    // Node names them CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile. tsx's loader runs on a
+    // worker thread with a profile of its own; per server process, the main thread's is the big one.
+    const fresh = readdirSync(cpuProfDir).filter((f) => f.endsWith('.cpuprofile') && !profilesBefore.has(f));
+    for (const pid of stack.pids) {
+      const mine = fresh.filter((f) => f.split('.')[3] === String(pid)).map((f) => join(cpuProfDir, f));
+      const main = mine.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+      if (main) cpuProfiles.push(main);
+      else console.error(`no CPU profile from server pid ${pid} in ${cpuProfDir}`);
+    }
   }
   return {
     options,
@@ -252,16 +286,18 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     cores,
     serverRoutes: routes,
     loopLag,
+    loopLagPerInstance,
+    crossInstance,
     perLogin,
     redisTop,
     serverLogLines: stack.serverLogLines(),
-    cpuProfile,
+    cpuProfiles,
   };
 }
 
 export function printLoginResult(r: LoginResult): void {
   const o = r.options;
-  console.log(`\n== login: ${o.rate ? `open loop, ${o.rate} logins/s offered` : `closed loop, ${o.concurrency} concurrent browser+phone pairs`}, ${r.windowSeconds.toFixed(1)} s measured after ${o.warmup} s warm-up, QR fetch ${o.qr ? 'on' : 'off'}, ${o.users} distinct users, ${o.apps} app(s)`);
+  console.log(`\n== login: ${o.rate ? `open loop, ${o.rate} logins/s offered` : `closed loop, ${o.concurrency} concurrent browser+phone pairs`}, ${r.windowSeconds.toFixed(1)} s measured after ${o.warmup} s warm-up, QR fetch ${o.qr ? 'on' : 'off'}, ${o.users} distinct users, ${o.apps} app(s)${o.instances > 1 ? `, ${o.instances} server instances (non-sticky)` : ''}${o.workers ? `, ${o.workers} worker process(es)` : ''}`);
   console.log(`  completed logins      ${r.completed}  →  ${r.loginsPerSecond.toFixed(0)} logins/s`);
   console.log(`  scan → scanned        ${fmtSummary(r.scanToScanned)}`);
   console.log(`  confirm → success     ${fmtSummary(r.confirmToSuccess)}`);
@@ -272,17 +308,21 @@ export function printLoginResult(r: LoginResult): void {
   console.log(`  whole login           ${fmtSummary(r.wholeLogin)}`);
   console.log(`  errors                ${r.errors.toString()}`);
   if (r.warmupErrors.total) console.log(`  errors in warm-up     ${r.warmupErrors.toString()}`);
-  console.log(`  CPU (cores busy)      ${fmtCores(r.cores)}`);
-  console.log(`  server CPU per login  ${r.perLogin.serverCpuMs.toFixed(1)} ms  (→ one server process tops out near ${(1000 / r.perLogin.serverCpuMs).toFixed(0)} logins/s on one core)`);
+  const n = o.instances;
+  console.log(`  CPU (cores busy)      ${fmtCores(r.cores, n)}`);
+  console.log(`  server CPU per login  ${r.perLogin.serverCpuMs.toFixed(1)} ms${n > 1 ? ` (all ${n} server processes together)` : ''}  (→ one server process tops out near ${(1000 / r.perLogin.serverCpuMs).toFixed(0)} logins/s on one core)`);
+  if (n > 1) console.log(`  cross-instance events ${r.crossInstance.crossed} of ${r.crossInstance.events} (${((100 * r.crossInstance.crossed) / r.crossInstance.events).toFixed(0)} %) scanned/success events caused on an instance other than the browser's (expected ≈ ${((100 * (n - 1)) / n).toFixed(0)} %)`);
   console.log(`  per login             ${r.perLogin.httpRequests.toFixed(1)} HTTP requests served, ${r.perLogin.pgTransactions.toFixed(1)} Postgres transactions (incl. autocommit), ${r.perLogin.pgRowsWritten.toFixed(1)} rows written, ≤ ${r.perLogin.redisCommands.toFixed(0)} Redis commands (Redis is shared)`);
   console.log(`  Redis calls per login ${r.redisTop.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
-  console.log(`  server event loop     delay p50 ${fmtMs(r.loopLag.p50)}   p99 ${fmtMs(r.loopLag.p99)}   max ${fmtMs(r.loopLag.max)}`);
-  console.log(`  server log lines      ${r.serverLogLines} (LOG_LEVEL=warn)`);
-  console.log('  server-side mean time per route (its own histogram):');
+  console.log(`  server event loop     delay p50 ${fmtMs(r.loopLag.p50)}   p99 ${fmtMs(r.loopLag.p99)}   max ${fmtMs(r.loopLag.max)}${n > 1 ? `   (worst of ${n} instances, per figure)` : ''}`);
+  if (n > 1) r.loopLagPerInstance.forEach((l, i) => console.log(`    instance ${String(i + 1).padEnd(10)} delay p50 ${fmtMs(l.p50)}   p99 ${fmtMs(l.p99)}   max ${fmtMs(l.max)}`));
+  console.log(`  server log lines      ${r.serverLogLines} (LOG_LEVEL=warn${n > 1 || o.workers ? ', all server processes' : ''})`);
+  console.log(`  server-side mean time per route (its own histogram${n > 1 ? `, ${n} instances summed` : ''}):`);
   for (const row of r.serverRoutes.slice(0, 8)) console.log(`    ${row.route.padEnd(48)} ${String(row.count).padStart(7)}   ${row.meanMs.toFixed(2)} ms`);
-  if (r.cpuProfile) {
-    const p = summarizeCpuProfile(r.cpuProfile);
-    console.log(`  server CPU profile ${r.cpuProfile} (${(p.busyMs / 1000).toFixed(1)} s busy), self time by package/folder:`);
+  if (r.cpuProfiles.length) {
+    const p = summarizeCpuProfiles(r.cpuProfiles);
+    const what = r.cpuProfiles.length === 1 ? `server CPU profile ${r.cpuProfiles[0]}` : `server CPU profiles, ${r.cpuProfiles.length} instances together: ${r.cpuProfiles.join(', ')}`;
+    console.log(`  ${what} (${(p.busyMs / 1000).toFixed(1)} s busy), self time by package/folder:`);
     for (const [k, v] of p.byOwner) console.log(`    ${v.toFixed(1).padStart(5)} %  ${k}`);
     console.log('  top functions by self time:');
     for (const [k, v] of p.byFunction) console.log(`    ${v.toFixed(1).padStart(5)} %  ${k}`);
@@ -294,7 +334,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     args,
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, users: { type: 'string' },
-      logins: { type: 'string' }, qr: { type: 'boolean' }, workers: { type: 'string' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
+      logins: { type: 'string' }, qr: { type: 'boolean' }, workers: { type: 'string' }, instances: { type: 'string' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
     },
     strict: false,
   });
@@ -311,6 +351,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     apps: Math.floor(num(values.apps, d.apps)),
     rate: typeof values.rate === 'string' ? num(values.rate, 10) : undefined,
     workers: typeof values.workers === 'string' ? Math.floor(Number(values.workers)) || 0 : d.workers,
+    instances: Math.floor(num(values.instances, d.instances)),
   };
 }
 

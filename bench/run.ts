@@ -9,7 +9,9 @@
  *
  *   npm run bench -- [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000] [--apps 1] [--rate R]
  *                    [--qr] [--cpu-prof DIR] [--sessions 10000] [--open-concurrency 200]
- *                    [--workers N] [--skip-login] [--skip-idle] [--skip-webhooks]
+ *                    [--workers N] [--instances N] [--skip-login] [--skip-idle] [--skip-webhooks]
+ *
+ * --workers and --instances apply to the login bench only (see the head of bench/login.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -114,7 +116,7 @@ for (const l of webhookLines) {
 console.log(`\n== summary (${machine.nproc} CPUs ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; load average at start ${machine.loadavg})`);
 if (login) {
   const o = login.options;
-  console.log(`   login: ${o.concurrency} concurrent pairs, ${login.windowSeconds.toFixed(0)} s measured, QR fetch ${o.qr ? 'on' : 'off'}, ${o.apps} app(s), ${o.users} users`);
+  console.log(`   login: ${o.concurrency} concurrent pairs, ${login.windowSeconds.toFixed(0)} s measured, QR fetch ${o.qr ? 'on' : 'off'}, ${o.apps} app(s), ${o.users} users${o.instances > 1 ? `, ${o.instances} server instances` : ''}${o.workers ? `, ${o.workers} worker process(es)` : ''}`);
 }
 const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
 console.log(`   ${'figure'.padEnd(w[0]!)}  ${'measured'.padEnd(w[1]!)}  target (issue 2)`);

@@ -21,6 +21,29 @@ export async function scrapeServer(baseUrl: string): Promise<Scrape> {
   };
 }
 
+export interface MergedScrape {
+  /** Route times summed over every instance (counts and sums add up, so diffs stay exact). */
+  routes: RouteTimes;
+  /** The worst instance for each figure (p50, p99 and max may come from different instances), ms. */
+  loopLag: Scrape['loopLag'];
+  /** Each instance's event-loop delay, in the order of `baseUrls`. */
+  loopLagPerInstance: Array<Scrape['loopLag']>;
+}
+
+/** Scrapes every instance at once and merges: routes summed, event-loop delay the worst instance's (and each). */
+export async function scrapeServers(baseUrls: string[]): Promise<MergedScrape> {
+  const scrapes = await Promise.all(baseUrls.map((u) => scrapeServer(u)));
+  const routes: RouteTimes = new Map();
+  for (const s of scrapes) {
+    for (const [k, v] of s.routes) {
+      const e = routes.get(k) ?? { count: 0, sumSeconds: 0 };
+      routes.set(k, { count: e.count + v.count, sumSeconds: e.sumSeconds + v.sumSeconds });
+    }
+  }
+  const worst = (f: keyof Scrape['loopLag']) => Math.max(...scrapes.map((s) => s.loopLag[f]));
+  return { routes, loopLag: { p50: worst('p50'), p99: worst('p99'), max: worst('max') }, loopLagPerInstance: scrapes.map((s) => s.loopLag) };
+}
+
 function parseRouteTimes(text: string): RouteTimes {
   const out: RouteTimes = new Map();
   for (const line of text.split('\n')) {

@@ -24,7 +24,7 @@ function cpuTicksOf(pid: string): { comm: string; ticks: number } | null {
 
 type Groups = Record<string, number>;
 
-function sampleGroups(serverPid: number, workerPids: number[] = []): { groups: Groups; perPid: Map<string, { group: string; ticks: number }> } {
+function sampleGroups(serverPids: number[], workerPids: number[] = []): { groups: Groups; perPid: Map<string, { group: string; ticks: number }> } {
   const perPid = new Map<string, { group: string; ticks: number }>();
   const groups: Groups = {};
   for (const pid of readdirSync('/proc')) {
@@ -32,7 +32,7 @@ function sampleGroups(serverPid: number, workerPids: number[] = []): { groups: G
     const s = cpuTicksOf(pid);
     if (!s) continue;
     const group =
-      Number(pid) === serverPid ? 'server' :
+      serverPids.includes(Number(pid)) ? 'server' :
       workerPids.includes(Number(pid)) ? 'workers' :
       Number(pid) === process.pid ? 'bench client' :
       s.comm.startsWith('postgres') ? 'postgres' :
@@ -45,20 +45,21 @@ function sampleGroups(serverPid: number, workerPids: number[] = []): { groups: G
 
 /**
  * Where the machine's CPU went between start() and stop(), in cores (1.0 = one core busy
- * for the whole window), split into the server process, the benchmark client, Postgres,
- * Redis and everything else (other people's tests share these cores).
+ * for the whole window), split into the server process(es, all instances together), the
+ * benchmark client, Postgres, Redis and everything else (other people's tests share these cores).
  */
-export function cpuMeter(serverPid: number, workerPids: number[] = []) {
+export function cpuMeter(serverPid: number | number[], workerPids: number[] = []) {
+  const serverPids = Array.isArray(serverPid) ? serverPid : [serverPid];
   let t0 = 0;
-  let before = sampleGroups(serverPid, workerPids);
+  let before = sampleGroups(serverPids, workerPids);
   return {
     start() {
       t0 = performance.now();
-      before = sampleGroups(serverPid, workerPids);
+      before = sampleGroups(serverPids, workerPids);
     },
     stop(): Record<string, number> {
       const seconds = (performance.now() - t0) / 1000;
-      const after = sampleGroups(serverPid, workerPids);
+      const after = sampleGroups(serverPids, workerPids);
       const used: Groups = {};
       // Per pid, so processes that started during the window count from zero and exited ones drop out.
       for (const [pid, a] of after.perPid) {
@@ -72,7 +73,9 @@ export function cpuMeter(serverPid: number, workerPids: number[] = []) {
   };
 }
 
-export function fmtCores(cores: Record<string, number>): string {
+/** `serverProcesses` > 1 labels the summed server group `server (N processes)`. */
+export function fmtCores(cores: Record<string, number>, serverProcesses = 1): string {
   const order = ['server', 'workers', 'postgres', 'redis', 'bench client', 'other'];
-  return order.filter((g) => g in cores).map((g) => `${g} ${cores[g]!.toFixed(2)}`).join(', ');
+  const label = (g: string) => (g === 'server' && serverProcesses > 1 ? `server (${serverProcesses} processes)` : g);
+  return order.filter((g) => g in cores).map((g) => `${label(g)} ${cores[g]!.toFixed(2)}`).join(', ');
 }

@@ -18,9 +18,9 @@ export interface StackOptions {
   label: string;
   /** SQL run on the fresh database after the app exists and before the server starts. */
   prepareSql?: string[];
-  /** Write a V8 CPU profile of the server process into this directory on exit. */
+  /** Write a V8 CPU profile of each server process into this directory on exit (one file per process). */
   cpuProfDir?: string;
-  /** Open the inspector on loopback, so the bench can ask for a full GC before reading memory. */
+  /** Open the inspector on loopback (first instance only), so the bench can ask for a full GC before reading memory. */
   inspect?: boolean;
   env?: Record<string, string>;
   /**
@@ -33,6 +33,12 @@ export interface StackOptions {
    * scale-out the README describes, using both cores. 0 = one ROLE=all process.
    */
   workers?: number;
+  /**
+   * Full server processes (ROLE=all, or ROLE=api with `workers`), each on its own port, all
+   * sharing the database, the Redis prefix, MASTER_KEY and the apps: the stateless
+   * horizontal scale-out, with the bench as the load balancer. Default 1.
+   */
+  instances?: number;
 }
 
 export interface BenchApp {
@@ -42,8 +48,12 @@ export interface BenchApp {
 }
 
 export interface Stack {
+  /** The first instance's base URL and pid (the only ones when `instances` is 1). */
   url: string;
   pid: number;
+  /** Every server instance's base URL and pid, in the same order (first = `url`/`pid`). */
+  urls: string[];
+  pids: number[];
   /** Worker-only processes, when started with `workers`. */
   workerPids: number[];
   appId: string;
@@ -54,11 +64,11 @@ export interface Stack {
   redisPrefix: string;
   database: string;
   redis: Redis;
-  /** Lines the server wrote to stdout/stderr (LOG_LEVEL=warn), counted; the first few are echoed. */
+  /** Lines the server processes (all instances and workers) wrote to stdout/stderr (LOG_LEVEL=warn), counted; the first few are echoed. */
   serverLogLines(): number;
-  /** A full, synchronous GC in the server via the inspector (needs `inspect: true`). */
+  /** A full, synchronous GC in the (first) server via the inspector (needs `inspect: true`). */
   collectGarbage(): Promise<void>;
-  /** Stops the server (SIGTERM, then SIGKILL), drops the database, deletes the Redis keys. */
+  /** Stops every server process (SIGTERM, then SIGKILL after 20 s), drops the database, deletes the Redis keys. */
   dispose(): Promise<void>;
 }
 
@@ -141,6 +151,18 @@ async function createMoreApps(env: NodeJS.ProcessEnv, n: number): Promise<BenchA
   }
 }
 
+const isRunning = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+
+/** SIGTERM, then SIGKILL if it has not exited after `killAfterMs`; resolves once it has exited. */
+async function stopProcess(c: ChildProcess, killAfterMs = 20_000): Promise<void> {
+  if (!isRunning(c)) return;
+  const exited = new Promise<void>((ok) => c.once('exit', () => ok()));
+  c.kill('SIGTERM');
+  const t = setTimeout(() => c.kill('SIGKILL'), killAfterMs);
+  await exited;
+  clearTimeout(t);
+}
+
 const live = new Set<Stack>();
 let handlersInstalled = false;
 function installSignalHandlers() {
@@ -167,20 +189,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   const redis = new Redis(REDIS_URL, { lazyConnect: false });
   const dataDir = mkdtempSync(join(tmpdir(), 'wslbench-'));
-  let child: ChildProcess | undefined;
+  const instances = Math.max(1, Math.floor(opts.instances ?? 1));
+  const servers: ChildProcess[] = [];
   const workers: ChildProcess[] = [];
   let logLines = 0;
 
   const cleanup = async () => {
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGTERM');
-    await Promise.all(workers.map((w) => (w.exitCode === null && w.signalCode === null ? new Promise((ok) => w.once('exit', ok)) : null)));
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((ok) => child!.once('exit', () => ok()));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child!.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(t);
-    }
+    await Promise.all(workers.map((w) => stopProcess(w)));
+    await Promise.all(servers.map((s) => stopProcess(s)));
     await admin.unsafe(`drop database if exists ${database} with (force)`).catch((err) => console.error(`could not drop ${database}: ${err}`));
     await admin.end();
     await deleteRedisKeys(redis, redisPrefix).catch((err) => console.error(`could not delete Redis keys ${redisPrefix}*: ${err}`));
@@ -190,7 +206,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   try {
     await admin.unsafe(`create database ${database}`);
-    const port = await freePort();
+    const ports: number[] = [];
+    // Distinct ports: freePort() releases its port, so ask until there are `instances` different ones.
+    while (ports.length < instances) {
+      const p = await freePort();
+      if (!ports.includes(p)) ports.push(p);
+    }
+    const port = ports[0]!;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'production',
@@ -221,30 +243,44 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
 
     const inspectPort = opts.inspect ? await freePort() : 0;
-    const nodeArgs = [...(opts.inspect ? [`--inspect=127.0.0.1:${inspectPort}`] : []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), '--import', 'tsx', 'server/main.ts'];
-    const proc = spawn(process.execPath, nodeArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    const echo = (d: Buffer) => {
+    const echoAs = (tag: string) => (d: Buffer) => {
       for (const line of d.toString().split('\n')) {
         if (!line.trim() || /^(Debugger (listening|attached|ending)|For help, see)/.test(line)) continue;
-        if (++logLines <= 10) console.error(`  [server] ${line.slice(0, 300)}`);
+        if (++logLines <= 10) console.error(`  [${tag}] ${line.slice(0, 300)}`);
         else if (logLines === 11) console.error('  [server] … (further lines counted, not shown)');
       }
     };
-    proc.stdout!.on('data', echo);
-    proc.stderr!.on('data', echo);
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`the server exited with ${proc.exitCode} during start-up`);
-      const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error('the server was not ready within 60 s');
-      await new Promise((ok) => setTimeout(ok, 200));
+    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+    // All instances start at once: each migrates on start under a Postgres advisory lock.
+    for (let i = 0; i < instances; i++) {
+      const nodeArgs = [
+        ...(opts.inspect && i === 0 ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+        ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+        '--import', 'tsx', 'server/main.ts',
+      ];
+      const proc = spawn(process.execPath, nodeArgs, { cwd: ROOT, env: i === 0 ? env : { ...env, PORT: String(ports[i]), PUBLIC_URL: urls[i] }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const echo = echoAs(instances > 1 ? `server ${i + 1}` : 'server');
+      proc.stdout!.on('data', echo);
+      proc.stderr!.on('data', echo);
+      servers.push(proc);
     }
+    const deadline = Date.now() + 60_000;
+    await Promise.all(
+      servers.map(async (proc, i) => {
+        for (;;) {
+          if (proc.exitCode !== null) throw new Error(`server instance ${i + 1} exited with ${proc.exitCode} during start-up`);
+          const ready = await fetch(`${urls[i]}/readyz`).then((r) => r.ok, () => false);
+          if (ready) return;
+          if (Date.now() > deadline) throw new Error(`server instance ${i + 1} was not ready within 60 s`);
+          await new Promise((ok) => setTimeout(ok, 200));
+        }
+      }),
+    );
+    const url = urls[0]!;
 
     for (let i = 0; i < (opts.workers ?? 0); i++) {
       const w = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: { ...env, ROLE: 'worker' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const echo = echoAs('worker');
       w.stdout!.on('data', echo);
       w.stderr!.on('data', echo);
       workers.push(w);
@@ -254,7 +290,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const stack: Stack = {
       url,
-      pid: proc.pid!,
+      pid: servers[0]!.pid!,
+      urls,
+      pids: servers.map((s) => s.pid!),
       workerPids: workers.map((w) => w.pid!),
       appId: created.appId,
       publishableKey: created.keys.test.publishable,
