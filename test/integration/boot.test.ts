@@ -7,6 +7,7 @@ import { loadConfig } from '../../server/config';
 import { startServer } from '../../server/main';
 import { openDatabase } from '../../server/db/client';
 import { createTestDatabase } from '../helpers/db';
+import { createTestApp, openSocket, postJson, testScan } from '../helpers/login';
 import { createTestEnv } from '../helpers/server';
 import { TEST_REDIS_URL, testRedisPrefix } from '../helpers/redis';
 
@@ -50,6 +51,17 @@ describe('boot', () => {
       );
       expect(JSON.stringify(tables)).toContain('login_events');
       expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+      // A whole login on PGlite too: the confirm's one-statement write (CTEs) must work on both drivers.
+      const { keys } = await createTestApp(s);
+      const sock = await openSocket(s.url, keys.test.publishable);
+      const session = await sock.next('session');
+      const scan = await testScan(s.url, keys.test.secret, String(session.session), 'o_pglite');
+      expect((await postJson(`${s.url}/v1/mp/confirm`, { scene: session.session, ticket: scan.body.ticket })).status).toBe(200);
+      await sock.next('scanned');
+      expect((await sock.next('success')).user).toMatchObject({ openid: 'o_pglite' });
+      const events = await s.core.db.query.loginEvents.findMany();
+      expect(events.map((e) => [e.status, e.openid])).toEqual([['succeeded', 'o_pglite']]);
+      expect((await s.core.db.query.webhookMessages.findMany()).map((m) => m.type).sort()).toEqual(['login.succeeded', 'user.created']);
     } finally {
       await s.close();
       await redis.cleanup();

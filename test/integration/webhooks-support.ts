@@ -48,6 +48,8 @@ export interface Received {
   id: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The request path: endpoints of one receiver differ by path. */
+  path: string;
   /** Which of the receiver's secrets verified it with the `standardwebhooks` library. */
   verifiedWith: string[];
   status: number;
@@ -85,7 +87,7 @@ export class Receiver {
         const n = this.received.filter((r) => r.id === id).length;
         const answer = this.behaviour({ id, n });
         const status = answer === 'hang' ? 0 : typeof answer === 'number' ? answer : answer.status;
-        this.received.push({ id, headers: req.headers, body, verifiedWith, status, at: Date.now() });
+        this.received.push({ id, headers: req.headers, body, path: req.url ?? '', verifiedWith, status, at: Date.now() });
         if (answer === 'hang') {
           this.hung.push(() => res.destroy());
           return;

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { z } from 'zod';
+import { rowsOf, type Db } from '../../db/client';
 import { endUsers, loginEvents } from '../../db/schema/index';
 import { newId } from '../../lib/ids';
 import type { OutboxPort } from './ports';
@@ -12,71 +13,77 @@ export interface Profile {
 
 export interface RecordedLogin {
   user: { id: string; openid: string; unionid?: string; nickname?: string; avatarUrl?: string };
-  messageIds: string[];
+  /** Outbox messages that have deliveries to enqueue (none when the app has no endpoints). */
+  toDispatch: string[];
 }
 
+const recordedRow = z.object({
+  id: z.string(),
+  unionid: z.string().nullable(),
+  nickname: z.string().nullable(),
+  avatarUrl: z.string().nullable(),
+  created: z.boolean(),
+  fanned: z.array(z.string()).nullable(),
+});
+
 /**
- * One transaction for everything a confirmed login must not lose: the end user, the login
- * event (usage is rolled up from it, see features/usage), and the webhook outbox rows. If the instance dies after commit, the webhook
- * sweeper still delivers; if the commit fails, nothing happened and the confirm can be retried.
+ * Everything a confirmed login must not lose, in ONE statement (so one round trip and no
+ * BEGIN/COMMIT, and still all or nothing): the end user, the login event (usage is rolled up
+ * from it, see features/usage), and the webhook outbox rows (`user.created` for a new user,
+ * `login.succeeded` always). If the instance dies after it, the webhook sweeper still
+ * delivers; if it fails, nothing happened and the confirm can be retried.
+ *
+ * The messages' data is built here in SQL from the upserted user (a returning user keeps the
+ * nickname and avatar they had): the fields the event schemas in webhooks/events.ts always
+ * carry, plus the optional ones that are present (jsonb_strip_nulls).
  */
 export async function recordConfirmedLogin(db: Db, outbox: OutboxPort, s: Session, profile: Profile): Promise<RecordedLogin> {
   const openid = s.openid!;
-  return db.transaction(async (tx) => {
-    const now = new Date();
-    // The user upsert and the login event in one statement (one round trip inside the
-    // transaction): the event takes the user id from the upsert's RETURNING.
-    const upsert = tx.$with('u').as(tx
-      .insert(endUsers)
-      .values({
-        id: newId('usr'), tenantId: s.tenantId, appId: s.appId, mode: s.mode, openid, unionid: s.unionid ?? null,
-        nickname: profile.nickname ?? null, avatarUrl: profile.avatarUrl ?? null, loginCount: 1, firstLoginAt: now, lastLoginAt: now,
-      })
-      .onConflictDoUpdate({
-        target: [endUsers.appId, endUsers.mode, endUsers.openid],
-        set: {
-          lastLoginAt: now,
-          loginCount: sql`${endUsers.loginCount} + 1`,
-          unionid: sql`coalesce(excluded.unionid, ${endUsers.unionid})`,
-          nickname: sql`coalesce(excluded.nickname, ${endUsers.nickname})`,
-          avatarUrl: sql`coalesce(excluded.avatar_url, ${endUsers.avatarUrl})`,
-        },
-      })
-      // xmax = 0 only on a freshly inserted row: the cheapest way to know "created".
-      .returning({ id: endUsers.id, unionid: endUsers.unionid, nickname: endUsers.nickname, avatarUrl: endUsers.avatarUrl, created: sql<boolean>`(xmax = 0)`.as('created') }));
-    // A data-modifying CTE runs whether or not the outer query reads it.
-    const event = tx.$with('e').as(tx
-      .insert(loginEvents)
-      .values({
-        id: newId('evt'), tenantId: s.tenantId, appId: s.appId, mode: s.mode, sessionId: s.id, status: 'succeeded',
-        userId: sql`(select ${upsert.id} from ${upsert})`, openid, origin: s.origin, browser: s.browser, os: s.os, ip: s.ip,
-        location: s.location ?? null, createdAt: now,
-      })
-      .returning({ id: loginEvents.id }));
-    const [row] = await tx.with(upsert, event).select().from(upsert);
-    const u = row!;
-    const user = {
-      id: u.id, openid,
-      ...(u.unionid ? { unionid: u.unionid } : {}),
-      ...(u.nickname ? { nickname: u.nickname } : {}),
-      ...(u.avatarUrl ? { avatarUrl: u.avatarUrl } : {}),
-    };
-    const base = { tenantId: s.tenantId, appId: s.appId, mode: s.mode };
-    const messageIds: string[] = [];
-    if (u.created) {
-      messageIds.push(await outbox.record(tx, { ...base, type: 'user.created', data: { userId: u.id, openid, ...(user.unionid ? { unionid: user.unionid } : {}), time: now.toISOString() } }));
-    }
-    messageIds.push(await outbox.record(tx, {
-      ...base,
-      type: 'login.succeeded',
-      data: {
-        userId: u.id, openid, ...(user.unionid ? { unionid: user.unionid } : {}),
-        ...(user.nickname ? { nickname: user.nickname } : {}), ...(user.avatarUrl ? { avatarUrl: user.avatarUrl } : {}),
-        origin: s.origin, browser: s.browser, os: s.os, ip: s.ip, sessionId: s.id, time: now.toISOString(),
-      },
-    }));
-    return { user, messageIds };
-  });
+  const at = new Date();
+  const time = at.toISOString();
+  const scope = { tenantId: s.tenantId, appId: s.appId, mode: s.mode };
+  const result = await db.execute(sql`
+    with u as (
+      insert into end_users (id, tenant_id, app_id, mode, openid, unionid, nickname, avatar_url, login_count, first_login_at, last_login_at)
+      values (${newId('usr')}, ${s.tenantId}, ${s.appId}, ${s.mode}, ${openid}, ${s.unionid || null}, ${profile.nickname || null},
+        ${profile.avatarUrl || null}, 1, ${time}::timestamptz, ${time}::timestamptz)
+      on conflict (app_id, mode, openid) do update set
+        last_login_at = excluded.last_login_at,
+        login_count = end_users.login_count + 1,
+        unionid = coalesce(excluded.unionid, end_users.unionid),
+        nickname = coalesce(excluded.nickname, end_users.nickname),
+        avatar_url = coalesce(excluded.avatar_url, end_users.avatar_url)
+      -- xmax = 0 only on a freshly inserted row: the cheapest way to know "created".
+      returning id, nullif(unionid, '') as unionid, nullif(nickname, '') as nickname, nullif(avatar_url, '') as avatar_url, (xmax = 0) as created
+    ), e as (
+      insert into login_events (id, tenant_id, app_id, mode, session_id, status, user_id, openid, origin, browser, os, ip, location, created_at)
+      select ${newId('evt')}::text, ${s.tenantId}::text, ${s.appId}::text, ${s.mode}::text, ${s.id}::text, 'succeeded', u.id, ${openid}::text,
+        ${s.origin}::text, ${s.browser}::text, ${s.os}::text, ${s.ip}::text, ${s.location ?? null}::text, ${time}::timestamptz
+      from u
+    ), msgs (id, type, data) as (
+      select ${newId('msg')}::text, 'user.created'::text,
+        jsonb_strip_nulls(jsonb_build_object('userId', u.id, 'openid', ${openid}::text, 'unionid', u.unionid, 'time', ${time}::text))
+      from u where u.created
+      union all
+      select ${newId('msg')}::text, 'login.succeeded'::text,
+        jsonb_build_object('userId', u.id, 'openid', ${openid}::text, 'origin', ${s.origin}::text, 'browser', ${s.browser}::text,
+          'os', ${s.os}::text, 'ip', ${s.ip}::text, 'sessionId', ${s.id}::text, 'time', ${time}::text)
+        || jsonb_strip_nulls(jsonb_build_object('unionid', u.unionid, 'nickname', u.nickname, 'avatarUrl', u.avatar_url))
+      from u
+    ), ${outbox.statementCtes(scope, at)}
+    select u.id, u.unionid, u.nickname, u.avatar_url as "avatarUrl", u.created,
+      (select array_agg(distinct message_id) from d) as fanned
+    from u`);
+  const row = recordedRow.parse(rowsOf(result)[0]);
+  return {
+    user: {
+      id: row.id, openid,
+      ...(row.unionid ? { unionid: row.unionid } : {}),
+      ...(row.nickname ? { nickname: row.nickname } : {}),
+      ...(row.avatarUrl ? { avatarUrl: row.avatarUrl } : {}),
+    },
+    toDispatch: row.fanned ?? [],
+  };
 }
 
 /** Cancelled and (scanned-then-)expired sessions are recorded too: the console charts their share. */

@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client';
 import type { KeyMode } from '../../lib/ids';
 import type { AppRecord } from '../apps/store';
@@ -26,5 +27,7 @@ export type WebhookEventType = 'login.succeeded' | 'login.cancelled' | 'user.cre
 
 export interface OutboxPort {
   record(tx: Tx, msg: { tenantId: string; appId: string; mode: KeyMode; type: WebhookEventType; data: Record<string, unknown> }): Promise<string>;
+  /** CTEs `m` and `d` writing the outbox rows for a CTE `msgs (id, type, data)`: see webhooks/outbox.ts. */
+  statementCtes(scope: { tenantId: string; appId: string; mode: KeyMode }, at: Date): SQL;
   dispatch(messageIds: string[]): Promise<void>;
 }

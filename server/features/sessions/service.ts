@@ -260,12 +260,12 @@ export function createSessionService(deps: {
       const s = begun.session!;
       let token: string;
       let user: ConfirmedUser;
-      let messageIds: string[];
+      let toDispatch: string[];
       try {
         const app = await apps.getApp(s.appId);
         if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
         const recorded = await recordConfirmedLogin(core.db, outbox, s, profile);
-        messageIds = recorded.messageIds;
+        toDispatch = recorded.toDispatch;
         const u = recorded.user;
         user = { id: u.id, openid: u.openid, ...(u.unionid ? { unionid: u.unionid } : {}), ...(u.nickname ? { name: u.nickname } : {}), ...(u.avatarUrl ? { picture: u.avatarUrl } : {}) };
         token = await signer.sign(app, s.mode, { sub: u.id, openid: u.openid, ...(u.unionid ? { unionid: u.unionid } : {}), ...(u.nickname ? { name: u.nickname } : {}), ...(u.avatarUrl ? { picture: u.avatarUrl } : {}), jti: s.id });
@@ -275,7 +275,7 @@ export function createSessionService(deps: {
       }
       const done = await store.finishConfirm(s.id, token, user, TOKEN_WAIT_MS);
       core.metrics.sessionTransitions.inc({ state: 'confirmed' });
-      dispatchQuietly(messageIds);
+      dispatchQuietly(toDispatch);
       if (done) await bus.publish(done.holder, s.id, 'confirmed');
     },
 

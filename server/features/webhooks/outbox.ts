@@ -1,13 +1,27 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client';
 import { webhookDeliveries, webhookEndpoints, webhookMessages } from '../../db/schema/index';
 import { newId } from '../../lib/ids';
 import { eventDataSchemas, type Envelope, type OutboxMessage } from './events';
 import type { DeliveryQueue } from './queue';
 
+export interface OutboxScope {
+  tenantId: string;
+  appId: string;
+  mode: 'test' | 'live';
+}
+
 export interface WebhookOutbox {
   /** Inserts the message and one delivery per subscribed, enabled endpoint, in the caller's transaction. */
   record(tx: Tx, msg: OutboxMessage): Promise<string>;
+  /**
+   * The same rows as `record`, as SQL for a caller that writes its event and the event's
+   * messages in one statement (no transaction round trips): CTEs `m` (the messages, from a
+   * CTE `msgs (id, type, data)` the caller defines before them) and `d` (their deliveries,
+   * `returning message_id`). Message ids come from `newId('msg')`; `data` must match the
+   * type's schema in events.ts (the caller's tests check it).
+   */
+  statementCtes(scope: OutboxScope, at: Date): SQL;
   /** After commit: enqueue the deliveries (best effort; the sweeper recovers what is lost). */
   dispatch(messageIds: string[]): Promise<void>;
 }
@@ -23,6 +37,26 @@ export function createOutbox(queue: DeliveryQueue): WebhookOutbox {
   const fannedOut = new Set<string>();
   const recordedHere = new Set<string>();
   return {
+    statementCtes(scope, at) {
+      const time = at.toISOString();
+      return sql`m as (
+        insert into webhook_messages (id, tenant_id, app_id, mode, type, payload, created_at, fanned_out_at)
+        select msgs.id, ${scope.tenantId}::text, ${scope.appId}::text, ${scope.mode}::text, msgs.type,
+          jsonb_build_object('type', msgs.type, 'timestamp', ${time}::text, 'data', msgs.data), ${time}::timestamptz, ${time}::timestamptz
+        from msgs
+        returning id, type
+      ), d as (
+        insert into webhook_deliveries (id, tenant_id, message_id, endpoint_id, status, next_attempt_at, created_at)
+        -- 'dlv_' and 16 characters of random, like newId('dlv'): 12 bytes of a v4 UUID in base64, + and / replaced.
+        select 'dlv_' || translate(encode(substring(uuid_send(gen_random_uuid()) from 1 for 12), 'base64'), '+/', 'xz'),
+          ${scope.tenantId}::text, m.id, ep.id, 'pending', ${time}::timestamptz, ${time}::timestamptz
+        from m join webhook_endpoints ep
+          on ep.tenant_id = ${scope.tenantId}::text and ep.app_id = ${scope.appId}::text and ep.mode = ${scope.mode}::text and ep.enabled
+        where jsonb_array_length(ep.events) = 0 or ep.events @> jsonb_build_array(m.type)
+        returning message_id
+      )`;
+    },
+
     async record(tx, msg) {
       const data = eventDataSchemas[msg.type].parse(msg.data) as Record<string, unknown>;
       const now = new Date();
