@@ -134,6 +134,14 @@ describe('test mode, through the queue and the mounted simulator', () => {
     expect((await rejection(wechat.gateway.code2Session(ref, other))).errcode).toBe(40029);
   });
 
+  it('a call answered by a worker of this same process is settled in memory: no outcome key is left in Redis', async () => {
+    const outcomeKeys = async () => (await core.redis.client.keys(core.key('wechat', 'outcome', '*'))).length;
+    const before = await outcomeKeys();
+    const code = await wechat.gateway.sandboxPhoneCode('app_t1', 'o_local');
+    expect(await wechat.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, code)).toEqual({ openid: 'o_local' });
+    expect(await outcomeKeys()).toBe(before);
+  });
+
   it('generateUrlLink', async () => {
     const link = await wechat.gateway.generateUrlLink({ appId: 'app_t1', mode: 'test' }, { page: PAGE, query: 'scene=abc', envVersion: 'release' });
     expect(link).toMatch(/^https:\/\/wxaurl\.cn\//);
@@ -211,6 +219,21 @@ describe('per-AppID limit', () => {
 });
 
 describe('a second instance', () => {
+  it('a call from an API-only instance is answered by another process\'s worker on its reply channel', async () => {
+    const apiOnly = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
+    try {
+      const caller = createWechatFeature(apiOnly, { apps, waitMs: 5_000 });
+      await caller.feature.start!();
+      const code = await wechat.gateway.sandboxPhoneCode('app_t1', 'o_remote');
+      expect(await caller.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, code)).toEqual({ openid: 'o_remote' });
+      expect((await rejection(caller.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, code))).errcode).toBe(40163);
+    } finally {
+      await apiOnly.jobs.close();
+      await apiOnly.redis.close();
+      await apiOnly.database.close();
+    }
+  });
+
   it('shares the mounted simulator\'s state, and with the key check off its controls still need an appid', async () => {
     const other = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
     const ex = express();

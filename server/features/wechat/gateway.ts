@@ -66,7 +66,15 @@ export interface GatewayDeps {
  * per call, to find the one it waits for. Pub/sub is at most once, so a caller that hears
  * nothing (its subscriber was reconnecting) reads the key before giving up.
  */
-export function createWechatGateway(deps: GatewayDeps): WechatGateway & { listen(): Promise<void> } {
+export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
+  listen(): Promise<void>;
+  /**
+   * A worker in this very process answering one of this process's calls: settled in memory,
+   * with no key and no message (both are only there to cross processes). False when nobody
+   * here waits for the job any more (the caller gave up and took the job back).
+   */
+  settleLocally(jobId: string, outcome: JobOutcome): boolean;
+} {
   let queueReady = false;
   /** Callers waiting for an outcome, by job id; `null` = stop waiting, look at the key. */
   const waiting = new Map<string, (outcome: JobOutcome | null) => void>();
@@ -175,6 +183,12 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & { listen
   return {
     listen,
     getCode,
+    settleLocally(jobId, outcome) {
+      const settle = waiting.get(jobId);
+      if (!settle) return false;
+      settle(outcome);
+      return true;
+    },
 
     async code2Session(ref, code) {
       const v = await run('jscode2session', { ...ref, code });

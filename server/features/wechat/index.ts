@@ -135,7 +135,10 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
       if (config.role !== 'worker') await gateway.listen();
       core.jobs.worker(
         WECHAT_QUEUE,
-        createWechatProcessor({ client, redis: core.redis.client, logger: core.logger, outcomeKey, replyChannel, credentials }),
+        createWechatProcessor({
+          client, redis: core.redis.client, logger: core.logger, outcomeKey, replyChannel, credentials,
+          answerLocally: (caller, jobId, outcome) => caller === core.instanceId && gateway.settleLocally(jobId, outcome),
+        }),
         { concurrency: opts.workerConcurrency ?? 50 },
       );
     },

@@ -46,6 +46,8 @@ export interface ProcessorDeps {
   outcomeKey(jobId: string): string;
   /** The pub/sub channel of a calling instance (see gateway.ts). */
   replyChannel(instanceId: string): string;
+  /** Hands the outcome to a caller in this process, if the job is one of its calls; true when it did. */
+  answerLocally?(caller: string, jobId: string, outcome: JobOutcome): boolean;
   /** The API base and credentials for an app in a mode; loads live secrets itself. */
   credentials(appId: string, mode: KeyMode): Promise<{ base: string; creds: WechatCredentials }>;
 }
@@ -76,8 +78,9 @@ export function createWechatProcessor(deps: ProcessorDeps) {
 
   /** The key for a caller that missed the message, and the message: one round trip. */
   async function answer(job: Job, outcome: JobOutcome): Promise<void> {
-    const json = JSON.stringify(outcome);
     const caller = callerOf.safeParse((job.data as { caller?: unknown }).caller);
+    if (caller.success && deps.answerLocally?.(caller.data, String(job.id), outcome)) return;
+    const json = JSON.stringify(outcome);
     const batch = deps.redis.pipeline().set(deps.outcomeKey(String(job.id)), json, 'PX', OUTCOME_TTL_MS);
     if (caller.success) batch.publish(deps.replyChannel(caller.data), `${job.id} ${json}`);
     const replies = await batch.exec();
