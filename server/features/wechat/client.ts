@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Metrics } from '../../lib/metrics';
 import { LOCAL, WechatError, type WechatApi } from './errors';
-import { readWechatJson, wechatFetch } from './http';
+import { readWechatJson, wechatRequest } from './http';
 import { createTokenCache, type WechatCredentials } from './token-cache';
 
 export type { WechatCredentials };
@@ -77,23 +77,15 @@ export function createWechatClient(deps: WechatClientDeps) {
     getwxacodeunlimit(base: string, creds: WechatCredentials, p: CodeParams): Promise<{ contentType: string; body: Buffer }> {
       return measured('getwxacodeunlimit', () =>
         withToken(base, creds, async (token) => {
-          const res = await wechatFetch('getwxacodeunlimit', `${base}/wxa/getwxacodeunlimit?access_token=${encodeURIComponent(token)}`, {
+          const res = await wechatRequest('getwxacodeunlimit', `${base}/wxa/getwxacodeunlimit?access_token=${encodeURIComponent(token)}`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ scene: p.scene, page: p.page, check_path: p.checkPath, env_version: p.envVersion, width: p.width ?? 430 }),
+            json: { scene: p.scene, page: p.page, check_path: p.checkPath, env_version: p.envVersion, width: p.width ?? 430 },
             timeoutMs,
           });
           // Success is the image itself; failure is JSON with HTTP 200, so the content type decides.
-          const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-          if (contentType.startsWith('image/')) {
-            try {
-              return { contentType, body: Buffer.from(await res.arrayBuffer()) };
-            } catch {
-              throw new WechatError('getwxacodeunlimit', LOCAL.timeout, 'image did not arrive in time');
-            }
-          }
-          await readWechatJson('getwxacodeunlimit', res);
-          throw new WechatError('getwxacodeunlimit', LOCAL.badResponse, `expected an image, got ${contentType || 'no content type'}`);
+          if (res.contentType.startsWith('image/')) return { contentType: res.contentType, body: res.body };
+          readWechatJson('getwxacodeunlimit', res);
+          throw new WechatError('getwxacodeunlimit', LOCAL.badResponse, `expected an image, got ${res.contentType || 'no content type'}`);
         }),
       );
     },
@@ -102,8 +94,8 @@ export function createWechatClient(deps: WechatClientDeps) {
     jscode2session(base: string, creds: WechatCredentials, code: string): Promise<{ openid: string; unionid?: string }> {
       return measured('jscode2session', async () => {
         const q = new URLSearchParams({ appid: creds.appid, secret: creds.secret, js_code: code, grant_type: 'authorization_code' });
-        const res = await wechatFetch('jscode2session', `${base}/sns/jscode2session?${q}`, { method: 'GET', timeoutMs });
-        const body = await readWechatJson('jscode2session', res);
+        const res = await wechatRequest('jscode2session', `${base}/sns/jscode2session?${q}`, { method: 'GET', timeoutMs });
+        const body = readWechatJson('jscode2session', res);
         // Success may omit errcode: an openid is what makes it a success.
         if (typeof body.openid !== 'string' || !body.openid) throw new WechatError('jscode2session', LOCAL.badResponse, 'no openid in the answer');
         return typeof body.unionid === 'string' && body.unionid ? { openid: body.openid, unionid: body.unionid } : { openid: body.openid };
@@ -113,14 +105,13 @@ export function createWechatClient(deps: WechatClientDeps) {
     generateUrlLink(base: string, creds: WechatCredentials, p: UrlLinkParams): Promise<string> {
       return measured('generate_urllink', () =>
         withToken(base, creds, async (token) => {
-          const res = await wechatFetch('generate_urllink', `${base}/wxa/generate_urllink?access_token=${encodeURIComponent(token)}`, {
+          const res = await wechatRequest('generate_urllink', `${base}/wxa/generate_urllink?access_token=${encodeURIComponent(token)}`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
             // The shortest validity WeChat offers (1 day); our session expiry is what really bounds it.
-            body: JSON.stringify({ path: p.page, query: p.query, env_version: p.envVersion, expire_type: 1, expire_interval: 1 }),
+            json: { path: p.page, query: p.query, env_version: p.envVersion, expire_type: 1, expire_interval: 1 },
             timeoutMs,
           });
-          const body = await readWechatJson('generate_urllink', res);
+          const body = readWechatJson('generate_urllink', res);
           if (typeof body.url_link !== 'string' || !body.url_link) throw new WechatError('generate_urllink', LOCAL.badResponse, 'no url_link in the answer');
           return body.url_link;
         }),
@@ -129,13 +120,13 @@ export function createWechatClient(deps: WechatClientDeps) {
 
     /** Sandbox only: what wx.login on the simulated phone returns for this openid. */
     async sandboxLoginCode(base: string, appid: string, openid: string): Promise<string> {
-      const res = await wechatFetch('jscode2session', `${base}/__sim/phone/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ appid, openid }),
-        timeoutMs,
-      });
-      const body = (await res.json().catch(() => null)) as { code?: unknown } | null;
+      const res = await wechatRequest('jscode2session', `${base}/__sim/phone/login`, { method: 'POST', json: { appid, openid }, timeoutMs });
+      let body: { code?: unknown } | null = null;
+      try {
+        body = JSON.parse(res.body.toString('utf8')) as { code?: unknown };
+      } catch {
+        // Not JSON: reported below as no code.
+      }
       if (typeof body?.code !== 'string') throw new WechatError('jscode2session', LOCAL.badResponse, 'the simulator gave no code');
       return body.code;
     },

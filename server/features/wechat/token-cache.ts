@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { WechatError, LOCAL } from './errors';
-import { readWechatJson, wechatFetch } from './http';
+import { readWechatJson, wechatRequest } from './http';
 
 export interface WechatCredentials {
   appid: string;
@@ -42,13 +42,12 @@ export function createTokenCache(deps: TokenCacheDeps) {
   };
 
   async function fetchToken(base: string, creds: WechatCredentials, force: boolean): Promise<{ token: string; ttlMs: number }> {
-    const res = await wechatFetch('stable_token', `${base}/cgi-bin/stable_token`, {
+    const res = await wechatRequest('stable_token', `${base}/cgi-bin/stable_token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credential', appid: creds.appid, secret: creds.secret, force_refresh: force }),
+      json: { grant_type: 'client_credential', appid: creds.appid, secret: creds.secret, force_refresh: force },
       timeoutMs: deps.timeoutMs,
     });
-    const body = await readWechatJson('stable_token', res);
+    const body = readWechatJson('stable_token', res);
     const token = body.access_token;
     const expiresIn = body.expires_in;
     if (typeof token !== 'string' || !token || typeof expiresIn !== 'number') {
