@@ -6,7 +6,17 @@
  *
  *   npx tsx bench/login.ts [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000]
  *                          [--logins N] [--qr] [--apps 1] [--rate R] [--cpu-prof DIR]
- *                          [--workers N] [--instances N]
+ *                          [--workers N] [--instances N] [--wechat external|mounted]
+ *
+ * --wechat external (default) plays WeChat's servers with one standalone simulator process
+ * (server/features/sandbox/simulator/standalone.ts, sharing the stack's MASTER_KEY so it
+ * accepts the derived sandbox AppIDs), shared by all instances; the servers reach it through
+ * SANDBOX_WECHAT_API_BASE as live servers reach api.weixin.qq.com, and each phone gets its
+ * wx.login code straight from it (`POST {simulator}/__sim/phone/login {appid, openid}`, the
+ * request the server's sandboxLoginCode makes), as a real phone gets it from WeChat. Its CPU is
+ * its own column, not the server's. --wechat mounted: the simulator inside each server process
+ * (`/sandbox/wechat`), phones get codes through the server's `POST /sandbox/phone/code`, so the
+ * server also does WeChat's work (serving jscode2session, issuing codes, its state in Redis).
  *
  * --instances N starts N full server processes (ROLE=all; ROLE=api with --workers), each on
  * its own port, sharing the database, Redis prefix, MASTER_KEY and apps. The bench is the load
@@ -28,6 +38,7 @@ import { diffCounts, diffRouteTimes, pgActivity, redisCommands, scrapeServers } 
 import { cpuMeter, fmtCores } from './lib/proc';
 import postgres from 'postgres';
 import { ORIGIN, PG_ADMIN_URL, startStack } from './lib/stack';
+import { sandboxAppId } from '../server/features/sandbox/simulator/credentials';
 import { fmtMs, fmtSummary, summarize, Tally, type Summary } from './lib/stats';
 
 export interface LoginOptions {
@@ -41,8 +52,9 @@ export interface LoginOptions {
   logins: number | undefined;
   /**
    * Fetch the QR image of every session, as a real widget does. Off by default: in test mode
-   * the image is drawn by the built-in simulator (PNG encoding, ~15 ms of the server's CPU per
-   * image), a cost live mode pays at WeChat, not here.
+   * the image is drawn by the simulator (PNG encoding, ~15 ms of CPU per image: the simulator
+   * process's with --wechat external, the server's with mounted), a cost live mode pays at
+   * WeChat, not here. The server still fetches it (getwxacodeunlimit) and serves it.
    */
   qr: boolean;
   cpuProfDir: string | undefined;
@@ -58,6 +70,12 @@ export interface LoginOptions {
    * the last ends (maximum throughput; latency is then concurrency / throughput).
    */
   rate: number | undefined;
+  /**
+   * Who plays WeChat: `external`, one standalone simulator process the servers call over HTTP
+   * and the phones get their codes from (as in production, where both talk to WeChat); or
+   * `mounted`, the simulator inside each server process, phone codes through the server.
+   */
+  wechat: 'external' | 'mounted';
 }
 
 export interface LoginResult {
@@ -90,7 +108,7 @@ export interface LoginResult {
   cpuProfiles: string[];
 }
 
-export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1 };
+export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external' };
 
 const MAX_OPEN_LOOP_INFLIGHT = 2000;
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
@@ -99,7 +117,10 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   const cpuProfDir = options.cpuProfDir ? resolve(options.cpuProfDir) : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const profilesBefore = new Set(cpuProfDir ? readdirSync(cpuProfDir) : []);
-  const stack = await startStack({ label: 'login', cpuProfDir, apps: options.apps, workers: options.workers, instances: options.instances });
+  const stack = await startStack({ label: 'login', cpuProfDir, apps: options.apps, workers: options.workers, instances: options.instances, wechat: options.wechat });
+  // The phone's wx.login: from the external simulator directly (WeChat's role), or via our server.
+  const simClient = stack.simulator ? createHttpClient(stack.simulator.url, options.concurrency * 2) : undefined;
+  const wechatAppIds = stack.apps.map((a) => sandboxAppId(a.appId));
   // The bench is the load balancer: one keep-alive client per instance; no stickiness.
   const clients = stack.urls.map((u) => createHttpClient(u, options.concurrency * 2));
   /** wsUrls[instance][app] */
@@ -134,10 +155,13 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
         if (img.status !== 200 || img.body.subarray(1, 4).toString() !== 'PNG') throw new FrameError(`qr_http_${img.status}`, 'QR image not served');
         tQr = performance.now() - q0;
       }
-      // The phone: a wx.login code from the sandbox for this user, then the mini-program's calls.
+      // The phone: a wx.login code for this user (from the simulator as from WeChat, or through
+      // our server's sandbox helper when mounted), then the mini-program's calls.
       const openid = `o_bench_user_${(seq++ % options.users).toString().padStart(6, '0')}`;
-      const code = await clients[pickInstance()]!.postJson('/sandbox/phone/code', { scene, openid });
-      if (code.status !== 200) throw new FrameError(`phone_code_${errorCodeOf(code)}`, 'no sandbox code');
+      const code = simClient
+        ? await simClient.postJson('/__sim/phone/login', { appid: wechatAppIds[app], openid })
+        : await clients[pickInstance()]!.postJson('/sandbox/phone/code', { scene, openid });
+      if (code.status !== 200 || typeof code.json.code !== 'string') throw new FrameError(`phone_code_${errorCodeOf(code)}`, 'no sandbox code');
       const scanAt = pickInstance();
       const tScan = performance.now();
       const scan = await clients[scanAt]!.postJson('/v1/mp/scan', { scene, code: code.json.code });
@@ -209,7 +233,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     await Promise.allSettled([...inflight]);
   }
 
-  const cpu = cpuMeter(stack.pids, stack.workerPids);
+  const cpu = cpuMeter(stack.pids, stack.workerPids, stack.simulator ? { 'wechat simulator': [stack.simulator.pid] } : {});
   let windowSeconds = 0;
   let cores: Record<string, number> = {};
   let routes: LoginResult['serverRoutes'] = [];
@@ -219,7 +243,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   const perLogin = { httpRequests: NaN, pgTransactions: NaN, pgRowsWritten: NaN, redisCommands: NaN, serverCpuMs: NaN };
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   try {
-    console.error(`login: ${options.rate ? `${options.rate} logins/s offered (open loop)` : `${options.concurrency} browser/phone pairs (closed loop)`}, ${options.warmup} s warm-up, ${options.duration} s measured${options.logins ? ` (or ${options.logins} logins)` : ''}, QR fetch ${options.qr ? 'on' : 'off'}, ${options.apps} app(s)${options.instances > 1 ? `, ${options.instances} server instances` : ''}${options.workers ? `, ${options.workers} worker process(es)` : ''}`);
+    console.error(`login: ${options.rate ? `${options.rate} logins/s offered (open loop)` : `${options.concurrency} browser/phone pairs (closed loop)`}, ${options.warmup} s warm-up, ${options.duration} s measured${options.logins ? ` (or ${options.logins} logins)` : ''}, QR fetch ${options.qr ? 'on' : 'off'}, ${options.apps} app(s)${options.instances > 1 ? `, ${options.instances} server instances` : ''}${options.workers ? `, ${options.workers} worker process(es)` : ''}, WeChat ${options.wechat === 'external' ? `simulator process ${stack.simulator?.url}` : 'simulator mounted in the server'}`);
     const workers = options.rate ? [openLoop(options.rate)] : Array.from({ length: options.concurrency }, (_, n) => worker(n));
     await sleep(options.warmup * 1000);
     const before = await scrapeServers(stack.urls);
@@ -253,6 +277,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   } finally {
     stopping = true;
     for (const c of clients) c.close();
+    simClient?.close();
     await admin.end();
     await stack.dispose();
   }
@@ -298,6 +323,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
 export function printLoginResult(r: LoginResult): void {
   const o = r.options;
   console.log(`\n== login: ${o.rate ? `open loop, ${o.rate} logins/s offered` : `closed loop, ${o.concurrency} concurrent browser+phone pairs`}, ${r.windowSeconds.toFixed(1)} s measured after ${o.warmup} s warm-up, QR fetch ${o.qr ? 'on' : 'off'}, ${o.users} distinct users, ${o.apps} app(s)${o.instances > 1 ? `, ${o.instances} server instances (non-sticky)` : ''}${o.workers ? `, ${o.workers} worker process(es)` : ''}`);
+  console.log(`  WeChat: ${o.wechat === 'external' ? "external simulator process (as WeChat's servers in production); phones get codes from it, not from the server" : 'simulator mounted in the server process (/sandbox/wechat); phones get codes via the server\'s /sandbox/phone/code'}`);
   console.log(`  completed logins      ${r.completed}  →  ${r.loginsPerSecond.toFixed(0)} logins/s`);
   console.log(`  scan → scanned        ${fmtSummary(r.scanToScanned)}`);
   console.log(`  confirm → success     ${fmtSummary(r.confirmToSuccess)}`);
@@ -329,12 +355,19 @@ export function printLoginResult(r: LoginResult): void {
   }
 }
 
+function wechatMode(v: unknown, d: LoginOptions['wechat']): LoginOptions['wechat'] {
+  if (v === undefined) return d;
+  if (v === 'external' || v === 'mounted') return v;
+  throw new Error(`--wechat must be external or mounted, not ${String(v)}`);
+}
+
 export function loginOptionsFromArgs(args: string[]): LoginOptions {
   const { values } = parseArgs({
     args,
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, users: { type: 'string' },
       logins: { type: 'string' }, qr: { type: 'boolean' }, workers: { type: 'string' }, instances: { type: 'string' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
+      wechat: { type: 'string' },
     },
     strict: false,
   });
@@ -352,6 +385,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     rate: typeof values.rate === 'string' ? num(values.rate, 10) : undefined,
     workers: typeof values.workers === 'string' ? Math.floor(Number(values.workers)) || 0 : d.workers,
     instances: Math.floor(num(values.instances, d.instances)),
+    wechat: wechatMode(values.wechat, d.wechat),
   };
 }
 

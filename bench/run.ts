@@ -9,9 +9,10 @@
  *
  *   npm run bench -- [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000] [--apps 1] [--rate R]
  *                    [--qr] [--cpu-prof DIR] [--sessions 10000] [--open-concurrency 200]
- *                    [--workers N] [--instances N] [--skip-login] [--skip-idle] [--skip-webhooks]
+ *                    [--workers N] [--instances N] [--wechat external|mounted]
+ *                    [--skip-login] [--skip-idle] [--skip-webhooks]
  *
- * --workers and --instances apply to the login bench only (see the head of bench/login.ts).
+ * --workers, --instances and --wechat apply to the login bench only (see the head of bench/login.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

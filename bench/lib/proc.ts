@@ -24,14 +24,19 @@ function cpuTicksOf(pid: string): { comm: string; ticks: number } | null {
 
 type Groups = Record<string, number>;
 
-function sampleGroups(serverPids: number[], workerPids: number[] = []): { groups: Groups; perPid: Map<string, { group: string; ticks: number }> } {
+/** Named groups of pids of their own (e.g. `wechat simulator`), each its own column. */
+type ExtraGroups = Record<string, number[]>;
+
+function sampleGroups(serverPids: number[], workerPids: number[] = [], extra: ExtraGroups = {}): { groups: Groups; perPid: Map<string, { group: string; ticks: number }> } {
   const perPid = new Map<string, { group: string; ticks: number }>();
   const groups: Groups = {};
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const s = cpuTicksOf(pid);
     if (!s) continue;
+    const named = Object.entries(extra).find(([, pids]) => pids.includes(Number(pid)))?.[0];
     const group =
+      named !== undefined ? named :
       serverPids.includes(Number(pid)) ? 'server' :
       workerPids.includes(Number(pid)) ? 'workers' :
       Number(pid) === process.pid ? 'bench client' :
@@ -47,19 +52,20 @@ function sampleGroups(serverPids: number[], workerPids: number[] = []): { groups
  * Where the machine's CPU went between start() and stop(), in cores (1.0 = one core busy
  * for the whole window), split into the server process(es, all instances together), the
  * benchmark client, Postgres, Redis and everything else (other people's tests share these cores).
+ * `extra` names further groups of pids shown as columns of their own (e.g. `wechat simulator`).
  */
-export function cpuMeter(serverPid: number | number[], workerPids: number[] = []) {
+export function cpuMeter(serverPid: number | number[], workerPids: number[] = [], extra: ExtraGroups = {}) {
   const serverPids = Array.isArray(serverPid) ? serverPid : [serverPid];
   let t0 = 0;
-  let before = sampleGroups(serverPids, workerPids);
+  let before = sampleGroups(serverPids, workerPids, extra);
   return {
     start() {
       t0 = performance.now();
-      before = sampleGroups(serverPids, workerPids);
+      before = sampleGroups(serverPids, workerPids, extra);
     },
     stop(): Record<string, number> {
       const seconds = (performance.now() - t0) / 1000;
-      const after = sampleGroups(serverPids, workerPids);
+      const after = sampleGroups(serverPids, workerPids, extra);
       const used: Groups = {};
       // Per pid, so processes that started during the window count from zero and exited ones drop out.
       for (const [pid, a] of after.perPid) {
@@ -73,9 +79,10 @@ export function cpuMeter(serverPid: number | number[], workerPids: number[] = []
   };
 }
 
-/** `serverProcesses` > 1 labels the summed server group `server (N processes)`. */
+/** `serverProcesses` > 1 labels the summed server group `server (N processes)`. Named extra groups come after the workers. */
 export function fmtCores(cores: Record<string, number>, serverProcesses = 1): string {
-  const order = ['server', 'workers', 'postgres', 'redis', 'bench client', 'other'];
+  const fixed = ['server', 'workers', 'postgres', 'redis', 'bench client', 'other'];
+  const order = [...fixed.slice(0, 2), ...Object.keys(cores).filter((g) => !fixed.includes(g)), ...fixed.slice(2)];
   const label = (g: string) => (g === 'server' && serverProcesses > 1 ? `server (${serverProcesses} processes)` : g);
   return order.filter((g) => g in cores).map((g) => `${label(g)} ${cores[g]!.toFixed(2)}`).join(', ');
 }

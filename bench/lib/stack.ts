@@ -39,6 +39,15 @@ export interface StackOptions {
    * horizontal scale-out, with the bench as the load balancer. Default 1.
    */
   instances?: number;
+  /**
+   * Where the servers' test-mode WeChat calls go. `mounted` (default): the simulator mounted
+   * in each server process (`/sandbox/wechat`), phones get codes through the server's
+   * `/sandbox/phone/code`. `external`: one standalone simulator process
+   * (`server/features/sandbox/simulator/standalone.ts`, state in its own memory, accepting the
+   * sandbox AppIDs derived from the stack's MASTER_KEY) shared by every instance, the servers
+   * pointed at it with SANDBOX_WECHAT_API_BASE, as live servers call WeChat's.
+   */
+  wechat?: 'mounted' | 'external';
 }
 
 export interface BenchApp {
@@ -56,6 +65,8 @@ export interface Stack {
   pids: number[];
   /** Worker-only processes, when started with `workers`. */
   workerPids: number[];
+  /** The standalone WeChat simulator process (`wechat: 'external'`), else undefined. */
+  simulator: { url: string; pid: number } | undefined;
   appId: string;
   publishableKey: string;
   secretKey: string;
@@ -68,7 +79,7 @@ export interface Stack {
   serverLogLines(): number;
   /** A full, synchronous GC in the (first) server via the inspector (needs `inspect: true`). */
   collectGarbage(): Promise<void>;
-  /** Stops every server process (SIGTERM, then SIGKILL after 20 s), drops the database, deletes the Redis keys. */
+  /** Stops every server process and the simulator (SIGTERM, then SIGKILL after 20 s), drops the database, deletes the Redis keys. */
   dispose(): Promise<void>;
 }
 
@@ -192,11 +203,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const instances = Math.max(1, Math.floor(opts.instances ?? 1));
   const servers: ChildProcess[] = [];
   const workers: ChildProcess[] = [];
+  let simulator: ChildProcess | undefined;
   let logLines = 0;
+  let simLogLines = 0;
 
   const cleanup = async () => {
     await Promise.all(workers.map((w) => stopProcess(w)));
     await Promise.all(servers.map((s) => stopProcess(s)));
+    if (simulator) await stopProcess(simulator);
     await admin.unsafe(`drop database if exists ${database} with (force)`).catch((err) => console.error(`could not drop ${database}: ${err}`));
     await admin.end();
     await deleteRedisKeys(redis, redisPrefix).catch((err) => console.error(`could not delete Redis keys ${redisPrefix}*: ${err}`));
@@ -206,13 +220,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   try {
     await admin.unsafe(`create database ${database}`);
+    const external = opts.wechat === 'external';
     const ports: number[] = [];
-    // Distinct ports: freePort() releases its port, so ask until there are `instances` different ones.
-    while (ports.length < instances) {
+    // Distinct ports: freePort() releases its port, so ask until there are enough different
+    // ones (the instances', then the external simulator's).
+    while (ports.length < instances + (external ? 1 : 0)) {
       const p = await freePort();
       if (!ports.includes(p)) ports.push(p);
     }
     const port = ports[0]!;
+    const simUrl = external ? `http://127.0.0.1:${ports[instances]}` : undefined;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'production',
@@ -227,6 +244,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       DATA_DIR: dataDir,
       ...(opts.workers ? { ROLE: 'api' } : {}),
+      ...(simUrl ? { SANDBOX_WECHAT_API_BASE: simUrl } : {}),
       ...opts.env,
     };
     const out = await run('npm', ['run', '--silent', 'cli', '--', 'apps:create', '--name', 'Bench Shop', '--origin', ORIGIN], env);
@@ -250,7 +268,42 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         else if (logLines === 11) console.error('  [server] … (further lines counted, not shown)');
       }
     };
-    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+    const urls = ports.slice(0, instances).map((p) => `http://127.0.0.1:${p}`);
+
+    if (simUrl) {
+      // WeChat's side, one process for all instances, started first so the servers find it.
+      // Its start-up line is expected; anything else it prints is echoed (not counted as server lines).
+      simulator = spawn(process.execPath, ['--import', 'tsx', 'server/features/sandbox/simulator/standalone.ts'], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          LOG_LEVEL: 'warn',
+          SIM_HOST: '127.0.0.1',
+          SIM_PORT: String(ports[instances]),
+          // The same key as the servers', so it accepts the sandbox AppIDs/secrets they derive.
+          MASTER_KEY: env.MASTER_KEY,
+          // Scanned codes point at the phone page of (the first) server, as the mounted one's do.
+          PUBLIC_URL: urls[0],
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const echoSim = (d: Buffer) => {
+        for (const line of d.toString().split('\n')) {
+          if (!line.trim() || line.startsWith('WeChat simulator on ')) continue;
+          if (++simLogLines <= 10) console.error(`  [wechat simulator] ${line.slice(0, 300)}`);
+        }
+      };
+      simulator.stdout!.on('data', echoSim);
+      simulator.stderr!.on('data', echoSim);
+      const simDeadline = Date.now() + 30_000;
+      for (;;) {
+        if (simulator.exitCode !== null) throw new Error(`the WeChat simulator exited with ${simulator.exitCode} during start-up`);
+        if (await fetch(`${simUrl}/__sim/stats`).then((r) => r.ok, () => false)) break;
+        if (Date.now() > simDeadline) throw new Error('the WeChat simulator was not ready within 30 s');
+        await new Promise((ok) => setTimeout(ok, 200));
+      }
+    }
     // All instances start at once: each migrates on start under a Postgres advisory lock.
     for (let i = 0; i < instances; i++) {
       const nodeArgs = [
@@ -294,6 +347,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       urls,
       pids: servers.map((s) => s.pid!),
       workerPids: workers.map((w) => w.pid!),
+      simulator: simulator && simUrl ? { url: simUrl, pid: simulator.pid! } : undefined,
       appId: created.appId,
       publishableKey: created.keys.test.publishable,
       secretKey: created.keys.test.secret,
