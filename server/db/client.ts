@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import * as schema from './schema/index';
 
 export type Schema = typeof schema;
@@ -21,6 +22,13 @@ export function rowsOf(result: unknown): unknown[] {
 export interface Database {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /**
+   * A hot statement whose text never changes (only its parameters do), run as a server-side
+   * prepared statement: Postgres parses and plans it once per connection instead of on every
+   * call. drizzle prepares only named queries, and the login's one-statement write is raw SQL.
+   * Answers the rows.
+   */
+  executePrepared(query: SQL): Promise<unknown[]>;
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -41,9 +49,15 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
   const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5 });
   const db = drizzle(client, { schema });
+  const dialect = new PgDialect();
   return {
     db: db as unknown as Db,
     kind: 'postgres',
+    async executePrepared(query) {
+      const built = dialect.sqlToQuery(query);
+      // postgres-js keeps the statement per connection, keyed by its text.
+      return client.unsafe(built.sql, built.params as never[], { prepare: true });
+    },
     async migrate() {
       // A session-level advisory lock on a reserved connection: instances starting together
       // queue here, and the later ones find nothing left to apply.
@@ -76,6 +90,8 @@ async function openPglite(dataDir: string): Promise<Database> {
   return {
     db: db as unknown as Db,
     kind: 'pglite',
+    // In-process: no round trip to save, and PGlite caches nothing across calls anyway.
+    executePrepared: async (query) => rowsOf(await db.execute(query)),
     // PGlite is one process's private database: nothing else can migrate it concurrently.
     migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     async ping() {

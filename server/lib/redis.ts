@@ -87,7 +87,7 @@ export async function connectRedis(opts: {
   if (!opts.url && !(await answers(url))) {
     ({ url, child } = await startPrivateRedis(opts.dataDir, opts.logger));
   }
-  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, enableAutoPipelining: true });
   client.on('error', (err) => opts.logger.warn({ err: err.message }, 'redis connection error'));
   try {
     await client.connect();

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { rowsOf, type Db } from '../../db/client';
+import type { Database, Db } from '../../db/client';
 import { endUsers, loginEvents } from '../../db/schema/index';
 import { newId } from '../../lib/ids';
 import type { OutboxPort } from './ports';
@@ -37,12 +37,12 @@ const recordedRow = z.object({
  * nickname and avatar they had): the fields the event schemas in webhooks/events.ts always
  * carry, plus the optional ones that are present (jsonb_strip_nulls).
  */
-export async function recordConfirmedLogin(db: Db, outbox: OutboxPort, s: Session, profile: Profile): Promise<RecordedLogin> {
+export async function recordConfirmedLogin(database: Pick<Database, 'executePrepared'>, outbox: OutboxPort, s: Session, profile: Profile): Promise<RecordedLogin> {
   const openid = s.openid!;
   const at = new Date();
   const time = at.toISOString();
   const scope = { tenantId: s.tenantId, appId: s.appId, mode: s.mode };
-  const result = await db.execute(sql`
+  const rows = await database.executePrepared(sql`
     with u as (
       insert into end_users (id, tenant_id, app_id, mode, openid, unionid, nickname, avatar_url, login_count, first_login_at, last_login_at)
       values (${newId('usr')}, ${s.tenantId}, ${s.appId}, ${s.mode}, ${openid}, ${s.unionid || null}, ${profile.nickname || null},
@@ -74,7 +74,7 @@ export async function recordConfirmedLogin(db: Db, outbox: OutboxPort, s: Sessio
     select u.id, u.unionid, u.nickname, u.avatar_url as "avatarUrl", u.created,
       (select array_agg(distinct message_id) from d) as fanned
     from u`);
-  const row = recordedRow.parse(rowsOf(result)[0]);
+  const row = recordedRow.parse(rows[0]);
   return {
     user: {
       id: row.id, openid,

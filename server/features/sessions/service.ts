@@ -264,7 +264,7 @@ export function createSessionService(deps: {
       try {
         const app = await apps.getApp(s.appId);
         if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
-        const recorded = await recordConfirmedLogin(core.db, outbox, s, profile);
+        const recorded = await recordConfirmedLogin(core.database, outbox, s, profile);
         toDispatch = recorded.toDispatch;
         const u = recorded.user;
         user = { id: u.id, openid: u.openid, ...(u.unionid ? { unionid: u.unionid } : {}), ...(u.nickname ? { name: u.nickname } : {}), ...(u.avatarUrl ? { picture: u.avatarUrl } : {}) };
