@@ -87,7 +87,9 @@ export async function connectRedis(opts: {
   if (!opts.url && !(await answers(url))) {
     ({ url, child } = await startPrivateRedis(opts.dataDir, opts.logger));
   }
-  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, enableAutoPipelining: true });
+  // No enableAutoPipelining: measured at 250 logins/s it raised confirm→success p99 from ~11 ms
+  // to 28–100 ms (commands wait for the next tick) and gave no throughput at saturation.
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   client.on('error', (err) => opts.logger.warn({ err: err.message }, 'redis connection error'));
   try {
     await client.connect();
