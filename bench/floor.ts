@@ -21,7 +21,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -30,6 +29,7 @@ import { BenchBrowser, FrameError } from './lib/browser';
 import { createHttpClient, errorCodeOf } from './lib/http';
 import { describeMachine, fmtMachine } from './lib/machine';
 import { cpuMeter } from './lib/proc';
+import { deleteRedisKeys, freePort } from './lib/stack';
 import { fmtSummary, summarize, Tally, type Summary } from './lib/stats';
 
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -72,25 +72,6 @@ const SCHEMA = [
 ];
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((ok) => srv.close(() => ok()));
-  return port;
-}
-
-async function deleteRedisKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
 
 async function stopProcess(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;

@@ -88,7 +88,7 @@ const appCreated = z.object({
   keys: z.object({ test: z.object({ publishable: z.string(), secret: z.string() }) }),
 });
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
   const port = (srv.address() as { port: number }).port;
