@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database, Db } from '../../db/client';
-import { endUsers, loginEvents } from '../../db/schema/index';
+import { loginEvents } from '../../db/schema/index';
 import { newId } from '../../lib/ids';
 import type { OutboxPort } from './ports';
 import type { Session } from './store';

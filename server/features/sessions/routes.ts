@@ -1,4 +1,4 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Core } from '../../core';
 import { ApiError, ERROR_STATUS, errorBody } from '../../lib/errors';

@@ -1,4 +1,4 @@
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
 import { memberships } from '../../../db/schema/index';
