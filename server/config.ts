@@ -37,6 +37,8 @@ const envSchema = z.object({
     .describe('pino log level; logs are JSON lines on stdout with secrets redacted'),
   WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false)
     .describe('allow live-mode webhook URLs on private, loopback or link-local addresses (self-hosting, tests)'),
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(2).max(3650).default(30)
+    .describe('days webhook messages and their attempts are kept (delivery log, replay); undelivered ones are kept until they finish'),
   SESSION_RATE_LIMIT: z.coerce.number().int().min(1).default(120)
     .describe('login sessions one IP address may open per minute (WebSocket and polling together)'),
   TRUST_PROXY: z.string().default('loopback')
@@ -67,6 +69,7 @@ export interface Config {
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
   sessionRateLimit: number;
+  webhookRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -127,6 +130,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
     sessionRateLimit: e.SESSION_RATE_LIMIT,
+    webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
   };
 }
 

@@ -13,4 +13,8 @@ export const webhookMessages = pgTable('webhook_messages', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   /** Set once deliveries rows exist for every matching endpoint (fan-out done). */
   fannedOutAt: timestamp('fanned_out_at', { withTimezone: true }),
-}, (t) => [index('webhook_messages_app_idx').on(t.tenantId, t.appId, t.createdAt), index('webhook_messages_fanout_idx').on(t.fannedOutAt)]);
+}, (t) => [
+  index('webhook_messages_app_idx').on(t.tenantId, t.appId, t.createdAt),
+  // Retention deletes by age across all tenants (features/webhooks/retention.ts).
+  index('webhook_messages_created_idx').on(t.createdAt),
+]);

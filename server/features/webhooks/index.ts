@@ -8,6 +8,7 @@ import { webhooksRouter } from './routes';
 import { DEFAULT_SCHEDULE_MS } from './schedule';
 import { createWebhookService, type WebhookService } from './service';
 import { createWebhookStore } from './store';
+import { createRetention } from './retention';
 import { createSweeper } from './sweeper';
 
 export type { WebhookOutbox } from './outbox';
@@ -30,7 +31,12 @@ export interface WebhooksOptions {
 /** Tuning a deployment (or a test) can pass through the composition root; everything but `apps`. */
 export type WebhooksTuning = Omit<WebhooksOptions, 'apps'>;
 
-export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feature: Feature; outbox: WebhookOutbox; service: WebhookService } {
+export function createWebhooksFeature(core: Core, opts: WebhooksOptions): {
+  feature: Feature;
+  outbox: WebhookOutbox;
+  service: WebhookService;
+  retention: ReturnType<typeof createRetention>;
+} {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const tuning: DeliveryTuning = {
     scheduleMs: opts.scheduleMs ?? DEFAULT_SCHEDULE_MS,
@@ -44,6 +50,7 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
   const outbox = createOutbox(queue);
   const deliver = createDeliverer(core, queue, tuning);
   const sweeper = createSweeper(core, queue, { intervalMs: opts.sweepIntervalMs ?? 15_000, batch: 5000 });
+  const retention = createRetention(core, { retentionMs: core.config.webhookRetentionDays * 86_400_000, intervalMs: 3_600_000, batch: 5000 });
   let workerStarted = false;
 
   const feature: Feature = {
@@ -57,10 +64,11 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
       worker.on('failed', (job, err) => core.logger.warn({ err: err.message, job: job?.id }, 'webhook delivery job failed; the sweeper will retry it'));
       workerStarted = true;
       sweeper.start();
+      retention.start();
     },
     async stop() {
-      if (workerStarted) await sweeper.stop();
+      if (workerStarted) await Promise.all([sweeper.stop(), retention.stop()]);
     },
   };
-  return { feature, outbox, service };
+  return { feature, outbox, service, retention };
 }
