@@ -101,14 +101,19 @@ describe('the whole loop, as the widget and the mini-program make it', () => {
     sock.close();
   });
 
-  it('a phone browsing the site gets an "Open in WeChat" link (the sandbox phone in test mode); a desktop does not', async () => {
+  it('a phone browsing the site gets an "Open in WeChat" link (the sandbox phone in test mode), again on resume; a desktop does not', async () => {
     const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
     const phone = await openSocket(server.url, pk(), { userAgent: iphone });
     const s = await phone.next('session');
     expect(s.urlLink).toBe(`${server.core.config.publicUrl}/sandbox/phone?scene=${s.session}`);
+    // The page reloaded (or the socket dropped): the resumed session frame carries the same link.
+    phone.close();
+    const back = await openSocket(server.url, pk(), { userAgent: iphone, session: String(s.session) });
+    back.send({ type: 'resume', session: s.session, secret: s.secret });
+    expect(await back.next('session')).toMatchObject({ session: s.session, urlLink: s.urlLink });
     const desktop = await openSocket(server.url, pk());
     expect((await desktop.next('session')).urlLink).toBeUndefined();
-    phone.close();
+    back.close();
     desktop.close();
   });
 

@@ -86,7 +86,8 @@ export function createSessionService(deps: {
   const qrUrl = (id: string) => `${core.config.publicUrl}/v1/sessions/${id}/qr`;
 
   function sessionFrame(s: Session, secret: string): Frame & { type: 'session' } {
-    return { type: 'session', session: s.id, secret, expiresAt: new Date(s.expiresAt).toISOString(), qr: qrUrl(s.id), match: s.match };
+    const frame = { type: 'session' as const, session: s.id, secret, expiresAt: new Date(s.expiresAt).toISOString(), qr: qrUrl(s.id), match: s.match };
+    return s.urlLink ? { ...frame, urlLink: s.urlLink } : frame;
   }
 
   function checkScene(scene: string): void {
@@ -195,13 +196,14 @@ export function createSessionService(deps: {
         id: newSessionId(), appId: app.id, tenantId: app.tenantId, mode, state: 'pending', match: newMatchNumber(),
         origin: client.origin, browser: client.browser, os: client.os, ip: client.ip, location: coarseLocation(client.ip),
         createdAt: now, expiresAt: now + app.sessionTtlSeconds * 1000, holder: core.instanceId, openid: undefined, unionid: undefined,
+        urlLink: undefined,
       };
+      // Made before the session is stored, so a resume on any instance gives the same link.
+      if (client.mobile) s.urlLink = await openInWechatLink(app, s);
       const secret = newSessionSecret();
       await store.create({ ...s, holder: core.instanceId, secretHash: sha256(secret) });
       core.metrics.sessionsCreated.inc({ mode });
-      const frame = sessionFrame(s, secret);
-      const urlLink = client.mobile ? await openInWechatLink(app, s) : undefined;
-      return urlLink ? { ...frame, urlLink } : frame;
+      return sessionFrame(s, secret);
     },
 
     async attach(sessionId, secret) {

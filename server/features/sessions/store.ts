@@ -22,6 +22,8 @@ export interface Session {
   holder: string | undefined;
   openid: string | undefined;
   unionid: string | undefined;
+  /** "Open in WeChat" for a browser on a phone, made once at open and given again on resume. */
+  urlLink: string | undefined;
 }
 
 export interface NewSession extends Omit<Session, 'state' | 'holder' | 'openid' | 'unionid'> {
@@ -87,6 +89,7 @@ function toSession(id: string, flat: string[]): Session {
     holder: h.holder || undefined,
     openid: h.openid || undefined,
     unionid: h.unionid || undefined,
+    urlLink: h.urlLink || undefined,
   };
 }
 
@@ -140,6 +143,7 @@ export function createSessionStore(redis: Redis, keyOf: (id: string) => string):
         appId: s.appId, tenantId: s.tenantId, mode: s.mode, state: 'pending', match: s.match,
         origin: s.origin, browser: s.browser, os: s.os, ip: s.ip, location: s.location ?? '',
         createdAt: String(s.createdAt), expiresAt: String(s.expiresAt), holder: s.holder, secret: s.secretHash,
+        ...(s.urlLink ? { urlLink: s.urlLink } : {}),
       };
       await r.multi().hset(key, fields).pexpireat(key, s.expiresAt + LINGER_MS).exec();
     },
