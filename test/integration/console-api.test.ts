@@ -5,6 +5,7 @@ import { decrypt, sha256 } from '../../server/lib/crypto';
 import { stillMember } from '../../server/features/console/activity/store';
 import { newId } from '../../server/lib/ids';
 import { createAppsStore } from '../../server/features/apps/store';
+import { sandboxSecret } from '../../server/features/sandbox/simulator/credentials';
 import type { RunningServer } from '../../server/main';
 import { createTestEnv, TEST_MASTER_KEY, type TestEnv } from '../helpers/server';
 import { ConsoleClient } from './console-client';
@@ -215,6 +216,16 @@ describe('console apps and keys', () => {
     expect(failedCheck.failure.advice).toMatch(/mp\.weixin\.qq\.com/);
     expect(bad.body.advice.join(' ')).toMatch(/check page path/);
     expect(JSON.stringify(bad.body)).not.toContain('0123456789abcdef0123456789abcdef');
+
+    // The right AppSecret (the simulator's for this AppID): every check passes, URL Links
+    // included, and phone visitors of this app will get "Open in WeChat" links from now on.
+    expect((await c.get(`/tenants/${tenant}/apps/${appId}`)).body.urlLinkEnabled).toBe(false);
+    await c.patch(`/tenants/${tenant}/apps/${appId}`, { wechatSecret: sandboxSecret(Buffer.from(TEST_MASTER_KEY, 'base64'), 'wx00000000000000aa'), checkPath: false });
+    const good = await c.post(`/tenants/${tenant}/apps/${appId}/verify`);
+    expect(good.body.ok).toBe(true);
+    expect(good.body.checks.map((x: { name: string; ok: boolean }) => [x.name, x.ok])).toEqual([['credentials', true], ['access_token', true], ['code', true], ['url_link', true]]);
+    expect((await c.get(`/tenants/${tenant}/apps/${appId}`)).body.urlLinkEnabled).toBe(true);
+    expect((await createAppsStore(s.core).getApp(appId))?.urlLinkEnabled).toBe(true);
   });
 
   it('deletes an app', async () => {

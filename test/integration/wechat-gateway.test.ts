@@ -158,7 +158,7 @@ describe('test mode, through the queue and the mounted simulator', () => {
     const r = await wechat.gateway.verifyApp({ appId: 'app_t2', mode: 'test' });
     expect(r.ok).toBe(true);
     expect(r.wechatAppId).toBe(wechat.sandboxAppId('app_t2'));
-    expect(r.checks.map((c) => c.ok)).toEqual([true, true, true]);
+    expect(r.checks.map((c) => [c.name, c.ok])).toEqual([['credentials', true], ['access_token', true], ['code', true], ['url_link', true]]);
   });
 });
 
@@ -169,6 +169,14 @@ describe('live mode, credentials loaded by the worker', () => {
     expect((await sim.stats('wxlive000000000001')).getwxacodeunlimit).toBe(1);
     const v = await wechat.gateway.verifyApp({ appId: 'app_live', mode: 'live' });
     expect(v).toMatchObject({ ok: true, wechatAppId: 'wxlive000000000001', page: PAGE });
+    expect(v.checks.at(-1)).toEqual({ name: 'url_link', ok: true });
+  });
+
+  it('verifyApp: WeChat refusing URL Links is reported but does not fail the verification (logins work without them)', async () => {
+    await sim.inject({ appid: 'wxlive000000000001', api: 'generate_urllink', times: 1, errcode: 40165, errmsg: 'invalid weapp pagepath' });
+    const v = await wechat.gateway.verifyApp({ appId: 'app_live', mode: 'live' });
+    expect(v.ok).toBe(true);
+    expect(v.checks.at(-1)).toMatchObject({ name: 'url_link', ok: false, errcode: 40165, message: expect.stringMatching(/published mini-program/) });
   });
 
   it('a wrong AppSecret: typed 40125 with plain words, and verifyApp says which step failed', async () => {

@@ -5,7 +5,12 @@ import { href, navigate } from '../router';
 import { shared } from '../styles';
 import '../components/copy-button';
 
-const CHECK_LABEL: Record<string, string> = { credentials: 'AppID and AppSecret', access_token: 'Access token from WeChat', code: 'Mini-program code for the login page' };
+const CHECK_LABEL: Record<string, string> = {
+  credentials: 'AppID and AppSecret',
+  access_token: 'Access token from WeChat',
+  code: 'Mini-program code for the login page',
+  url_link: '"Open in WeChat" link for visitors on phones (optional)',
+};
 
 /** Everything about an app that a site owner sets, the WeChat Verify button, and deleting the app. */
 export class AppSettings extends LitElement {
@@ -105,7 +110,7 @@ export class AppSettings extends LitElement {
         ${v.ok ? 'WeChat accepted these settings: live logins will work.' : 'WeChat did not accept these settings yet.'}
       </div>
       <ul>
-        ${v.checks.map((c) => html`<li><span class="badge ${c.ok ? 'ok' : 'bad'}">${c.ok ? 'OK' : 'Failed'}</span> ${CHECK_LABEL[c.name] ?? c.name}
+        ${v.checks.map((c) => html`<li><span class="badge ${c.ok ? 'ok' : 'bad'}">${c.ok ? 'OK' : c.name === 'url_link' ? 'Not available' : 'Failed'}</span> ${CHECK_LABEL[c.name] ?? c.name}
           ${c.failure ? html`<p><strong>${c.failure.title}</strong> ${c.failure.advice}</p>
             ${c.failure.ip ? html`<p>IP address to add: <code>${c.failure.ip}</code> <wsl-copy .value=${c.failure.ip}></wsl-copy></p>` : ''}
             <p class="small muted">WeChat error ${c.failure.errcode}</p>` : ''}</li>`)}

@@ -12,7 +12,8 @@ export interface AppRef {
 }
 
 export interface VerifyCheck {
-  name: 'credentials' | 'access_token' | 'code';
+  /** `url_link` is optional: without it phone visitors get a save-the-code hint, and logins still work. */
+  name: 'credentials' | 'access_token' | 'code' | 'url_link';
   ok: boolean;
   errcode?: number;
   /** WeChat's own words (for 40164 it names the IP to whitelist). */
@@ -211,7 +212,17 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
       const base = { mode: ref.mode, wechatAppId, page: app.mpPage };
       try {
         await getCode(ref, { scene: 'verify', page: app.mpPage, checkPath: app.checkPath, envVersion: app.envVersion });
-        return { ok: true, ...base, checks: [{ name: 'credentials', ok: true }, { name: 'access_token', ok: true }, { name: 'code', ok: true }] };
+        const checks: VerifyCheck[] = [{ name: 'credentials', ok: true }, { name: 'access_token', ok: true }, { name: 'code', ok: true }];
+        // WeChat makes URL Links only for published mini-programs of verified organisations: asking
+        // is the only way to know, and the answer decides whether phone visitors get one.
+        try {
+          await run('generate_urllink', { ...ref, page: app.mpPage, query: 'scene=verify', envVersion: app.envVersion });
+          checks.push({ name: 'url_link', ok: true });
+        } catch (err) {
+          if (!(err instanceof WechatError)) throw err;
+          checks.push({ name: 'url_link', ok: false, errcode: err.errcode, errmsg: err.errmsg, message: err.plain });
+        }
+        return { ok: true, ...base, checks };
       } catch (err) {
         if (!(err instanceof WechatError)) throw err;
         const failed: VerifyCheck = { name: 'code', ok: false, errcode: err.errcode, errmsg: err.errmsg, message: err.plain };

@@ -7,8 +7,8 @@ import { idParam, type ConsoleRouter } from '../auth/guard';
 import { asWechatError, type ConsoleDeps } from '../deps';
 import { pageQuery } from '../pagination';
 import { originsSchema } from './origins';
-import { deleteApp, getTenantApp, hasLiveKeys, listApps, updateApp } from './store';
-import { explainVerifyFailure, settingsAdvice } from './verify-advice';
+import { deleteApp, getTenantApp, hasLiveKeys, listApps, setUrlLinkEnabled, updateApp } from './store';
+import { explainNoUrlLink, explainVerifyFailure, settingsAdvice } from './verify-advice';
 
 const name = z.string().trim().min(1, 'is required').max(100);
 const displayName = z.string().trim().max(60).nullable();
@@ -106,10 +106,16 @@ export function mountAppRoutes(r: ConsoleRouter, deps: ConsoleDeps & { db: Db; m
       const checks = result.checks.map((c) => ({
         name: c.name,
         ok: c.ok,
-        ...(c.ok ? {} : { failure: explainVerifyFailure(c.errcode ?? 0, c.errmsg ?? c.message ?? '', app, c.message) }),
+        ...(c.ok ? {} : { failure: c.name === 'url_link' ? explainNoUrlLink(c.errcode ?? 0, c.message ?? '') : explainVerifyFailure(c.errcode ?? 0, c.errmsg ?? c.message ?? '', app, c.message) }),
       }));
       const failed = checks.find((c) => !c.ok);
       if (failed) deps.logger.info({ appId: app.id, check: failed.name }, 'console verify failed');
+      // Only a verify that reached the URL Link step says anything about links.
+      const urlLink = checks.find((c) => c.name === 'url_link');
+      if (urlLink && urlLink.ok !== app.urlLinkEnabled) {
+        await setUrlLinkEnabled(db, ctx.tenantId, app.id, urlLink.ok);
+        deps.apps.invalidate(app.id);
+      }
       return { ok: result.ok, checks, advice };
     } catch (err) {
       const w = asWechatError(err);

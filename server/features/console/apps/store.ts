@@ -89,6 +89,11 @@ export async function updateApp(db: Db, masterKey: Buffer, tenantId: string, app
   return toConsoleApp(row);
 }
 
+/** What the last Verify found: whether WeChat makes URL Links ("Open in WeChat") for this app. */
+export async function setUrlLinkEnabled(db: Db, tenantId: string, appId: string, enabled: boolean): Promise<void> {
+  await db.update(apps).set({ urlLinkEnabled: enabled }).where(and(eq(apps.tenantId, tenantId), eq(apps.id, appId)));
+}
+
 export async function deleteApp(db: Db, tenantId: string, appId: string): Promise<void> {
   const r = await db.delete(apps).where(and(eq(apps.tenantId, tenantId), eq(apps.id, appId))).returning({ id: apps.id });
   if (!r.length) throw new ApiError('not_found', 'No such app');

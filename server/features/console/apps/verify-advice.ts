@@ -25,6 +25,16 @@ export function ipFromErrmsg(errmsg: string): string | undefined {
   return m?.[1];
 }
 
+/** The optional URL Link step: logins work without it; only phone visitors lose the "Open in WeChat" button. */
+export function explainNoUrlLink(errcode: number, plain: string): VerifyFailure {
+  return {
+    errcode,
+    errmsg: plain,
+    title: 'No "Open in WeChat" link for visitors on phones.',
+    advice: `${plain ? `${plain}. ` : ''}WeChat makes URL Links only for published mini-programs of verified (non-personal) accounts. Until it does, a visitor browsing your site on a phone is shown how to save the code and scan it from the album; logins from a computer are not affected. Verify again after publishing.`,
+  };
+}
+
 export function explainVerifyFailure(errcode: number, errmsg: string, settings: AppSettingsForAdvice, fallbackPlain?: string): VerifyFailure {
   const base = { errcode, errmsg };
   switch (errcode) {
