@@ -22,7 +22,6 @@ const recordedRow = z.object({
   unionid: z.string().nullable(),
   nickname: z.string().nullable(),
   avatarUrl: z.string().nullable(),
-  created: z.boolean(),
   fanned: z.array(z.string()).nullable(),
 });
 
@@ -71,7 +70,7 @@ export async function recordConfirmedLogin(database: Pick<Database, 'executePrep
         || jsonb_strip_nulls(jsonb_build_object('unionid', u.unionid, 'nickname', u.nickname, 'avatarUrl', u.avatar_url))
       from u
     ), ${outbox.statementCtes(scope, at)}
-    select u.id, u.unionid, u.nickname, u.avatar_url as "avatarUrl", u.created,
+    select u.id, u.unionid, u.nickname, u.avatar_url as "avatarUrl",
       (select array_agg(distinct message_id) from d) as fanned
     from u`);
   const row = recordedRow.parse(rows[0]);

@@ -31,12 +31,7 @@ export interface WebhooksOptions {
 /** Tuning a deployment (or a test) can pass through the composition root; everything but `apps`. */
 export type WebhooksTuning = Omit<WebhooksOptions, 'apps'>;
 
-export function createWebhooksFeature(core: Core, opts: WebhooksOptions): {
-  feature: Feature;
-  outbox: WebhookOutbox;
-  service: WebhookService;
-  retention: ReturnType<typeof createRetention>;
-} {
+export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feature: Feature; outbox: WebhookOutbox; service: WebhookService } {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const tuning: DeliveryTuning = {
     scheduleMs: opts.scheduleMs ?? DEFAULT_SCHEDULE_MS,
@@ -70,5 +65,5 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): {
       if (workerStarted) await Promise.all([sweeper.stop(), retention.stop()]);
     },
   };
-  return { feature, outbox, service, retention };
+  return { feature, outbox, service };
 }

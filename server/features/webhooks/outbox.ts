@@ -1,14 +1,14 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client';
 import { webhookDeliveries, webhookEndpoints, webhookMessages } from '../../db/schema/index';
-import { newId } from '../../lib/ids';
+import { newId, type KeyMode } from '../../lib/ids';
 import { eventDataSchemas, type Envelope, type OutboxMessage } from './events';
 import type { DeliveryQueue } from './queue';
 
 export interface OutboxScope {
   tenantId: string;
   appId: string;
-  mode: 'test' | 'live';
+  mode: KeyMode;
 }
 
 export interface WebhookOutbox {

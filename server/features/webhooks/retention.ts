@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Core } from '../../core';
 import { rowsOf } from '../../db/client';
+import { createPeriodic } from '../../lib/periodic';
 
 /**
  * Webhook messages (and, by cascade, their deliveries and attempts) older than the retention
@@ -12,9 +13,6 @@ import { rowsOf } from '../../db/client';
  * waiting on each other.
  */
 export function createRetention(core: Core, opts: { retentionMs: number; intervalMs: number; batch: number }) {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-
   /** One pass: deletes batches until a batch comes back short. Answers how many messages went. */
   async function purge(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - opts.retentionMs).toISOString();
@@ -34,24 +32,13 @@ export function createRetention(core: Core, opts: { retentionMs: number; interva
     }
   }
 
-  function tick() {
-    if (running) return;
-    running = purge()
-      .then((n) => { if (n) core.logger.info({ count: n }, 'deleted webhook messages past their retention'); })
-      .catch((err: Error) => core.logger.warn({ err: err.message }, 'webhook retention pass failed'))
-      .finally(() => { running = undefined; });
-  }
-
-  return {
-    purge,
-    start() {
-      tick();
-      timer = setInterval(tick, opts.intervalMs);
-      timer.unref();
+  const periodic = createPeriodic(
+    async () => {
+      const n = await purge();
+      if (n) core.logger.info({ count: n }, 'deleted webhook messages past their retention');
     },
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+    opts.intervalMs,
+    (err) => core.logger.warn({ err: err.message }, 'webhook retention pass failed'),
+  );
+  return { purge, ...periodic };
 }

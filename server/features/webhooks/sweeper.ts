@@ -1,5 +1,6 @@
 import { lte } from 'drizzle-orm';
 import type { Core } from '../../core';
+import { createPeriodic } from '../../lib/periodic';
 import { webhookDeliveries } from '../../db/schema/index';
 import type { DeliveryQueue } from './queue';
 
@@ -10,31 +11,17 @@ import type { DeliveryQueue } from './queue';
  * is the same everywhere, and the claim in the deliverer lets only one send it.
  */
 export function createSweeper(core: Core, queue: DeliveryQueue, opts: { intervalMs: number; batch: number }) {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-
   async function sweep(): Promise<number> {
     return queue.enqueueWhere(lte(webhookDeliveries.nextAttemptAt, new Date()), opts.batch);
   }
 
-  function tick() {
-    if (running) return;
-    running = sweep()
-      .then((n) => { if (n) core.logger.debug({ count: n }, 'webhook sweeper enqueued due deliveries'); })
-      .catch((err: Error) => core.logger.warn({ err: err.message }, 'webhook sweep failed'))
-      .finally(() => { running = undefined; });
-  }
-
-  return {
-    sweep,
-    start() {
-      tick();
-      timer = setInterval(tick, opts.intervalMs);
-      timer.unref();
+  const periodic = createPeriodic(
+    async () => {
+      const n = await sweep();
+      if (n) core.logger.debug({ count: n }, 'webhook sweeper enqueued due deliveries');
     },
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+    opts.intervalMs,
+    (err) => core.logger.warn({ err: err.message }, 'webhook sweep failed'),
+  );
+  return { sweep, ...periodic };
 }

@@ -181,6 +181,12 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
     return { contentType: v.contentType, body: Buffer.from(v.body, 'base64') };
   }
 
+  async function generateUrlLink(ref: AppRef, p: { page: string; query: string; envVersion: EnvVersion }): Promise<string> {
+    const v = await run('generate_urllink', { ...ref, ...p });
+    if (!('url' in v)) throw new WechatError('queue', LOCAL.badResponse, 'unexpected job result');
+    return v.url;
+  }
+
   return {
     listen,
     getCode,
@@ -197,11 +203,7 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
       return v.unionid ? { openid: v.openid, unionid: v.unionid } : { openid: v.openid };
     },
 
-    async generateUrlLink(ref, p) {
-      const v = await run('generate_urllink', { ...ref, ...p });
-      if (!('url' in v)) throw new WechatError('queue', LOCAL.badResponse, 'unexpected job result');
-      return v.url;
-    },
+    generateUrlLink,
 
     async verifyApp(ref) {
       const app = await deps.apps.getApp(ref.appId);
@@ -212,17 +214,6 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
       const base = { mode: ref.mode, wechatAppId, page: app.mpPage };
       try {
         await getCode(ref, { scene: 'verify', page: app.mpPage, checkPath: app.checkPath, envVersion: app.envVersion });
-        const checks: VerifyCheck[] = [{ name: 'credentials', ok: true }, { name: 'access_token', ok: true }, { name: 'code', ok: true }];
-        // WeChat makes URL Links only for published mini-programs of verified organisations: asking
-        // is the only way to know, and the answer decides whether phone visitors get one.
-        try {
-          await run('generate_urllink', { ...ref, page: app.mpPage, query: 'scene=verify', envVersion: app.envVersion });
-          checks.push({ name: 'url_link', ok: true });
-        } catch (err) {
-          if (!(err instanceof WechatError)) throw err;
-          checks.push({ name: 'url_link', ok: false, errcode: err.errcode, errmsg: err.errmsg, message: err.plain });
-        }
-        return { ok: true, ...base, checks };
       } catch (err) {
         if (!(err instanceof WechatError)) throw err;
         const failed: VerifyCheck = { name: 'code', ok: false, errcode: err.errcode, errmsg: err.errmsg, message: err.plain };
@@ -232,6 +223,17 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
           : [{ name: 'credentials', ok: true }, { name: 'access_token', ok: true }, failed];
         return { ok: false, ...base, checks };
       }
+      // WeChat makes URL Links only for published mini-programs of verified organisations: asking
+      // is the only way to know, and the answer decides whether phone visitors get one. Optional:
+      // a refusal doesn't fail the verification.
+      const urlLink = await generateUrlLink(ref, { page: app.mpPage, query: 'scene=verify', envVersion: app.envVersion }).then(
+        (): VerifyCheck => ({ name: 'url_link', ok: true }),
+        (err: unknown): VerifyCheck => {
+          if (!(err instanceof WechatError)) throw err;
+          return { name: 'url_link', ok: false, errcode: err.errcode, errmsg: err.errmsg, message: err.plain };
+        },
+      );
+      return { ok: true, ...base, checks: [{ name: 'credentials', ok: true }, { name: 'access_token', ok: true }, { name: 'code', ok: true }, urlLink] };
     },
 
     sandboxPhoneCode: (appId, openid) => deps.sandboxPhoneCode(appId, openid),
