@@ -45,3 +45,18 @@ export class ApiError extends Error {
 export function errorBody(code: string, message: string, requestId: string, details?: Record<string, unknown>) {
   return { error: { code, message, requestId, ...(details ? { details } : {}) } };
 }
+
+/**
+ * A backing store (Redis, Postgres) did not answer: the request may work if tried again
+ * shortly. Raised where the client meets the failure (lib/redis.ts, db/client.ts), answered
+ * as 503 `unavailable`, never as a crash.
+ */
+export class UnavailableError extends Error {
+  constructor(
+    readonly store: 'redis' | 'postgres',
+    options?: { cause?: unknown },
+  ) {
+    super(`${store === 'redis' ? 'Redis' : 'Postgres'} is unavailable`, options);
+    this.name = 'UnavailableError';
+  }
+}

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { ApiError, errorBody } from './errors';
+import { isDatabaseUnavailable } from '../db/client';
+import { ApiError, errorBody, UnavailableError } from './errors';
 import { newId } from './ids';
 import type { Logger } from './logger';
 
@@ -43,7 +44,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(400).json(errorBody('bad_request', 'Request body is not valid JSON', id));
       return;
     }
-    if ((err as { code?: string }).code === 'REDIS_UNAVAILABLE' || /Stream isn't writeable|Connection is closed/.test(String((err as Error).message))) {
+    if (err instanceof UnavailableError || isDatabaseUnavailable(err)) {
       res.status(503).json(errorBody('unavailable', 'A backing store is unavailable; try again shortly', id));
       return;
     }

@@ -4,7 +4,7 @@ import type { Db } from '../../../db/client';
 import { ApiError } from '../../../lib/errors';
 import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
-import { asWechatError, type ConsoleDeps } from '../deps';
+import { asWechatError, type ConsolePorts } from '../ports';
 import { pageQuery } from '../pagination';
 import { originsSchema } from './origins';
 import { deleteApp, getTenantApp, hasLiveKeys, listApps, setUrlLinkEnabled, updateApp } from './store';
@@ -42,7 +42,7 @@ const patchBody = z.object({
   sessionTtlSeconds: z.number().int().min(30, 'must be at least 30 seconds').max(600, 'must be at most 600 seconds').optional(),
 }).strict();
 
-export function mountAppRoutes(r: ConsoleRouter, deps: ConsoleDeps & { db: Db; masterKey: Buffer; logger: Logger }): void {
+export function mountAppRoutes(r: ConsoleRouter, deps: ConsolePorts & { db: Db; masterKey: Buffer; logger: Logger }): void {
   const { db } = deps;
 
   r.read('/tenants/:tenantId/apps', async (req, _res, ctx) => {

@@ -2,7 +2,7 @@ import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
-export interface ConsoleDeps {
+export interface ConsolePorts {
   apps: Pick<AppsStore, 'createApp' | 'createKeyPair' | 'invalidate'>;
   /** The WeChat gateway's live check: stable token, then a code for the configured page. */
   wechat: { verifyApp(ref: { appId: string; mode: KeyMode }): Promise<VerifyOutcome> };
