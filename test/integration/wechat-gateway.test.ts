@@ -149,9 +149,9 @@ describe('test mode, through the queue and the mounted simulator', () => {
 
   it('a bad scene comes back as WeChat\'s errcode, rebuilt across the job boundary', async () => {
     const err = await rejection(wechat.gateway.getCode({ appId: 'app_t3', mode: 'test' }, codeParams('bad scene!')));
-    expect(err.errcode).toBe(40097);
+    expect(err.errcode).toBe(40129);
     expect(err.api).toBe('getwxacodeunlimit');
-    expect(err.plain).toMatch(/parameters/);
+    expect(err.plain).toMatch(/characters WeChat does not accept/);
   });
 
   it('verifyApp passes in test mode', async () => {

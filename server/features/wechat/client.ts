@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Metrics } from '../../lib/metrics';
 import { LOCAL, WechatError, type WechatApi } from './errors';
 import { readWechatJson, wechatRequest } from './http';
-import { createTokenCache, type WechatCredentials } from './token-cache';
+import { createTokenCache, type ForceBudget, type WechatCredentials } from './token-cache';
 
 export type { WechatCredentials };
 export type EnvVersion = 'release' | 'trial' | 'develop';
@@ -13,6 +13,8 @@ export interface WechatClientDeps {
   metrics?: Pick<Metrics, 'wechatCalls'>;
   /** Per HTTP request. */
   timeoutMs?: number;
+  /** force_refresh budget per AppID, shared in Redis; default WeChat's (20 a day, 30 s apart). */
+  forceBudget?: ForceBudget;
 }
 
 export interface CodeParams {
@@ -35,7 +37,7 @@ export interface UrlLinkParams {
  */
 export function createWechatClient(deps: WechatClientDeps) {
   const timeoutMs = deps.timeoutMs ?? 5_000;
-  const tokens = createTokenCache({ redis: deps.redis, key: deps.key, timeoutMs });
+  const tokens = createTokenCache({ redis: deps.redis, key: deps.key, timeoutMs, forceBudget: deps.forceBudget });
 
   async function measured<T>(api: WechatApi, run: () => Promise<T>): Promise<T> {
     try {
@@ -50,8 +52,10 @@ export function createWechatClient(deps: WechatClientDeps) {
 
   /**
    * Runs a call that needs an access token. On 40001/42001 the cached token is dropped and the
-   * call retried once with a fresh one; force_refresh only when WeChat keeps handing back the
-   * token it just rejected, and only within our budget.
+   * call retried once with a token fetched in normal mode (which never disturbs anyone else's
+   * token). force_refresh only when normal mode hands back the very token just rejected, and
+   * only within the budget: it invalidates the token of every other holder, the tenant's own
+   * servers included.
    */
   async function withToken<T>(base: string, creds: WechatCredentials, call: (token: string) => Promise<T>): Promise<T> {
     const token = await tokens.get(base, creds);
