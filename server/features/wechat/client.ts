@@ -121,19 +121,6 @@ export function createWechatClient(deps: WechatClientDeps) {
         }),
       );
     },
-
-    /** Sandbox only: what wx.login on the simulated phone returns for this openid. */
-    async sandboxLoginCode(base: string, appid: string, openid: string): Promise<string> {
-      const res = await wechatRequest('jscode2session', `${base}/__sim/phone/login`, { method: 'POST', json: { appid, openid }, timeoutMs });
-      let body: { code?: unknown } | null = null;
-      try {
-        body = JSON.parse(res.body.toString('utf8')) as { code?: unknown };
-      } catch {
-        // Not JSON: reported below as no code.
-      }
-      if (typeof body?.code !== 'string') throw new WechatError('jscode2session', LOCAL.badResponse, 'the simulator gave no code');
-      return body.code;
-    },
   };
 }
 
