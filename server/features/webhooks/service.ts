@@ -3,7 +3,8 @@ import type { Core } from '../../core';
 import { webhookDeliveries } from '../../db/schema/index';
 import { ApiError } from '../../lib/errors';
 import type { DeliveryQueue } from './queue';
-import type { EndpointView, WebhookScope, WebhookStore } from './store';
+import { decodeCursor, encodeCursor, type MessagesQuery } from './schemas';
+import type { EndpointView, MessageView, WebhookScope, WebhookStore } from './store';
 import { checkUrl, UnsafeUrlError, webhookUrlPolicy } from './url-safety';
 
 /** What both the server API and the console do with endpoints: checks, then store, then enqueue. */
@@ -36,6 +37,15 @@ export function createWebhookService(core: Core, store: WebhookStore, queue: Del
       const ep = await store.updateEndpoint(s, id, { ...patch, url, events });
       if (!ep) throw new ApiError('not_found', 'No such webhook endpoint');
       return ep;
+    },
+
+    /** One page of the delivery log, newest first, with an opaque cursor to the next. */
+    async messagesPage(s: WebhookScope, q: MessagesQuery): Promise<{ data: MessageView[]; nextCursor: string | null }> {
+      const page = await store.listMessages(s, {
+        limit: q.limit, after: q.cursor ? decodeCursor(q.cursor) : undefined, type: q.type, status: q.status,
+        endpointId: q.endpoint_id, since: q.since, until: q.until,
+      });
+      return { data: page.data, nextCursor: page.next ? encodeCursor(page.next) : null };
     },
 
     async sendTestEvent(s: WebhookScope, endpointId: string): Promise<{ messageId: string }> {
