@@ -3,13 +3,14 @@ import type { AppsStore } from '../apps/store';
 import { tokensRouter } from './routes';
 import { createTokenSigner, type TokenSigner } from './signer';
 import { createSigningKeyStore, type SigningKeyStore } from './signing-keys';
-import { createTokenVerifier } from './verifier';
+import { createTokenVerifier, type TokenVerifier } from './verifier';
 
 export type { TokenSigner, TokenClaims, TokenClaimsInput } from './signer';
 export type { PublicJwk, SigningKeyStore } from './signing-keys';
+export type { TokenVerifier } from './verifier';
 
 /** ES256 tokens per app: signing for the login flow, JWKS + discovery, and one-time verification. */
-export function createTokensFeature(core: Core, deps: { apps: AppsStore }): { feature: Feature; signer: TokenSigner; keys: SigningKeyStore } {
+export function createTokensFeature(core: Core, deps: { apps: AppsStore }): { feature: Feature; signer: TokenSigner; keys: SigningKeyStore; verifier: TokenVerifier } {
   const keys = createSigningKeyStore(core);
   const signer = createTokenSigner(core, { apps: deps.apps, keys });
   const verifier = createTokenVerifier(core, { keys, issuer: signer.issuer });
@@ -17,5 +18,6 @@ export function createTokensFeature(core: Core, deps: { apps: AppsStore }): { fe
     feature: { name: 'tokens', router: tokensRouter({ apps: deps.apps, keys, verifier, issuer: signer.issuer }) },
     signer,
     keys,
+    verifier,
   };
 }
