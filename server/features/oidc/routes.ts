@@ -14,6 +14,7 @@ import type { ClientScope } from './store';
 const APP_ID = /^app_[A-Za-z0-9]{1,64}$/;
 const CLIENT_ID = /^cli_[A-Za-z0-9]{1,64}$/;
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
+const DISCOVERY_MAX_AGE = 300;
 const SUPPORTED_SCOPES = new Set(['openid', 'profile']);
 
 /** What the interaction needs of the element's token: verified for this app and mode, and spent once. */
@@ -100,6 +101,8 @@ export function oidcRouter(deps: OidcRouteDeps): Router {
     if (ours || !(path === '/.well-known/openid-configuration' || path.startsWith('/oauth2/'))) return next();
     const app = await appOf(req);
     forwardFromPublicUrl(req);
+    // Same lifetime as the JWKS it points to (the provider already allows any origin for it).
+    if (path === '/.well-known/openid-configuration') res.setHeader('Cache-Control', `public, max-age=${DISCOVERY_MAX_AGE}`);
     await (await providers.forApp(app)).handle(req, res);
   });
 
