@@ -3,7 +3,8 @@ import type { Core } from '../../core';
 import { webhookDeliveries } from '../../db/schema/index';
 import { ApiError } from '../../lib/errors';
 import type { DeliveryQueue } from './queue';
-import type { EndpointView, WebhookScope, WebhookStore } from './store';
+import type { Endpoint } from '../../../contract/webhooks.js';
+import type { WebhookScope, WebhookStore } from './store';
 import { checkUrl, UnsafeUrlError, webhookUrlPolicy } from './url-safety';
 
 /** What both the server API and the console do with endpoints: checks, then store, then enqueue. */
@@ -29,7 +30,7 @@ export function createWebhookService(core: Core, store: WebhookStore, queue: Del
       return store.createEndpoint(s, { url, events: [...new Set(input.events ?? [])], description: input.description ?? null });
     },
 
-    async updateEndpoint(s: WebhookScope, id: string, patch: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }): Promise<EndpointView> {
+    async updateEndpoint(s: WebhookScope, id: string, patch: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }): Promise<Endpoint> {
       if (!(await store.getEndpoint(s, id))) throw new ApiError('not_found', 'No such webhook endpoint');
       const url = patch.url === undefined ? undefined : await safeUrl(s, patch.url);
       const events = patch.events === undefined ? undefined : [...new Set(patch.events)];

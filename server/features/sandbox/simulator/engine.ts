@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
+import { ENV_VERSIONS } from '../../../../contract/constants.js';
 import type { SimKv } from './kv';
 
 /**
@@ -62,7 +63,6 @@ const STATS_TTL_MS = 86_400_000;
 /** WeChat's scene charset: digits, letters and !#$&'()*+,/:;=?@-._~ */
 export const SCENE_PATTERN = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]+$/;
 const PAGE_PATTERN = /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+)*$/;
-const ENV_VERSIONS = ['release', 'trial', 'develop'];
 
 const err = (errcode: number, errmsg: string): { ok: false; error: WxError } => ({ ok: false, error: { errcode, errmsg } });
 const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
@@ -193,7 +193,7 @@ export function createEngine(opts: EngineOptions) {
         return err(40097, msg('invalid args: width must be 280-1280'));
       }
       const env = body.env_version ?? 'release';
-      if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(40097, msg('invalid args: env_version'));
+      if (typeof env !== 'string' || !(ENV_VERSIONS as readonly string[]).includes(env)) return err(40097, msg('invalid args: env_version'));
       const url = `${opts.phoneBaseUrl().replace(/\/+$/, '')}/sandbox/phone?scene=${encodeURIComponent(scene)}`;
       return ok(await drawCode(url, width));
     },
@@ -231,7 +231,7 @@ export function createEngine(opts: EngineOptions) {
       const query = body.query ?? '';
       if (typeof query !== 'string' || query.length > 1024) return err(40212, msg('invalid query'));
       const env = body.env_version ?? 'release';
-      if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(40097, msg('invalid args: env_version'));
+      if (typeof env !== 'string' || !(ENV_VERSIONS as readonly string[]).includes(env)) return err(40097, msg('invalid args: env_version'));
       const id = randomBytes(9).toString('base64url').replace(/[-_]/g, 'a');
       return ok(`https://wxaurl.cn/${id}`);
     },
