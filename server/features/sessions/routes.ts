@@ -104,8 +104,7 @@ export function sessionRoutes(deps: { core: Core; gate: Gate; service: SessionSe
       wechat.getCode({ appId: s.appId, mode: s.mode }, { scene: s.id, page: app.mpPage, checkPath: app.checkPath, envVersion: app.envVersion }),
     ).catch(async (err: unknown) => {
       // A broken <img> tells the page nothing; the socket can say why in plain words.
-      const plain = (err as { plain?: unknown }).plain;
-      if (typeof plain === 'string') await bus.publish(s.holder, s.id, 'failed', plain).catch(() => {});
+      if (err instanceof ApiError && err.code === 'wechat_error') await bus.publish(s.holder, s.id, 'failed', err.message).catch(() => {});
       throw err;
     });
     res.setHeader('Content-Type', image.contentType);

@@ -1,40 +1,11 @@
 import express, { Router, type Response } from 'express';
-import { z } from 'zod';
-import { ENDPOINT_ID, MESSAGE_ID, endpointInput, endpointPatch, messagesQuery, replayBody, replayFailedBody } from '../../../contract/webhooks.js';
 import { ApiError } from '../../lib/errors';
 import { parse } from '../../lib/http';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppsStore } from '../apps/store';
+import { ENDPOINT_ID, endpointInput, endpointPatch, idParam, MESSAGE_ID, messagesQuery, replayBody, replayFailedBody } from './schemas';
 import type { WebhookService } from './service';
-import type { MessagesCursor, WebhookScope } from './store';
-
-export { endpointInput, endpointPatch, messagesQuery, replayBody, replayFailedBody };
-
-const cursorSchema = z.object({ at: z.string().min(1).max(64), id: z.string().regex(MESSAGE_ID) });
-
-export function encodeCursor(c: MessagesCursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-
-export function decodeCursor(value: string): MessagesCursor {
-  let json: unknown = null;
-  try {
-    json = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-  } catch {
-    // fall through to the schema's refusal
-  }
-  const r = cursorSchema.safeParse(json);
-  if (!r.success || Number.isNaN(Date.parse(r.data.at))) throw new ApiError('bad_request', 'query.cursor: not a cursor this API returned');
-  return r.data;
-}
-
-export function idParam(value: unknown, re: RegExp, what: string): string {
-  // A malformed id, another app's id and a missing one all answer the same 404.
-  if (typeof value !== 'string' || !re.test(value)) throw new ApiError('not_found', `No such ${what}`);
-  return value;
-}
-
-export { ENDPOINT_ID, MESSAGE_ID };
+import type { WebhookScope } from './store';
 
 /** The server API over webhook endpoints and messages, scoped to the secret key's app and mode. */
 export function webhooksRouter(deps: { apps: AppsStore; service: WebhookService }): Router {
@@ -101,13 +72,9 @@ export function webhooksRouter(deps: { apps: AppsStore; service: WebhookService 
   });
 
   router.get('/v1/webhook_messages', auth, async (req, res) => {
-    const q = parse(messagesQuery, req.query, 'query');
-    const page = await svc.store.listMessages(scopeOf(res), {
-      limit: q.limit, after: q.cursor ? decodeCursor(q.cursor) : undefined, type: q.type, status: q.status,
-      endpointId: q.endpoint_id, since: q.since, until: q.until,
-    });
+    const page = await svc.messagesPage(scopeOf(res), parse(messagesQuery, req.query, 'query'));
     noStore(res);
-    res.json({ data: page.data, nextCursor: page.next ? encodeCursor(page.next) : null });
+    res.json(page);
   });
 
   router.get('/v1/webhook_messages/:id/attempts', auth, async (req, res) => {

@@ -3,7 +3,8 @@ import type { Core } from '../../core';
 import { webhookDeliveries } from '../../db/schema/index';
 import { ApiError } from '../../lib/errors';
 import type { DeliveryQueue } from './queue';
-import type { Endpoint } from '../../../contract/webhooks.js';
+import { decodeCursor, encodeCursor, type MessagesQuery } from './schemas';
+import type { Endpoint, Message } from '../../../contract/webhooks.js';
 import type { WebhookScope, WebhookStore } from './store';
 import { checkUrl, UnsafeUrlError, webhookUrlPolicy } from './url-safety';
 
@@ -37,6 +38,15 @@ export function createWebhookService(core: Core, store: WebhookStore, queue: Del
       const ep = await store.updateEndpoint(s, id, { ...patch, url, events });
       if (!ep) throw new ApiError('not_found', 'No such webhook endpoint');
       return ep;
+    },
+
+    /** One page of the delivery log, newest first, with an opaque cursor to the next. */
+    async messagesPage(s: WebhookScope, q: MessagesQuery): Promise<{ data: Message[]; nextCursor: string | null }> {
+      const page = await store.listMessages(s, {
+        limit: q.limit, after: q.cursor ? decodeCursor(q.cursor) : undefined, type: q.type, status: q.status,
+        endpointId: q.endpoint_id, since: q.since, until: q.until,
+      });
+      return { data: page.data, nextCursor: page.next ? encodeCursor(page.next) : null };
     },
 
     async sendTestEvent(s: WebhookScope, endpointId: string): Promise<{ messageId: string }> {
