@@ -17,11 +17,3 @@ export interface VerifyOutcome {
   ok: boolean;
   checks: Array<{ name: string; ok: boolean; errcode?: number; message?: string; errmsg?: string }>;
 }
-
-/** Duck-typed so the console doesn't depend on the gateway's module: WechatError's public fields. */
-export function asWechatError(err: unknown): { errcode: number; errmsg: string; plain?: string } | null {
-  if (!(err instanceof Error)) return null;
-  const e = err as Error & { errcode?: unknown; errmsg?: unknown; plain?: unknown };
-  if (typeof e.errcode !== 'number' || typeof e.errmsg !== 'string') return null;
-  return { errcode: e.errcode, errmsg: e.errmsg, plain: typeof e.plain === 'string' ? e.plain : undefined };
-}
