@@ -1,41 +1,11 @@
 import { z } from 'zod';
 import { ApiError } from '../../lib/errors';
-import { eventTypeSchema } from './events';
+import { ENDPOINT_ID, MESSAGE_ID, endpointInput, endpointPatch, messagesQuery, replayBody, replayFailedBody } from '../../../contract/webhooks.js';
 import type { MessagesCursor } from './store';
 
-/** The webhook API's inputs, validated at each edge (server API and console) with these. */
-export const ENDPOINT_ID = /^ep_[A-Za-z0-9]{1,64}$/;
-export const MESSAGE_ID = /^msg_[A-Za-z0-9]{1,64}$/;
-
-export const endpointInput = z.object({
-  url: z.string().min(1).max(2048),
-  events: z.array(eventTypeSchema).max(10).optional(),
-  description: z.string().max(500).nullable().optional(),
-});
-
-export const endpointPatch = z.object({
-  url: z.string().min(1).max(2048).optional(),
-  events: z.array(eventTypeSchema).max(10).optional(),
-  description: z.string().max(500).nullable().optional(),
-  enabled: z.boolean().optional(),
-});
-
-const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date').transform((v) => new Date(v));
-
-export const messagesQuery = z.object({
-  cursor: z.string().max(256).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  type: z.string().max(64).optional(),
-  status: z.enum(['pending', 'succeeded', 'failed']).optional(),
-  endpoint_id: z.string().regex(ENDPOINT_ID).optional(),
-  since: isoDate.optional(),
-  until: isoDate.optional(),
-});
-
+/** The webhook API's inputs (the contract's), validated at each edge (server API and console). */
+export { ENDPOINT_ID, MESSAGE_ID, endpointInput, endpointPatch, messagesQuery, replayBody, replayFailedBody };
 export type MessagesQuery = z.infer<typeof messagesQuery>;
-
-export const replayBody = z.object({ endpointId: z.string().regex(ENDPOINT_ID).optional() });
-export const replayFailedBody = z.object({ since: isoDate });
 
 const cursorSchema = z.object({ at: z.string().min(1).max(64), id: z.string().regex(MESSAGE_ID) });
 

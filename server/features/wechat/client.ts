@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
+import type { EnvVersion } from '../../../contract/common.js';
 import type { Metrics } from '../../lib/metrics';
 import { LOCAL, WechatError, type WechatApi } from './errors';
 import { readWechatJson, wechatRequest } from './http';
 import { createTokenCache, type ForceBudget, type WechatCredentials } from './token-cache';
 
 export type { WechatCredentials };
-export type EnvVersion = 'release' | 'trial' | 'develop';
+export type { EnvVersion };
 
 export interface WechatClientDeps {
   redis: Redis;

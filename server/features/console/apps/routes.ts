@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envVersionSchema } from '../../../../contract/common.js';
 import type { Logger } from '../../../lib/logger';
 import type { Db } from '../../../db/client';
 import { ApiError } from '../../../lib/errors';
@@ -37,7 +38,7 @@ const patchBody = z.object({
   wechatAppId: wechatAppId.optional(),
   wechatSecret: wechatSecret.nullable().optional(),
   mpPage: mpPage.optional(),
-  envVersion: z.enum(['release', 'trial', 'develop']).optional(),
+  envVersion: envVersionSchema.optional(),
   checkPath: z.boolean().optional(),
   sessionTtlSeconds: z.number().int().min(30, 'must be at least 30 seconds').max(600, 'must be at most 600 seconds').optional(),
 }).strict();

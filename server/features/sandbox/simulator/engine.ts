@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
+import { ENV_VERSIONS } from '../../../../contract/constants.js';
 import type { SimKv } from './kv';
 
 /**
@@ -62,7 +63,6 @@ export const SCENE_PATTERN = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]+$/;
 /** generate_urllink's query: digits, letters and !#$&'()*+,/:;=?@-._~% (at most 1,024). */
 const URL_LINK_QUERY_PATTERN = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~%]*$/;
 const PAGE_PATTERN = /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+)*$/;
-const ENV_VERSIONS = ['release', 'trial', 'develop'];
 
 const err = (errcode: number, errmsg: string): { ok: false; error: WxError } => ({ ok: false, error: { errcode, errmsg } });
 const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
@@ -202,7 +202,7 @@ export function createEngine(opts: EngineOptions) {
         return err(40097, msg('invalid args: width must be 280-1280'));
       }
       const env = body.env_version ?? 'release';
-      if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(40097, msg('invalid args: env_version'));
+      if (typeof env !== 'string' || !(ENV_VERSIONS as readonly string[]).includes(env)) return err(40097, msg('invalid args: env_version'));
       const url = `${opts.phoneBaseUrl().replace(/\/+$/, '')}/sandbox/phone?scene=${encodeURIComponent(scene)}`;
       return ok(await drawCode(url, width));
     },
@@ -240,7 +240,7 @@ export function createEngine(opts: EngineOptions) {
       const query = body.query ?? '';
       if (typeof query !== 'string' || query.length > 1024 || !URL_LINK_QUERY_PATTERN.test(query)) return err(40212, msg('invalid query'));
       const env = body.env_version ?? 'release';
-      if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(85402, msg('invalid env_version'));
+      if (typeof env !== 'string' || !(ENV_VERSIONS as readonly string[]).includes(env)) return err(85402, msg('invalid env_version'));
       if (body.expire_type === 1) {
         const days = body.expire_interval;
         if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 30) return err(85401, msg('invalid expire_interval: 1 to 30 days'));
