@@ -32,7 +32,9 @@ export function createHttpApp(core: Core, features: Feature[]): Express {
     // A store that hangs (Postgres unreachable waits for its connect timeout) is as down as one that refuses.
     const checks = await Promise.allSettled([withinReadyBudget(core.database.ping()), withinReadyBudget(core.redis.client.ping())]);
     const [pg, redis] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'down'));
-    res.status(pg === 'ok' && redis === 'ok' ? 200 : 503).json({ postgres: pg, redis });
+    // An API-only instance can't log anyone in without a worker process (WeChat calls run there).
+    const workers = core.jobs.runsWorkers || redis !== 'ok' ? undefined : await workersStatus(core);
+    res.status(pg === 'ok' && redis === 'ok' && (workers ?? 'ok') === 'ok' ? 200 : 503).json({ postgres: pg, redis, ...(workers ? { workers } : {}) });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(core.metrics.registry.contentType).send(await core.metrics.registry.metrics());
@@ -43,4 +45,12 @@ export function createHttpApp(core: Core, features: Feature[]): Express {
   app.use(notFound);
   app.use(errorHandler(core.logger));
   return app;
+}
+
+async function workersStatus(core: Core): Promise<'ok' | 'none' | 'down'> {
+  try {
+    return (await core.jobs.workersAlive()) > 0 ? 'ok' : 'none';
+  } catch {
+    return 'down';
+  }
 }

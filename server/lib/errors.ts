@@ -47,16 +47,17 @@ export function errorBody(code: string, message: string, requestId: string, deta
 }
 
 /**
- * A backing store (Redis, Postgres) did not answer: the request may work if tried again
- * shortly. Raised where the client meets the failure (lib/redis.ts, db/client.ts), answered
- * as 503 `unavailable`, never as a crash.
+ * Something we depend on (Redis, Postgres, the worker processes) is down or busy: 503
+ * `unavailable` with a Retry-After, so clients know the same request may work shortly.
  */
-export class UnavailableError extends Error {
+export class UnavailableError extends ApiError {
   constructor(
-    readonly store: 'redis' | 'postgres',
+    message = 'A backing service is unavailable; try again shortly',
+    readonly retryAfterSeconds = 2,
+    /** What failed underneath (an ioredis or driver error), for the log. */
     options?: { cause?: unknown },
   ) {
-    super(`${store === 'redis' ? 'Redis' : 'Postgres'} is unavailable`, options);
-    this.name = 'UnavailableError';
+    super('unavailable', message);
+    if (options) this.cause = options.cause;
   }
 }

@@ -25,13 +25,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const id = String(res.locals.requestId ?? '');
     if (err instanceof ApiError) {
+      if (err instanceof UnavailableError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       res.status(err.status).json(errorBody(err.code, err.message, id, err.details));
-      return;
-    }
-    // WeChat failures (features/wechat) reach people in plain words, with WeChat's code for support.
-    if ((err as Error).name === 'WechatError' && typeof (err as { plain?: unknown }).plain === 'string') {
-      const e = err as { plain: string; errcode: number };
-      res.status(502).json(errorBody('wechat_error', e.plain, id, { errcode: e.errcode }));
       return;
     }
     // body-parser's own errors carry a `type`.
@@ -44,7 +39,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(400).json(errorBody('bad_request', 'Request body is not valid JSON', id));
       return;
     }
-    if (err instanceof UnavailableError || isDatabaseUnavailable(err)) {
+    if (isDatabaseUnavailable(err)) {
+      res.setHeader('Retry-After', '2');
       res.status(503).json(errorBody('unavailable', 'A backing store is unavailable; try again shortly', id));
       return;
     }

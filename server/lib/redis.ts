@@ -35,7 +35,7 @@ class GuardedRedis extends Redis {
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
     const reject = command.reject;
-    command.reject = (err: Error) => reject(err instanceof ReplyError || err instanceof UnavailableError ? err : new UnavailableError('redis', { cause: err }));
+    command.reject = (err: Error) => reject(err instanceof ReplyError || err instanceof UnavailableError ? err : new UnavailableError('Redis is unavailable; try again shortly', 2, { cause: err }));
     return super.sendCommand(command, stream);
   }
 }

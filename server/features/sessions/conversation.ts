@@ -1,9 +1,7 @@
 import type { SessionEvent } from './bus';
 import { CLOSE } from './gate';
-import { errorFrame, type Frame } from './frames';
+import { errorFrame, type ClientFrame, type Frame } from './frames';
 
-/** What the browser may send on its socket (validated at the edge, see ws.ts). */
-export type ClientFrame = { type: 'ping' } | { type: 'refresh' } | { type: 'resume'; session: string; secret: string };
 
 /** Per-socket message budget: a widget sends a handful of frames per session. */
 export const MESSAGES_PER_WINDOW = 30;

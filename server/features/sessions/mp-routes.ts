@@ -1,23 +1,11 @@
 import express, { Router } from 'express';
-import { z } from 'zod';
+import { answerBody, confirmBody, scanBody } from '../../../contract/sessions.js';
 import type { Core } from '../../core';
 import { ApiError } from '../../lib/errors';
 import { parse } from '../../lib/http';
-import { SESSION_ID } from './frames';
 import type { SessionService } from './service';
 
 const json = express.json({ limit: '4kb' });
-
-export const scene = z.string().regex(SESSION_ID, 'must be the 22-character scene from the code');
-const ticket = z.string().min(20).max(100);
-const scanBody = z.object({ scene, code: z.string().min(1).max(200) }).strict();
-const answerBody = z.object({ scene, ticket }).strict();
-const confirmBody = answerBody.extend({
-  profile: z.object({
-    nickname: z.string().trim().min(1).max(64).optional(),
-    avatarUrl: z.url({ protocol: /^https?$/ }).max(500).optional(),
-  }).strict().optional(),
-}).strict();
 
 /** The mini-program API: what the confirm page in the tenant's mini-program calls. */
 export function mpRoutes(deps: { core: Core; service: SessionService }): Router {

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { z } from 'zod';
+import { eventsQuery } from '../../../contract/sessions.js';
 import type { Core } from '../../core';
 import { ApiError, ERROR_STATUS, errorBody } from '../../lib/errors';
 import { parse } from '../../lib/http';
@@ -10,10 +10,6 @@ import type { Gate } from './gate';
 import type { SessionService } from './service';
 
 const LONG_POLL_MS = 25_000;
-
-const eventsQuery = z.object({
-  after: z.enum(['session', 'pending', 'scanned', 'success', 'cancelled', 'expired']).optional(),
-});
 
 /** The state name a frame stands for, to compare with the poller's `after`. */
 function stateOf(frame: Frame): string {

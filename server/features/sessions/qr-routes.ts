@@ -26,8 +26,9 @@ export function qrRoutes(deps: { core: Core; service: SessionService; bus: Sessi
       wechat.getCode({ appId: s.appId, mode: s.mode }, { scene: s.id, page: app.mpPage, checkPath: app.checkPath, envVersion: app.envVersion }),
     ).catch(async (err: unknown) => {
       // A broken <img> tells the page nothing; the socket can say why in plain words.
-      const plain = (err as { plain?: unknown }).plain;
-      if (typeof plain === 'string') await bus.publish(s.holder, s.id, 'failed', plain).catch((e) => log.warn({ err: e }, 'code failure not published'));
+      if (err instanceof ApiError && err.code === 'wechat_error') {
+        await bus.publish(s.holder, s.id, 'failed', err.message).catch((e) => log.warn({ err: e }, 'code failure not published'));
+      }
       throw err;
     });
     res.setHeader('Content-Type', image.contentType);

@@ -5,6 +5,7 @@ import { newMatchNumber, newSessionId, newSessionSecret, randomBase64url, type K
 import type { AppRecord, AppsStore } from '../apps/store';
 import type { SessionBus } from './bus';
 import { coarseLocation } from './client-info';
+import type { ScanAnswer } from '../../../contract/sessions.js';
 import { errorFrame, SESSION_ID, type Frame } from './frames';
 import { findSessionEnd, recordConfirmedLogin, recordEndedSession, type Profile, type RecordedUser } from './login-record';
 import type { OutboxPort, SignerPort, WechatPort } from './ports';
@@ -18,14 +19,6 @@ export interface ClientInfo {
   ip: string;
   /** A phone can't scan its own screen: it gets an "Open in WeChat" link where one can be made. */
   mobile: boolean;
-}
-
-export interface ScanAnswer {
-  ticket: string;
-  site: { name: string; origin: string; logoUrl?: string };
-  request: { browser: string; os: string; ip: string; location?: string; createdAt: string };
-  match: string;
-  expiresAt: string;
 }
 
 /** A person rescans a few times at most (network retries, reopening the page); a script scans more. */

@@ -1,15 +1,14 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { sandboxOpenidSchema, sceneSchema, testScanBody } from '../../../contract/sessions.js';
 import { ApiError } from '../../lib/errors';
 import { parse } from '../../lib/http';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppsStore } from '../apps/store';
 import { SESSION_ID } from './frames';
-import { scene } from './mp-routes';
 import type { SessionService } from './service';
 
 const json = express.json({ limit: '4kb' });
-const openidSchema = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'letters, digits, _ and -, 6–64 characters');
 
 /** Sandbox only: the Stripe-like test helpers for site owners' own tests, and the sandbox phone's code source. */
 export function testHelperRoutes(deps: { service: SessionService; apps: AppsStore }): Router {
@@ -19,7 +18,7 @@ export function testHelperRoutes(deps: { service: SessionService; apps: AppsStor
   r.post('/v1/test_helpers/sessions/:id/scan', requireSecretKey(apps), json, async (req, res) => {
     const auth = secretKeyAuth(res);
     if (auth.mode !== 'test') throw new ApiError('live_mode_forbidden', 'Test helpers need a test-mode secret key (sk_test_…)');
-    const body = parse(z.object({ openid: openidSchema.optional() }).strict(), req.body ?? {});
+    const body = parse(testScanBody, req.body ?? {});
     const id = String(req.params.id);
     const s = SESSION_ID.test(id) ? await service.get(id) : null;
     // Another app's session is as unknown to this key as a session that never existed.
@@ -30,7 +29,7 @@ export function testHelperRoutes(deps: { service: SessionService; apps: AppsStor
   });
 
   r.post('/sandbox/phone/code', json, async (req, res) => {
-    const body = parse(z.object({ scene, openid: openidSchema }).strict(), req.body);
+    const body = parse(z.object({ scene: sceneSchema, openid: sandboxOpenidSchema }).strict(), req.body);
     const code = await service.sandboxCode(body.scene, body.openid);
     res.json({ code });
   });

@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { z } from 'zod';
+import { clientFrameSchema } from '../../../contract/sessions.js';
 import type { Core } from '../../core';
 import type { SessionBus } from './bus';
 import { describeClient, normaliseIp } from './client-info';
-import { initial, reduce, type ClientFrame, type Effect, type Input, type Model } from './conversation';
-import { errorFrame, SESSION_ID, type Frame } from './frames';
+import { initial, reduce, type Effect, type Input, type Model } from './conversation';
+import { errorFrame, SESSION_ID, type ClientFrame, type Frame } from './frames';
 import { CLOSE, type Admission, type Gate } from './gate';
 import type { SessionService } from './service';
 
@@ -18,16 +18,10 @@ const RESUME_WAIT_MS = 5_000;
 /** The expiry timer fires this long after `expiresAt`, so the store agrees the code is dead. */
 const EXPIRY_SLACK_MS = 20;
 
-const incoming = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ping') }),
-  z.object({ type: z.literal('refresh') }),
-  z.object({ type: z.literal('resume'), session: z.string().regex(SESSION_ID), secret: z.string().min(1).max(100) }),
-]);
-
 function parseFrame(data: Buffer, isBinary: boolean): ClientFrame | null {
   if (isBinary) return null;
   try {
-    const parsed = incoming.safeParse(JSON.parse(data.toString()));
+    const parsed = clientFrameSchema.safeParse(JSON.parse(data.toString()));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
