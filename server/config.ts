@@ -41,6 +41,8 @@ const envSchema = z.object({
     .describe('days webhook messages and their attempts are kept (delivery log, replay); undelivered ones are kept until they finish'),
   SESSION_RATE_LIMIT: z.coerce.number().int().min(1).default(120)
     .describe('login sessions one IP address may open per minute (WebSocket and polling together)'),
+  URL_LINKS_PER_DAY: z.coerce.number().int().min(0).max(500_000).default(50_000)
+    .describe("'Open in WeChat' URL Links one mini-program AppID may create per day (WeChat allows 500,000 with Schemes); 0 = none"),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -68,6 +70,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
+  urlLinksPerDay: number;
   sessionRateLimit: number;
   webhookRetentionDays: number;
 }
@@ -129,6 +132,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
+    urlLinksPerDay: e.URL_LINKS_PER_DAY,
     sessionRateLimit: e.SESSION_RATE_LIMIT,
     webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
   };
