@@ -59,4 +59,5 @@ export interface LoginEvent {
 export interface DayStats { day: string; succeeded: number; cancelled: number; expired: number; failed: number }
 
 export interface Member { accountId: string; email: string; name: string | null; role: Role; joinedAt: string }
+export interface InvitationPreview { tenant: { name: string }; role: Role; invitedBy: string | null; expiresAt: string }
 export interface Invitation { id: string; role: Role; expiresAt: string; createdAt: string; createdBy: string | null }
