@@ -17,7 +17,7 @@ import { createTokensFeature } from './features/tokens/index';
 import { createUsersFeature } from './features/users/index';
 import { createWechatFeature } from './features/wechat/index';
 import { createSessionsFeature } from './features/sessions/index';
-import { createPhoneFeature } from './features/sandbox/phone/index';
+import { createSandboxFeature } from './features/sandbox/index';
 import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
 import { createUsageFeature } from './features/usage/index';
@@ -79,13 +79,14 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
   features.push(tokens.feature, createUsersFeature(core, { apps }).feature);
-  const wechat = createWechatFeature(core, { apps });
-  features.push(wechat.feature);
+  const sandbox = createSandboxFeature(core, { apps });
+  const wechat = createWechatFeature(core, { apps, sandbox: sandbox.service });
+  features.push(sandbox.feature, wechat.feature);
   const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox });
   features.push(sessions.feature);
-  features.push(createProfileFeature(core, { sessions: sessions.service }).feature, createPhoneFeature(core).feature);
+  features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);
-  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer }).feature);
+  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service }).feature);
   return features;
 }
 

@@ -61,12 +61,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(err.status).json(errorBody(err.code, err.message, id, err.details));
       return;
     }
-    // WeChat failures (features/wechat) reach people in plain words, with WeChat's code for support.
-    if ((err as Error).name === 'WechatError' && typeof (err as { plain?: unknown }).plain === 'string') {
-      const e = err as { plain: string; errcode: number };
-      res.status(502).json(errorBody('wechat_error', e.plain, id, { errcode: e.errcode }));
-      return;
-    }
     // body-parser's own errors carry a `type`.
     const type = (err as { type?: string }).type;
     if (type === 'entity.too.large') {

@@ -25,7 +25,7 @@ export function createJobs(opts: { prefix: string; connection: RedisOptions; run
       let q = queues.get(name);
       if (!q) {
         q = new Queue(name, { connection: opts.connection, prefix });
-        q.on('error', (err) => opts.logger.warn({ err: err.message, queue: name }, 'queue error'));
+        q.on('error', (err) => opts.logger.warn({ err, queue: name }, 'queue error'));
         queues.set(name, q);
       }
       return q;
@@ -34,7 +34,7 @@ export function createJobs(opts: { prefix: string; connection: RedisOptions; run
       let e = events.get(name);
       if (!e) {
         e = new QueueEvents(name, { connection: opts.connection, prefix });
-        e.on('error', (err) => opts.logger.warn({ err: err.message, queue: name }, 'queue events error'));
+        e.on('error', (err) => opts.logger.warn({ err, queue: name }, 'queue events error'));
         events.set(name, e);
       }
       return e;
@@ -42,7 +42,7 @@ export function createJobs(opts: { prefix: string; connection: RedisOptions; run
     worker(name, processor, wopts) {
       if (!opts.runsWorkers) return null;
       const w = new Worker(name, processor, { connection: opts.connection, prefix, ...wopts });
-      w.on('error', (err) => opts.logger.warn({ err: err.message, queue: name }, 'worker error'));
+      w.on('error', (err) => opts.logger.warn({ err, queue: name }, 'worker error'));
       workers.push(w);
       return w;
     },

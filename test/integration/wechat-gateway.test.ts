@@ -10,6 +10,7 @@ import { startSimulator, type RunningSimulator } from '../../server/features/san
 import { LOCAL, WechatError } from '../../server/features/wechat/errors';
 import { createWechatGateway } from '../../server/features/wechat/gateway';
 import { createWechatFeature } from '../../server/features/wechat/index';
+import { createSandboxFeature, sandboxAppId } from '../../server/features/sandbox/index';
 import { errorHandler, notFound } from '../../server/lib/http';
 import { buildCore } from '../../server/main';
 import { createTestDatabase } from '../helpers/db';
@@ -89,9 +90,10 @@ beforeAll(async () => {
   sim.registerApp('wxlive000000000002', 'live-secret-2', { pages: [PAGE] });
   db = await createTestDatabase('wxgateway');
   core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url }));
-  wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandboxControlsNeedKey: true });
+  const sandbox = createSandboxFeature(core, { apps, controlsNeedKey: true });
+  wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandbox: sandbox.service });
   const ex = express();
-  ex.use(wechat.feature.router!);
+  ex.use(sandbox.feature.router!);
   ex.use(notFound);
   ex.use(errorHandler(core.logger));
   http = createServer(ex);
@@ -149,15 +151,15 @@ describe('test mode, through the queue and the mounted simulator', () => {
 
   it('a bad scene comes back as WeChat\'s errcode, rebuilt across the job boundary', async () => {
     const err = await rejection(wechat.gateway.getCode({ appId: 'app_t3', mode: 'test' }, codeParams('bad scene!')));
-    expect(err.errcode).toBe(40097);
+    expect(err.errcode).toBe(40129);
     expect(err.api).toBe('getwxacodeunlimit');
-    expect(err.plain).toMatch(/parameters/);
+    expect(err.plain).toMatch(/characters WeChat does not accept/);
   });
 
   it('verifyApp passes in test mode', async () => {
     const r = await wechat.gateway.verifyApp({ appId: 'app_t2', mode: 'test' });
     expect(r.ok).toBe(true);
-    expect(r.wechatAppId).toBe(wechat.sandboxAppId('app_t2'));
+    expect(r.wechatAppId).toBe(sandboxAppId('app_t2'));
     expect(r.checks.map((c) => [c.name, c.ok])).toEqual([['credentials', true], ['access_token', true], ['code', true], ['url_link', true]]);
   });
 });
@@ -219,7 +221,7 @@ describe('per-AppID limit', () => {
       expect(e.plain).toMatch(/Too many/);
     }
     // Refused calls never reached WeChat.
-    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${wechat.sandboxAppId('app_t4')}`, { headers: { authorization: `Bearer ${SK_T4}` } });
+    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${sandboxAppId('app_t4')}`, { headers: { authorization: `Bearer ${SK_T4}` } });
     expect(((await stats.json()) as { calls: Record<string, number> }).calls.getwxacodeunlimit).toBe(3);
     const other = await wechat.gateway.getCode({ appId: 'app_t2', mode: 'test' }, codeParams('calm'));
     expect(other.contentType).toBe('image/png');
@@ -230,7 +232,7 @@ describe('a second instance', () => {
   it('a call from an API-only instance is answered by another process\'s worker on its reply channel', async () => {
     const apiOnly = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
     try {
-      const caller = createWechatFeature(apiOnly, { apps, waitMs: 5_000 });
+      const caller = createWechatFeature(apiOnly, { apps, waitMs: 5_000, sandbox: createSandboxFeature(apiOnly, { apps }).service });
       await caller.feature.start!();
       const code = await wechat.gateway.sandboxPhoneCode('app_t1', 'o_remote');
       expect(await caller.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, code)).toEqual({ openid: 'o_remote' });
@@ -245,7 +247,7 @@ describe('a second instance', () => {
   it('shares the mounted simulator\'s state, and with the key check off its controls still need an appid', async () => {
     const other = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
     const ex = express();
-    ex.use(createWechatFeature(other, { apps, sandboxControlsNeedKey: false }).feature.router!);
+    ex.use(createSandboxFeature(other, { apps, controlsNeedKey: false }).feature.router!);
     ex.use(errorHandler(other.logger));
     const srv = createServer(ex);
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -253,7 +255,7 @@ describe('a second instance', () => {
     const send = (base: string, path: string, body: unknown) =>
       fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     try {
-      const appid = wechat.sandboxAppId('app_t2');
+      const appid = sandboxAppId('app_t2');
       const secret = sandboxSecret(Buffer.from(TEST_MASTER_KEY, 'base64'), appid);
       const tokenReq = { grant_type: 'client_credential', appid, secret, force_refresh: false };
       const here = (await (await send(`${url}/sandbox/wechat`, '/cgi-bin/stable_token', tokenReq)).json()) as { access_token: string };
@@ -266,14 +268,36 @@ describe('a second instance', () => {
       expect(((await (await fetch(`${otherUrl}/sns/jscode2session?${q}`)).json()) as { errcode: number }).errcode).toBe(40163);
 
       expect((await send(otherUrl, '/__sim/faults', { api: 'jscode2session', times: 1, errcode: -1 })).status).toBe(400);
-      expect((await send(otherUrl, '/__sim/faults', { appid: wechat.sandboxAppId('app_t3'), api: 'generate_urllink', times: 1, errcode: -1 })).status).toBe(201);
-      await fetch(`${otherUrl}/__sim/faults?appid=${wechat.sandboxAppId('app_t3')}`, { method: 'DELETE' });
+      expect((await send(otherUrl, '/__sim/faults', { appid: sandboxAppId('app_t3'), api: 'generate_urllink', times: 1, errcode: -1 })).status).toBe(201);
+      await fetch(`${otherUrl}/__sim/faults?appid=${sandboxAppId('app_t3')}`, { method: 'DELETE' });
     } finally {
       srv.closeAllConnections();
       srv.close();
       await other.jobs.close();
       await other.redis.close();
       await other.database.close();
+    }
+  });
+});
+
+describe('an external simulator (SANDBOX_WECHAT_API_BASE)', () => {
+  it('test mode calls it, and the sandbox phone gets its wx.login codes from it', async () => {
+    const ext = await startSimulator({ masterKey: Buffer.from(TEST_MASTER_KEY, 'base64'), scoped: true });
+    const extCore = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api', SANDBOX_WECHAT_API_BASE: ext.url }));
+    try {
+      const sandbox = createSandboxFeature(extCore, { apps });
+      const { base, creds } = sandbox.service.credentials('app_t1');
+      expect(base).toBe(ext.url);
+      const r = await sandbox.service.phoneCode('app_t1', 'o_ext');
+      expect(r.ok).toBe(true);
+      const q = new URLSearchParams({ appid: creds.appid, secret: creds.secret, js_code: r.ok ? r.code : '', grant_type: 'authorization_code' });
+      expect(((await (await fetch(`${ext.url}/sns/jscode2session?${q}`)).json()) as { openid: string }).openid).toBe('o_ext');
+      expect(await sandbox.service.phoneCode('app_t1', 'not an openid')).toMatchObject({ ok: false });
+    } finally {
+      await extCore.jobs.close();
+      await extCore.redis.close();
+      await extCore.database.close();
+      await ext.close();
     }
   });
 });
@@ -290,7 +314,7 @@ describe('the outcome channel', () => {
       apps,
       outcomeKey: (jobId) => core.key('wechat', 'outcome', jobId),
       limit: async () => {},
-      wechatAppIdFor: async (ref) => wechat.sandboxAppId(ref.appId),
+      wechatAppIdFor: async (ref) => sandboxAppId(ref.appId),
       sandboxPhoneCode: (appId, openid) => wechat.gateway.sandboxPhoneCode(appId, openid),
       waitMs: 300,
     });
@@ -307,7 +331,7 @@ describe('without a worker', () => {
     const lonelyPrefix = testRedisPrefix('wxlonely');
     const apiOnly = await buildCore(testConfig(db.url, lonelyPrefix.prefix, { ROLE: 'api' }));
     try {
-      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 300 });
+      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 300, sandbox: createSandboxFeature(apiOnly, { apps }).service });
       await lonely.feature.start!();
       const err = await rejection(lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code'));
       expect(err.errcode).toBe(LOCAL.timeout);
@@ -324,7 +348,7 @@ describe('without a worker', () => {
 
 describe('the mounted simulator', () => {
   it('accepts exactly the derived sandbox credentials', async () => {
-    const appid = wechat.sandboxAppId('app_t1');
+    const appid = sandboxAppId('app_t1');
     expect(appid).toMatch(/^wx[0-9a-f]{16}$/);
     const secret = sandboxSecret(Buffer.from(TEST_MASTER_KEY, 'base64'), appid);
     const good = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid, secret, force_refresh: false });
@@ -332,7 +356,7 @@ describe('the mounted simulator', () => {
     expect(good.json.errcode).toBeUndefined();
     const wrongSecret = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid, secret: 'f'.repeat(32) });
     expect(wrongSecret.json.errcode).toBe(40125);
-    const otherApp = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid: wechat.sandboxAppId('app_t2'), secret });
+    const otherApp = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid: sandboxAppId('app_t2'), secret });
     expect(otherApp.json.errcode).toBe(40125);
     const notSandbox = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid: 'wxlive000000000001', secret });
     expect(notSandbox.json.errcode).toBe(40013);
@@ -341,7 +365,7 @@ describe('the mounted simulator', () => {
   });
 
   it('scopes faults to one AppID, and only that app\'s test secret key may set them', async () => {
-    const a = wechat.sandboxAppId('app_t1');
+    const a = sandboxAppId('app_t1');
     const fault = { appid: a, api: 'jscode2session', times: 1, errcode: 40226 };
     expect((await post('/sandbox/wechat/__sim/faults', { api: 'jscode2session', times: 1, errcode: -1 }, SK_T1)).status).toBe(400);
     expect((await post('/sandbox/wechat/__sim/faults', fault)).status).toBe(401);

@@ -1,23 +1,11 @@
 import { LitElement, css, html } from 'lit';
 import { call } from '../data/api';
-import type { App, Mode, TenantRef } from '../data/types';
+import type { App, Attempt, Delivery, Endpoint, Message, Mode, TenantRef } from '../data/types';
+import { EVENT_TYPES, TEST_EVENT_TYPE } from '../data/types';
 import { shared } from '../styles';
 import { empty, failed, loading, when } from '../components/states';
 import { describedBy, fieldError, focusFirstInvalid, formError, invalid, noProblem, problemOf, type FormProblem } from '../components/form-errors';
 import '../components/copy-button';
-
-/** What the console's webhook routes answer (server/features/webhooks/store.ts). */
-interface Endpoint {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  disabledReason: string | null;
-  failingSince: string | null;
-  createdAt: string;
-}
-interface Delivery { id: string; endpointId: string; status: 'pending' | 'succeeded' | 'failed'; attempts: number; nextAttemptAt: string | null; lastAttemptAt: string | null }
 
 /** While a delivery is in flight the log re-reads itself this often, so it never shows a stale state. */
 const LIVE_REFRESH_MS = 3_000;
@@ -28,10 +16,6 @@ function deliveryState(d: Delivery): { label: string; badge: string } {
   if (d.status === 'failed') return { label: 'failed', badge: 'failed' };
   return d.attempts === 0 ? { label: 'sending', badge: 'pending' } : { label: 'retrying', badge: 'expired' };
 }
-interface Message { id: string; type: string; createdAt: string; payload: Record<string, unknown>; deliveries: Delivery[] }
-interface Attempt { id: string; endpointId: string; attempt: number; statusCode: number | null; durationMs: number; responseBody: string | null; error: string | null; createdAt: string }
-
-const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created'] as const;
 
 const qs = (p: Record<string, string | undefined>) => {
   const s = new URLSearchParams();
@@ -360,7 +344,7 @@ export class AppWebhooks extends LitElement {
           <div><label for="f-status">Status</label><select id="f-status" name="status">
             ${([['', 'any'], ['pending', 'sending or retrying'], ['succeeded', 'delivered'], ['failed', 'failed']] as const).map(([v, label]) => html`<option value=${v} ?selected=${this.filters.status === v}>${label}</option>`)}</select></div>
           <div><label for="f-type">Event</label><select id="f-type" name="type">
-            ${['', ...EVENT_TYPES, 'webhook.test'].map((s) => html`<option value=${s} ?selected=${this.filters.type === s}>${s || 'any'}</option>`)}</select></div>
+            ${['', ...EVENT_TYPES, TEST_EVENT_TYPE].map((s) => html`<option value=${s} ?selected=${this.filters.type === s}>${s || 'any'}</option>`)}</select></div>
           <div><label for="f-ep">Endpoint</label><select id="f-ep" name="endpoint_id"><option value="">any</option>
             ${this.endpoints.map((e) => html`<option value=${e.id} ?selected=${this.filters.endpoint_id === e.id}>${e.url}</option>`)}</select></div>
           <div><label for="f-since">Since</label><input id="f-since" name="since" type="datetime-local" .value=${this.filters.since} /></div>

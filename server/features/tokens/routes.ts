@@ -1,5 +1,5 @@
 import express, { Router, type Response } from 'express';
-import { z } from 'zod';
+import { verifyTokenBody } from '../../../contract/tokens.js';
 import { ApiError } from '../../lib/errors';
 import { parse } from '../../lib/http';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
@@ -12,8 +12,6 @@ const CLAIMS_SUPPORTED = ['iss', 'aud', 'sub', 'openid', 'unionid', 'name', 'pic
 const APP_ID = /^app_[A-Za-z0-9]{1,64}$/;
 /** Short enough that a rotated-in key is seen soon; verifiers refetch on an unknown kid anyway. */
 const PUBLIC_MAX_AGE = 300;
-
-const verifyBody = z.object({ token: z.string().min(1).max(8192) });
 
 /** Discovery and JWKS are public documents any tenant backend (or browser) may fetch. */
 function publicHeaders(res: Response): void {
@@ -60,7 +58,7 @@ export function tokensRouter(deps: {
 
   router.post('/v1/tokens/verify', requireSecretKey(deps.apps), express.json({ limit: '16kb' }), async (req, res) => {
     const { app, mode } = secretKeyAuth(res);
-    const { token } = parse(verifyBody, req.body);
+    const { token } = parse(verifyTokenBody, req.body);
     const claims = await deps.verifier.verifyOnce(app, mode, token);
     res.setHeader('Cache-Control', 'no-store');
     res.json({ valid: true, claims });

@@ -2,14 +2,12 @@ import type { Redis } from 'ioredis';
 import type { Jobs } from '../../lib/jobs';
 import { randomBase64url, type KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
+import type { AppRef } from '../../../contract/common.js';
 import type { CodeParams, EnvVersion } from './client';
 import { LOCAL, WechatError, type WechatApi } from './errors';
 import { WECHAT_QUEUE, type JobOutcome, type WechatJobData, type WechatJobName } from './jobs';
 
-export interface AppRef {
-  appId: string;
-  mode: KeyMode;
-}
+export type { AppRef };
 
 export interface VerifyCheck {
   /** `url_link` is optional: without it phone visitors get a save-the-code hint, and logins still work. */
