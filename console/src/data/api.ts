@@ -60,7 +60,7 @@ const a = (tenantId: string, appId: string) => `${t(tenantId)}/apps/${encodeURIC
 export const api = {
   me: async () => remember(await call<Me>('GET', '/auth/me')),
   signIn: async (email: string, password: string) => remember(await call<Me>('POST', '/auth/signin', { email, password })),
-  signUp: async (body: { email: string; password: string; name?: string; organisation?: string }) => remember(await call<Me>('POST', '/auth/signup', body)),
+  signUp: async (body: { email: string; password: string; name?: string; organisation?: string; invitation?: string }) => remember(await call<Me>('POST', '/auth/signup', body)),
   signOut: () => call<void>('POST', '/auth/signout'),
   createTenant: (name: string) => call<TenantRef>('POST', '/tenants', { name }),
   previewInvitation: (token: string) => call<InvitationPreview>('POST', '/invitations/preview', { token }),

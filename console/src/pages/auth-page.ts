@@ -21,6 +21,13 @@ export class AuthPage extends LitElement {
     this.busy = false;
   }
 
+  /** The invitation a person followed before signing up (invite-page remembers where to return). */
+  private get invitation(): string | undefined {
+    const back = sessionStorage.getItem('wsl-after-signin') ?? '';
+    const m = /^\/console\/invite#([A-Za-z0-9_-]{20,64})$/.exec(back);
+    return m?.[1];
+  }
+
   private async submit(e: SubmitEvent) {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
@@ -29,9 +36,12 @@ export class AuthPage extends LitElement {
     this.busy = true;
     this.problem = noProblem;
     try {
+      const invitation = this.mode === 'signup' ? this.invitation : undefined;
       const me = this.mode === 'signup'
-        ? await api.signUp({ email, password, name: String(f.get('name') ?? '') || undefined, organisation: String(f.get('organisation') ?? '') || undefined })
+        ? await api.signUp({ email, password, name: String(f.get('name') ?? '') || undefined, organisation: String(f.get('organisation') ?? '') || undefined, invitation })
         : await api.signIn(email, password);
+      // Joined already: don't go back to the (now used) invitation link.
+      if (invitation) sessionStorage.removeItem('wsl-after-signin');
       this.dispatchEvent(new CustomEvent('me-changed', { detail: me, bubbles: true, composed: true }));
     } catch (err) {
       this.problem = problemOf(err, FIELDS);
@@ -54,11 +64,12 @@ export class AuthPage extends LitElement {
         <form @submit=${this.submit}>
           <label for="email">Email</label>
           <input id="email" name="email" type="email" autocomplete="email" required aria-invalid=${invalid(this.problem, 'email')} aria-describedby=${describedBy(this.problem, 'email')} />${fieldError(this.problem, 'email')}
+          ${up && this.invitation ? html`<p class="small muted">Your new account joins the organisation that invited you.</p>` : ''}
           ${up ? html`
             <label for="name">Your name <span class="hint">(optional)</span></label>
             <input id="name" name="name" autocomplete="name" maxlength="100" aria-invalid=${invalid(this.problem, 'name')} aria-describedby=${describedBy(this.problem, 'name')} />${fieldError(this.problem, 'name')}
-            <label for="organisation">Organisation <span class="hint">(optional; you can add more later)</span></label>
-            <input id="organisation" name="organisation" maxlength="100" aria-invalid=${invalid(this.problem, 'organisation')} aria-describedby=${describedBy(this.problem, 'organisation')} />${fieldError(this.problem, 'organisation')}` : ''}
+            ${this.invitation ? '' : html`<label for="organisation">Organisation <span class="hint">(optional; you can add more later)</span></label>
+            <input id="organisation" name="organisation" maxlength="100" aria-invalid=${invalid(this.problem, 'organisation')} aria-describedby=${describedBy(this.problem, 'organisation')} />${fieldError(this.problem, 'organisation')}`}` : ''}
           <label for="password">Password ${up ? html`<span class="hint">(at least 10 characters)</span>` : ''}</label>
           <input id="password" name="password" type="password" autocomplete=${up ? 'new-password' : 'current-password'} minlength=${up ? 10 : 1} required aria-invalid=${invalid(this.problem, 'password')} aria-describedby=${describedBy(this.problem, 'password')} />${fieldError(this.problem, 'password')}
           ${formError(this.problem)}

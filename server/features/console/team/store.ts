@@ -115,7 +115,7 @@ export async function previewInvitation(db: Db, token: string): Promise<{ tenant
 }
 
 /** One use: the update only matches an unaccepted, unexpired row, so two accepts can't both win. */
-export async function acceptInvitation(db: Db, token: string, accountId: string): Promise<{ tenantId: string; role: Role }> {
+export async function acceptInvitation(db: DbOrTx, token: string, accountId: string): Promise<{ tenantId: string; role: Role }> {
   return db.transaction(async (tx) => {
     const [inv] = await tx.update(invitations)
       .set({ acceptedAt: new Date(), acceptedBy: accountId })
