@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { ApiError, errorBody } from './errors';
+import { ApiError, errorBody, UnavailableError } from './errors';
 import { newId } from './ids';
 import type { Logger } from './logger';
 
@@ -58,6 +58,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const id = String(res.locals.requestId ?? '');
     if (err instanceof ApiError) {
+      if (err instanceof UnavailableError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       res.status(err.status).json(errorBody(err.code, err.message, id, err.details));
       return;
     }
