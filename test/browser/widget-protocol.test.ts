@@ -110,13 +110,23 @@ describe('<wechat-scan-login> protocol edge cases', () => {
     await close();
   });
 
-  it('shows neither on a desktop browser', async () => {
-    const { page, close } = await open('site-key="pk_test_x"');
+  it('shows neither on a desktop browser; in test mode only the sandbox phone link', async () => {
+    const live = await open('site-key="pk_live_x"');
     (await fake.next()).send(session({ urlLink: 'https://wxaurl.cn/abcdef' }));
-    await waitState(page, 'ready');
-    expect(await page.locator('wechat-scan-login a').count()).toBe(0);
-    expect(await page.locator('wechat-scan-login small').allTextContents()).not.toContain('On a phone? Save this code, then open it with Scan in WeChat.');
-    await close();
+    await waitState(live.page, 'ready');
+    expect(await live.page.locator('wechat-scan-login a').count()).toBe(0);
+    expect(await live.page.locator('wechat-scan-login small').allTextContents()).not.toContain('On a phone? Save this code, then open it with Scan in WeChat.');
+    await live.close();
+
+    const test = await open('site-key="pk_test_x"', { lang: 'zh-CN' });
+    (await fake.next()).send(session());
+    await waitState(test.page, 'ready');
+    const link = test.page.locator('wechat-scan-login a');
+    expect(await link.count()).toBe(1);
+    expect(await link.textContent()).toBe('打开沙盒手机');
+    expect(await link.getAttribute('href')).toBe(`${fake.url}/sandbox/phone?scene=AAAAAAAAAAAAAAAAAAAAAA`);
+    expect(await link.getAttribute('part')).toBe('sandbox');
+    await test.close();
   });
 
   it('ignores junk and unknown frames without failing', async () => {
