@@ -118,6 +118,21 @@ describe('transport over WebSocket', () => {
     expect(FakeSocket.all).toHaveLength(4);
   });
 
+  it('retries on an unavailable error frame even when the server keeps the socket open', () => {
+    const { frames, sock } = start();
+    sock().open();
+    sock().frame(sessionFrame);
+    sock().drop(1006);
+    vi.advanceTimersByTime(500);
+    sock().open();
+    sock().frame({ type: 'error', code: 'unavailable', message: 'briefly unavailable' });
+    expect(sock().closedWith).toBe(1000);
+    vi.advanceTimersByTime(1000);
+    expect(FakeSocket.all).toHaveLength(3);
+    expect(sock().url).toContain('&session=SESSION_ID_22_CHARS___');
+    expect(frames.map((f) => f.type)).toEqual(['session', 'reconnecting', 'reconnecting']);
+  });
+
   it('retries a 4503 refusal before the first code too, even without its error frame', () => {
     const { frames, sock } = start();
     sock().open();

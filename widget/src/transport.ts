@@ -78,7 +78,6 @@ export function connect(o: TransportOptions): Transport {
     const s = (ws = new (o.WebSocket ?? WebSocket)(url));
     const resuming = sess;
     let refused = false;
-    let unavailable = false;
     // Pings let us notice a silently dead connection; the check only arms once the server has
     // answered one, so a server without pongs is never dropped for being quiet.
     let unanswered = 0;
@@ -96,16 +95,17 @@ export function connect(o: TransportOptions): Transport {
       if (unanswered) answered = true;
       unanswered = 0;
       const f = parseFrame(e.data);
-      // The close that follows says retry; the visitor only sees "reconnecting".
-      if (f?.type == 'error' && f.code == 'unavailable') unavailable = true;
-      else if (f?.type == 'error') refused = true;
-      if (f && !unavailable) deliver(f);
+      // A store outage on the server's side (whether or not it closes the socket): try again
+      // later on a fresh socket; the visitor only sees "reconnecting".
+      if (f?.type == 'error' && f.code == 'unavailable') return closeWs(), retry(openWs);
+      if (f?.type == 'error') refused = true;
+      if (f) deliver(f);
     };
     s.onclose = (e) => {
       if (ws != s) return;
       clearInterval(pinger);
       ws = undefined;
-      if (e.code >= 4000 && e.code < 5000 && e.code != UNAVAILABLE && !unavailable) {
+      if (e.code >= 4000 && e.code < 5000 && e.code != UNAVAILABLE) {
         if (!refused) fail(REFUSED[e.code] ?? 'error');
         stop();
       } else if (!opened) {
