@@ -282,7 +282,7 @@ describe("the hosted page's socket", () => {
 
     expect(await (await socket(key, { origin, cookie })).next()).toMatchObject({ type: 'session' });
     // Without the pass, with it on another origin, or tampered with: the app's own rules apply.
-    for (const headers of [{ origin }, { origin: 'https://evil.example', cookie }, { origin, cookie: cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) }]) {
+    for (const headers of [{ origin }, { origin: 'https://evil.example', cookie }, { origin, cookie: cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) }] as Array<Record<string, string>>) {
       expect(await (await socket(key, headers)).next()).toMatchObject({ type: 'error', code: 'origin_not_allowed' });
     }
     // The pass is for this app and mode only: another live app's key is still refused.
