@@ -54,11 +54,14 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
     throw err;
   }
   await database.migrate();
+  const instanceId = newId('inst');
   const jobs = createJobs({
     prefix: config.redisPrefix,
     connection: redis.bullConnection(),
     runsWorkers: config.role !== 'api',
     logger,
+    redis: redis.client,
+    instanceId,
   });
   return {
     config,
@@ -69,7 +72,7 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
     jobs,
     metrics: createMetrics(),
     localUrl: undefined,
-    instanceId: newId('inst'),
+    instanceId,
     key: (...parts) => [config.redisPrefix, ...parts].join(':'),
   };
 }

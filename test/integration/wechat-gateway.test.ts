@@ -11,6 +11,7 @@ import { LOCAL, WechatError } from '../../server/features/wechat/errors';
 import { createWechatGateway } from '../../server/features/wechat/gateway';
 import { createWechatFeature } from '../../server/features/wechat/index';
 import { createSandboxFeature, sandboxAppId } from '../../server/features/sandbox/index';
+import { UnavailableError } from '../../server/lib/errors';
 import { errorHandler, notFound } from '../../server/lib/http';
 import { buildCore } from '../../server/main';
 import { createTestDatabase } from '../helpers/db';
@@ -69,6 +70,10 @@ let url: string;
 let wechat: ReturnType<typeof createWechatFeature>;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 const prefix = testRedisPrefix('wxgateway');
+
+async function waitFor(ok: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 25));
+}
 
 async function rejection(p: Promise<unknown>): Promise<WechatError> {
   const err = await p.then(() => null, (e: unknown) => e);
@@ -327,21 +332,48 @@ describe('the outcome channel', () => {
 });
 
 describe('without a worker', () => {
-  it('the caller gets a typed timeout and the job is taken back', async () => {
+  it('an API-only caller with no worker alive fails fast with a retryable 503 and queues nothing', async () => {
     const lonelyPrefix = testRedisPrefix('wxlonely');
     const apiOnly = await buildCore(testConfig(db.url, lonelyPrefix.prefix, { ROLE: 'api' }));
     try {
-      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 300, sandbox: createSandboxFeature(apiOnly, { apps }).service });
+      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 60_000, sandbox: createSandboxFeature(apiOnly, { apps }).service });
       await lonely.feature.start!();
-      const err = await rejection(lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code'));
-      expect(err.errcode).toBe(LOCAL.timeout);
-      expect(err.api).toBe('jscode2session');
-      expect(await apiOnly.jobs.queue('wechat').getWaitingCount()).toBe(0);
+      const err = await lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code').then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as UnavailableError).retryAfterSeconds).toBeGreaterThan(0);
+      expect(await apiOnly.jobs.queue('wechat').count()).toBe(0);
     } finally {
       await apiOnly.jobs.close();
       await apiOnly.redis.close();
       await apiOnly.database.close();
       await lonelyPrefix.cleanup();
+    }
+  });
+
+  it('a worker alive but not answering in time: a retryable 503, and the job is taken back', async () => {
+    const busyPrefix = testRedisPrefix('wxbusy');
+    const apiOnly = await buildCore(testConfig(db.url, busyPrefix.prefix, { ROLE: 'api' }));
+    // A process that beats (it runs a worker) but takes no WeChat jobs.
+    const other = await buildCore(testConfig(db.url, busyPrefix.prefix, { ROLE: 'worker' }));
+    try {
+      other.jobs.worker('elsewhere', async () => {});
+      await waitFor(async () => (await apiOnly.jobs.workersAlive()) > 0);
+      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 300, sandbox: createSandboxFeature(apiOnly, { apps }).service });
+      await lonely.feature.start!();
+      const err = await lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code').then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect(await apiOnly.jobs.queue('wechat').count()).toBe(0);
+      // A clean shutdown leaves the heartbeat set at once.
+      await other.jobs.close();
+      expect(await apiOnly.jobs.workersAlive()).toBe(0);
+    } finally {
+      await other.jobs.close();
+      await other.redis.close();
+      await other.database.close();
+      await apiOnly.jobs.close();
+      await apiOnly.redis.close();
+      await apiOnly.database.close();
+      await busyPrefix.cleanup();
     }
   });
 });

@@ -77,7 +77,7 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
       return (await opts.apps.getApp(ref.appId))?.wechatAppId ?? ref.appId;
     },
     sandboxPhoneCode,
-    waitMs: opts.waitMs ?? 20_000,
+    waitMs: opts.waitMs ?? 10_000,
   });
 
   const feature: Feature = {
