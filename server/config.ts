@@ -47,6 +47,8 @@ const envSchema = z.object({
     .describe('how often an instance re-reads the state of the sessions its browsers wait on (events are also pushed; this catches lost ones)'),
   FAULT_EXIT_AFTER_LOGIN_RECORD: z.stringbool().default(false)
     .describe('fault injection for tests and bench/faults.ts only: the process exits right after a confirm\'s Postgres write, before Redis hears of it'),
+  URL_LINKS_PER_DAY: z.coerce.number().int().min(0).max(500_000).default(50_000)
+    .describe("'Open in WeChat' URL Links one mini-program AppID may create per day (WeChat allows 500,000 with Schemes); 0 = none"),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -74,6 +76,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
+  urlLinksPerDay: number;
   sessionRateLimit: number;
   confirmLeaseMs: number;
   sessionResyncMs: number;
@@ -138,6 +141,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
+    urlLinksPerDay: e.URL_LINKS_PER_DAY,
     sessionRateLimit: e.SESSION_RATE_LIMIT,
     confirmLeaseMs: e.CONFIRM_LEASE_MS,
     sessionResyncMs: e.SESSION_RESYNC_MS,

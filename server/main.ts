@@ -87,12 +87,13 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const tokens = createTokensFeature(core, { apps });
   const users = createUsersFeature(core, { apps });
   // Before tokens: the provider answers the issuer's discovery document.
-  features.push(createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc }).feature);
+  const oidc = createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc });
+  features.push(oidc.feature);
   features.push(tokens.feature, users.feature);
   const sandbox = createSandboxFeature(core, { apps });
   const wechat = createWechatFeature(core, { apps, sandbox: sandbox.service });
   features.push(sandbox.feature, wechat.feature);
-  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox });
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, hostedPages: oidc.hostedPages });
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);

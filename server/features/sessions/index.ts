@@ -8,7 +8,7 @@ import { createSessionBus } from './bus';
 import { createGate } from './gate';
 import { mpRoutes } from './mp-routes';
 import { pollingRoutes } from './polling-routes';
-import type { OutboxPort, SignerPort, WechatPort } from './ports';
+import type { HostedPagePort, OutboxPort, SignerPort, WechatPort } from './ports';
 import { qrRoutes } from './qr-routes';
 import { createResync } from './resync';
 import { createSessionService, type SessionService } from './service';
@@ -23,7 +23,7 @@ import { createWsGateway } from './ws';
  * two background passes keep every login finishing: resync (lost events) and confirm recovery
  * (a confirm whose instance died mid-way).
  */
-export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort }): {
+export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; hostedPages?: HostedPagePort }): {
   feature: Feature;
   service: SessionService;
 } {
@@ -37,7 +37,7 @@ export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wecha
     logger: core.logger,
   });
   const service = createSessionService({ core, store, bus, ...deps });
-  const gate = createGate(core, deps.apps);
+  const gate = createGate(core, deps.apps, deps.hostedPages);
   // The socket sees the raw request, so apply the same trust-proxy rule Express uses for req.ip.
   const trust = proxyAddr.compile(core.config.trustProxy.split(',').map((s) => s.trim()));
   const ipOf = (req: IncomingMessage) => proxyAddr(req, trust);
