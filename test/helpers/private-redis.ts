@@ -59,6 +59,11 @@ export async function startPrivateRedis(opts: { persistence: boolean }) {
       if (admin.status !== 'ready') await admin.connect().catch(() => {});
       await admin.call('CLIENT', 'KILL', 'TYPE', 'normal').catch(() => 0);
     },
+    /** Kills every pub/sub connection: each instance's event channel goes unheard until it resubscribes. */
+    async killSubscribers() {
+      if (admin.status !== 'ready') await admin.connect().catch(() => {});
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub').catch(() => 0);
+    },
     down,
     up,
     async dispose() {
