@@ -24,8 +24,12 @@ afterAll(async () => {
 describe('console accounts and sessions', () => {
   it('signs up, keeps an httpOnly Lax cookie session, signs out and back in', async () => {
     const c = new ConsoleClient(s.url);
-    const res = await c.call('POST', '/auth/signup', { email: 'Ann@Example.com', password: 'correct horse battery', organisation: 'Ann Co' });
-    expect(res.status).toBe(201);
+    const up = await c.call('POST', '/auth/signup', { email: 'Ann@Example.com', password: 'correct horse battery', organisation: 'Ann Co' });
+    expect(up.status).toBe(202);
+    expect(up.body.next).toBe('signin');
+    expect(up.headers.getSetCookie()).toEqual([]);
+    const res = await c.call('POST', '/auth/signin', { email: 'ann@example.com', password: 'correct horse battery' });
+    expect(res.status).toBe(200);
     const cookie = res.headers.getSetCookie().find((x) => x.startsWith('wsl_console='))!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
@@ -50,7 +54,8 @@ describe('console accounts and sessions', () => {
     expect((await c.get('/auth/me')).body.account.email).toBe('ann@example.com');
 
     const dup = await new ConsoleClient(s.url).post('/auth/signup', { email: 'ann@example.com', password: 'another long password' });
-    expect(dup.status).toBe(409);
+    expect(dup.status).toBe(202);
+    expect((await new ConsoleClient(s.url).post('/auth/signin', { email: 'ann@example.com', password: 'another long password' })).status).toBe(401);
     const short = await new ConsoleClient(s.url).post('/auth/signup', { email: 'bob@example.com', password: 'short' });
     expect(short.status).toBe(400);
     expect(short.body.error.message).toMatch(/at least 10/);

@@ -25,8 +25,9 @@ function tokenOf(c: ConsoleClient): string {
 describe('console session security', () => {
   it('sets a Secure, httpOnly, Lax cookie scoped to /console when served over https', async () => {
     const c = new ConsoleClient(s.url);
-    const res = await c.call('POST', '/auth/signup', { email: 'secure@example.com', password: 'correct horse battery' });
-    expect(res.status).toBe(201);
+    expect((await c.call('POST', '/auth/signup', { email: 'secure@example.com', password: 'correct horse battery' })).status).toBe(202);
+    const res = await c.call('POST', '/auth/signin', { email: 'secure@example.com', password: 'correct horse battery' });
+    expect(res.status).toBe(200);
     const cookie = res.headers.getSetCookie().find((x) => x.startsWith('wsl_console='))!;
     expect(cookie).toMatch(/;\s*Secure/i);
     expect(cookie).toMatch(/HttpOnly/i);

@@ -52,7 +52,21 @@ const a = (tenantId: string, appId: string) => `${t(tenantId)}/apps/${encodeURIC
 export const api = {
   me: async () => remember(await call<Me>('GET', '/auth/me')),
   signIn: async (email: string, password: string) => remember(await call<Me>('POST', '/auth/signin', { email, password })),
-  signUp: async (body: { email: string; password: string; name?: string; organisation?: string }) => remember(await call<Me>('POST', '/auth/signup', body)),
+  /**
+   * Sign-up answers the same whether or not the email already has an account, so it reveals
+   * nothing; signing in with the same email and password follows.
+   */
+  signUp: async (body: { email: string; password: string; name?: string; organisation?: string }) => {
+    await call<{ next: 'signin'; message: string }>('POST', '/auth/signup', body);
+    try {
+      return await api.signIn(body.email, body.password);
+    } catch (err) {
+      if (err instanceof ApiFailure && err.status === 401) {
+        throw new ApiFailure(401, 'unauthorized', 'This email may already have an account. Sign in with its password instead.');
+      }
+      throw err;
+    }
+  },
   signOut: () => call<void>('POST', '/auth/signout'),
   createTenant: (name: string) => call<TenantRef>('POST', '/tenants', { name }),
   acceptInvitation: (token: string) => call<{ tenant: { id: string; name: string }; role: Role }>('POST', '/invitations/accept', { token }),
