@@ -11,6 +11,18 @@ export function requestId(req: Request, res: Response, next: NextFunction): void
   next();
 }
 
+/**
+ * When the public URL is https, browsers are told to use nothing else for this host for a
+ * year (HSTS), so a first plain-http request can't be intercepted and downgraded. Over plain
+ * http (local development) the header means nothing and is left out.
+ */
+export function strictTransportSecurity(publicUrl: () => string) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    if (publicUrl().startsWith('https://')) res.setHeader('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    next();
+  };
+}
+
 /** Parse input at the edge; the first issue becomes a 400 that names the field. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.infer<T> {
   const r = schema.safeParse(value);

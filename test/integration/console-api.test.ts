@@ -34,6 +34,9 @@ describe('console accounts and sessions', () => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(cookie).toMatch(/Path=\/console/);
+    // Plain http (local): no __Host- prefix, no Secure, no HSTS.
+    expect(cookie).not.toMatch(/;\s*Secure/i);
+    expect(res.headers.get('strict-transport-security')).toBeNull();
     expect(res.body.account.email).toBe('ann@example.com');
     expect(res.body.tenants).toEqual([expect.objectContaining({ name: 'Ann Co', role: 'owner' })]);
 

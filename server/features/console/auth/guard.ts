@@ -4,7 +4,7 @@ import type { Db } from '../../../db/client';
 import { memberships } from '../../../db/schema/index';
 import { safeEqual } from '../../../lib/crypto';
 import { ApiError } from '../../../lib/errors';
-import { readCookie, SESSION_COOKIE } from './cookies';
+import { readSessionToken } from './cookies';
 import { findSession, type SignedIn } from './session-store';
 
 export type Role = 'owner' | 'admin' | 'viewer';
@@ -45,7 +45,7 @@ export function createConsoleRouter(opts: { db: Db; publicUrl: () => string }) {
   }
 
   async function signedIn(req: Request): Promise<SignedIn> {
-    const token = readCookie(req, SESSION_COOKIE);
+    const token = readSessionToken(req, opts.publicUrl().startsWith('https://'));
     const s = token ? await findSession(opts.db, token) : null;
     if (!s) throw new ApiError('unauthorized', 'Please sign in again');
     return s;
