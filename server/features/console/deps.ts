@@ -1,5 +1,6 @@
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
+import type { WebhookService } from '../webhooks/service';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
 export interface ConsoleDeps {
@@ -7,18 +8,12 @@ export interface ConsoleDeps {
   /** The WeChat gateway's live check: stable token, then a code for the configured page. */
   wechat: { verifyApp(ref: { appId: string; mode: KeyMode }): Promise<VerifyOutcome> };
   tokens: { rotateSigningKey(appId: string): Promise<{ kid: string }> };
+  /** The one webhook service main.ts builds; the console's webhook pages are another door to it. */
+  webhooks: WebhookService;
 }
 
 /** The gateway's VerifyResult, as far as the console reads it (`errmsg` carries the IP for 40164 when given). */
 export interface VerifyOutcome {
   ok: boolean;
   checks: Array<{ name: string; ok: boolean; errcode?: number; message?: string; errmsg?: string }>;
-}
-
-/** Duck-typed so the console doesn't depend on the gateway's module: WechatError's public fields. */
-export function asWechatError(err: unknown): { errcode: number; errmsg: string; plain?: string } | null {
-  if (!(err instanceof Error)) return null;
-  const e = err as Error & { errcode?: unknown; errmsg?: unknown; plain?: unknown };
-  if (typeof e.errcode !== 'number' || typeof e.errmsg !== 'string') return null;
-  return { errcode: e.errcode, errmsg: e.errmsg, plain: typeof e.plain === 'string' ? e.plain : undefined };
 }
