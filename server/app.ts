@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Core, Feature } from './core';
-import { errorHandler, notFound, requestId, strictTransportSecurity } from './lib/http';
+import { errorHandler, notFound, rejectMalformedUrl, requestId, strictTransportSecurity } from './lib/http';
 
 /** The Express app: shared middleware, operations endpoints, then each feature's routes. */
 export function createHttpApp(core: Core, features: Feature[]): Express {
@@ -9,6 +9,7 @@ export function createHttpApp(core: Core, features: Feature[]): Express {
   app.set('trust proxy', core.config.trustProxy);
   app.use(requestId);
   app.use(strictTransportSecurity(() => core.config.publicUrl));
+  app.use(rejectMalformedUrl);
   app.use((req, res, next) => {
     const end = core.metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));

@@ -1,9 +1,9 @@
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { answerBody, confirmBody, eventsQuery, sandboxOpenidSchema, sceneSchema, scanBody, testScanBody } from '../../../contract/sessions.js';
 import type { Core } from '../../core';
 import { ApiError, ERROR_STATUS, errorBody } from '../../lib/errors';
-import { parse } from '../../lib/http';
+import { jsonBody, parse } from '../../lib/http';
 import type { AppsStore } from '../apps/store';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { SessionBus } from './bus';
@@ -13,7 +13,7 @@ import type { WechatPort } from './ports';
 import { SESSION_ID, type Frame, type SessionService } from './service';
 
 const LONG_POLL_MS = 25_000;
-const json = express.json({ limit: '4kb' });
+const json = jsonBody('4kb');
 
 
 /** The state name a frame stands for, to compare with the poller's `after`. */

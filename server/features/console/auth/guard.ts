@@ -6,6 +6,7 @@ import { safeEqual } from '../../../lib/crypto';
 import { ApiError } from '../../../lib/errors';
 import { readSessionToken } from './cookies';
 import { findSession, type SignedIn } from './session-store';
+import { jsonBody } from '../../../lib/http';
 
 export type Role = 'owner' | 'admin' | 'viewer';
 export const ROLE_RANK: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
@@ -34,7 +35,7 @@ export function createConsoleRouter(opts: { db: Db; publicUrl: () => string }) {
     res.setHeader('cache-control', 'no-store');
     next();
   });
-  router.use(API, express.json({ limit: '16kb' }));
+  router.use(API, jsonBody('16kb'));
 
   function sameOrigin(req: Request): boolean {
     if (req.get('sec-fetch-site') === 'cross-site') return false;

@@ -6,8 +6,8 @@ import { ApiError } from '../../../lib/errors';
 /** The console's abuse limits; each one's reason is in the comment of `createLoginLimiter`. */
 export const LIMITS = {
   signInPerIp: { points: 30, seconds: 15 * 60 },
-  signInPerEmailAndIp: { points: 10, seconds: 15 * 60 },
-  signInPerEmail: { points: 20, seconds: 60 * 60 },
+  signInPerEmailAndIp: { points: 5, seconds: 15 * 60 },
+  signInPerEmail: { points: 10, seconds: 60 * 60 },
   signUpPerIp: { points: 20, seconds: 60 * 60 },
   knownPlaceSeconds: 30 * 24 * 3600,
 } as const;
