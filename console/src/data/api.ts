@@ -1,8 +1,14 @@
-import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, LoginEvent, Me, Member, Mode, Page, Role, SigningKey, TenantRef, VerifyAnswer } from './types';
+import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SigningKey, TenantRef, VerifyAnswer } from './types';
 
 /** An error the API answered with: `code` for branching, `message` already in plain words. */
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** For a refused input: which field (its path in the request body) and why, in plain words. */
+    readonly field?: { name: string; reason: string },
+  ) {
     super(message);
   }
 }
@@ -23,11 +29,13 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     throw new ApiFailure(0, 'network', 'Could not reach the server. Check your connection and try again.');
   }
   if (res.status === 204) return undefined as T;
-  const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string; details?: { field?: unknown; reason?: unknown } } } | null;
   if (!res.ok) {
     // A stale token (another tab signed in again): fetch the current one for the next call.
     if (res.status === 403 && data?.error?.code === 'csrf_failed') void api.me().catch(() => {});
-    const err = new ApiFailure(res.status, data?.error?.code ?? 'internal', data?.error?.message ?? `The server answered ${res.status}`);
+    const d = data?.error?.details;
+    const field = typeof d?.field === 'string' && typeof d.reason === 'string' ? { name: d.field, reason: d.reason } : undefined;
+    const err = new ApiFailure(res.status, data?.error?.code ?? 'internal', data?.error?.message ?? `The server answered ${res.status}`, field);
     if (res.status === 401 && !path.startsWith('/auth/sign')) sessionEvents.dispatchEvent(new Event('signedout'));
     throw err;
   }
@@ -54,21 +62,28 @@ export const api = {
   signIn: async (email: string, password: string) => remember(await call<Me>('POST', '/auth/signin', { email, password })),
   /**
    * Sign-up answers the same whether or not the email already has an account, so it reveals
-   * nothing; signing in with the same email and password follows.
+   * nothing; signing in with the same email and password follows. Someone who already had an
+   * account joins the inviting organisation then, as a signed-in person.
    */
-  signUp: async (body: { email: string; password: string; name?: string; organisation?: string }) => {
+  signUp: async (body: { email: string; password: string; name?: string; organisation?: string; invitation?: string }) => {
     await call<{ next: 'signin'; message: string }>('POST', '/auth/signup', body);
+    let me: Me;
     try {
-      return await api.signIn(body.email, body.password);
+      me = await api.signIn(body.email, body.password);
     } catch (err) {
       if (err instanceof ApiFailure && err.status === 401) {
         throw new ApiFailure(401, 'unauthorized', 'This email may already have an account. Sign in with its password instead.');
       }
       throw err;
     }
+    if (!body.invitation) return me;
+    // A new account joined during sign-up and the link is spent; an existing one joins now.
+    const joined = await api.acceptInvitation(body.invitation).then(() => true, () => false);
+    return joined ? api.me() : me;
   },
   signOut: () => call<void>('POST', '/auth/signout'),
   createTenant: (name: string) => call<TenantRef>('POST', '/tenants', { name }),
+  previewInvitation: (token: string) => call<InvitationPreview>('POST', '/invitations/preview', { token }),
   acceptInvitation: (token: string) => call<{ tenant: { id: string; name: string }; role: Role }>('POST', '/invitations/accept', { token }),
 
   tenant: (tenantId: string) => call<TenantRef>('GET', t(tenantId)),

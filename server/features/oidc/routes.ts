@@ -6,6 +6,7 @@ import { jsonBody, parse } from '../../lib/http';
 import type { KeyMode } from '../../lib/ids';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppRecord, AppsStore } from '../apps/store';
+import type { HostedPagePass } from './pass';
 import { AMR, INTERACTION_PATH, type ProviderRegistry } from './provider';
 import { chooseLang, renderErrorPage, renderInteractionPage, type PageLang } from './page';
 import { clientInput, type OidcClientService } from './service';
@@ -28,6 +29,7 @@ export interface OidcRouteDeps {
   clients: OidcClientService;
   providers: ProviderRegistry;
   tokens: TokenCheck;
+  hostedPages: HostedPagePass;
 }
 
 /** `POST/GET/DELETE /v1/oidc_clients`: the secret key decides the app and the mode. */
@@ -157,6 +159,8 @@ export function oidcRouter(deps: OidcRouteDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Security-Policy', page.csp);
     res.setHeader('X-Frame-Options', 'DENY');
+    // Lets this page's element open its socket from our own origin, for this app and mode only.
+    res.append('Set-Cookie', deps.hostedPages.issue(app.id, client.mode, pub.protocol === 'https:'));
     res.type('html').send(page.html);
   });
 

@@ -5,7 +5,7 @@ import { accounts } from '../../../db/schema/index';
 import { ApiError } from '../../../lib/errors';
 import { parse } from '../../../lib/http';
 import { newId } from '../../../lib/ids';
-import { createTenant, tenantsOf } from '../team/store';
+import { acceptInvitation, createTenant, previewInvitation, tenantsOf } from '../team/store';
 import { clearSessionCookie, setSessionCookie } from './cookies';
 import type { ConsoleRouter } from './guard';
 import type { LoginLimiter } from './limiter';
@@ -22,6 +22,8 @@ const signUpBody = z.object({
   password,
   name: z.string().trim().max(100).optional(),
   organisation: z.string().trim().min(1).max(100).optional(),
+  /** Signing up from an invitation link joins that organisation instead of creating an empty one. */
+  invitation: z.string().regex(/^[A-Za-z0-9_-]{20,64}$/, 'is not an invitation token').optional(),
 }).superRefine((b, ctx) => {
   const strength = judgePassword(b.password, [b.email, b.name ?? '', b.organisation ?? '']);
   if (!strength.ok) ctx.addIssue({ code: 'custom', path: ['password'], message: strength.reason });
@@ -51,6 +53,10 @@ export function mountAuthRoutes(r: ConsoleRouter, deps: { db: Db; limiter: Login
   r.open('post', '/auth/signup', async (req, res) => {
     await limiter.signUp(req.ip ?? 'unknown');
     const body = parse(signUpBody, req.body);
+    // A used or expired invitation fails the whole sign-up (nothing is created), so the person
+    // can ask for a new link instead of ending up in an organisation of their own. It is
+    // checked before the email, so the answer is the same for a known email as for a new one.
+    if (body.invitation) await previewInvitation(db, body.invitation);
     // Hashed in both cases, so a known email costs the same time as a new one.
     const passwordHash = await hashPassword(body.password);
     const id = newId('acc');
@@ -59,7 +65,10 @@ export function mountAuthRoutes(r: ConsoleRouter, deps: { db: Db; limiter: Login
         .values({ id, email: body.email, name: body.name || null, passwordHash })
         .onConflictDoNothing()
         .returning({ id: accounts.id });
-      if (inserted.length) await createTenant(tx, id, body.organisation || `${body.name || body.email.split('@')[0]}'s organisation`);
+      // A known email changes nothing here: its owner joins by signing in and accepting.
+      if (!inserted.length) return;
+      if (body.invitation) await acceptInvitation(tx, body.invitation, id);
+      else await createTenant(tx, id, body.organisation || `${body.name || body.email.split('@')[0]}'s organisation`);
     });
     res.status(202);
     return SIGN_UP_ANSWER;
