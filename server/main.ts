@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config';
 import type { Core, Feature } from './core';
+import type { Express } from 'express';
 import { createHttpApp } from './app';
 import { openDatabase } from './db/client';
 import { errorBody } from './lib/errors';
@@ -40,6 +41,8 @@ export interface RunningServer {
   url: string;
   port: number;
   http: Server | null;
+  /** The Express app serving `http` (null for worker-only processes); tests walk its route table. */
+  app: Express | null;
   close(): Promise<void>;
 }
 
@@ -105,6 +108,7 @@ export async function startServer(given: Config, opts: StartOptions = {}): Promi
   const serveHttp = given.role !== 'worker';
   let config = given;
   let http: Server | null = null;
+  let app: Express | null = null;
   let port = 0;
   // Requests that arrive while the rest is built (migrations can take a while) hear why they wait.
   let handle: RequestListener = (_req, res) => {
@@ -133,7 +137,8 @@ export async function startServer(given: Config, opts: StartOptions = {}): Promi
   }
   if (http) {
     core.localUrl = `http://127.0.0.1:${port}`;
-    handle = createHttpApp(core, features);
+    app = createHttpApp(core, features);
+    handle = app;
     http.on('upgrade', (req, socket, head) => {
       for (const f of features) if (f.upgrade?.(req, socket, head)) return;
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -148,6 +153,7 @@ export async function startServer(given: Config, opts: StartOptions = {}): Promi
     url: `http://127.0.0.1:${port}`,
     port,
     http,
+    app,
     close() {
       closing ??= (async () => {
         if (http) {

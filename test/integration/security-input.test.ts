@@ -127,7 +127,7 @@ afterAll(async () => {
 describe('malformed input on every route', () => {
   let routes: RouteRow[];
   beforeAll(() => {
-    routes = routeTable(s.http!.listeners('request')[0] as Express);
+    routes = routeTable(s.app!);
   });
 
   it('finds the routes in the router table', () => {
