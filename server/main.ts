@@ -168,6 +168,11 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw err;
   }
+  // Plain lines a person can open, beside the JSON logs.
+  if (server.http) {
+    const u = config.publicUrl;
+    console.log(`${config.env === 'production' ? '' : `Demo:          ${u}/\n`}Console:       ${u}/console/\nSandbox phone: ${u}/sandbox/phone?scene=… (the code and the demo's link open it)`);
+  }
   const stop = async (signal: string) => {
     server.core.logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);
