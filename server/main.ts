@@ -15,6 +15,7 @@ import { createConsoleFeature } from './features/console/index';
 import { createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
 import { createUsersFeature } from './features/users/index';
+import { createDocsFeature } from './features/docs/index';
 import { createWechatFeature } from './features/wechat/index';
 import { createSessionsFeature } from './features/sessions/index';
 import { createSandboxFeature } from './features/sandbox/index';
@@ -78,15 +79,16 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const webhooks = createWebhooksFeature(core, { apps, ...opts.webhooks });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
-  features.push(tokens.feature, createUsersFeature(core, { apps }).feature);
+  const users = createUsersFeature(core, { apps, events: webhooks.outbox });
+  features.push(tokens.feature, users.feature);
   const sandbox = createSandboxFeature(core, { apps });
   const wechat = createWechatFeature(core, { apps, sandbox: sandbox.service });
   features.push(sandbox.feature, wechat.feature);
   const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox });
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
-  features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);
-  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service }).feature);
+  features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);
+  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights }).feature);
   return features;
 }
 
