@@ -2,10 +2,10 @@ import type { Db } from '../../../db/client';
 import { ApiError } from '../../../lib/errors';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import { getTenantApp } from '../apps/store';
-import type { ConsoleDeps } from '../deps';
+import type { ConsolePorts } from '../ports';
 
 /** End users' rights from the Users page: the same export and erasure as the server API. */
-export function mountUserRightsRoutes(r: ConsoleRouter, deps: Pick<ConsoleDeps, 'users'> & { db: Db }): void {
+export function mountUserRightsRoutes(r: ConsoleRouter, deps: Pick<ConsolePorts, 'users'> & { db: Db }): void {
   const scope = async (tenantId: string, appId: string) => ({ tenantId, appId: (await getTenantApp(deps.db, tenantId, appId)).id });
 
   r.read('/tenants/:tenantId/apps/:appId/users/:userId/export', async (req, res, ctx) => {
