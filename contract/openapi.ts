@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { errorBodySchema, okSchema, pageQuery } from './common.js';
 import { EVENT_TYPES } from './constants.js';
+import { clientInput, createdOidcClientSchema, deletedOidcClientSchema, oidcClientSchema } from './oidc.js';
 import { answerBody, confirmBody, eventsQuery, frameSchema, scanAnswerSchema, scanBody, sessionFrameSchema, testScanBody } from './sessions.js';
 import { discoverySchema, jwksSchema, verifyTokenAnswer, verifyTokenBody } from './tokens.js';
 import { deletedUserSchema, endUserPage, endUserSchema, userExportSchema } from './users.js';
@@ -110,6 +111,16 @@ export const OPERATIONS: Operation[] = [
     responses: { 200: { description: 'The attempts', schema: list(attemptSchema) } }, errors: ['not_found'] },
   { method: 'post', path: '/v1/webhook_messages/{id}/replay', tag: 'Webhooks', auth: 'secretKey', summary: 'Send a message again (to one endpoint, or all it went to)',
     body: replayBody, responses: { 202: { description: 'Queued', schema: replayAnswer } }, errors: ['not_found'] },
+
+  { method: 'post', path: '/v1/oidc_clients', tag: 'OpenID Connect', auth: 'secretKey', summary: 'Register an OIDC client of the key\'s app and mode',
+    description: 'The app is an OpenID Provider at its issuer `{PUBLIC_URL}/apps/{appId}` (see its discovery document). Public clients (`none`) must use PKCE.',
+    body: clientInput, responses: { 201: { description: 'The client, with its secret (shown once) when confidential', schema: createdOidcClientSchema } } },
+  { method: 'get', path: '/v1/oidc_clients', tag: 'OpenID Connect', auth: 'secretKey', summary: 'The OIDC clients of the key\'s app and mode',
+    responses: { 200: { description: 'Every client', schema: list(oidcClientSchema) } } },
+  { method: 'get', path: '/v1/oidc_clients/{id}', tag: 'OpenID Connect', auth: 'secretKey', summary: 'One OIDC client',
+    responses: { 200: { description: 'The client', schema: oidcClientSchema } }, errors: ['not_found'] },
+  { method: 'delete', path: '/v1/oidc_clients/{id}', tag: 'OpenID Connect', auth: 'secretKey', summary: 'Remove an OIDC client',
+    responses: { 200: { description: 'Removed', schema: deletedOidcClientSchema } }, errors: ['not_found'] },
 
   { method: 'post', path: '/v1/test_helpers/sessions/{id}/scan', tag: 'Test helpers', auth: 'secretKey', summary: 'Play the phone\'s scan in the sandbox (test keys only)',
     description: 'Answers what /v1/mp/scan answers, with the ticket; then call /v1/mp/confirm or /v1/mp/cancel.',

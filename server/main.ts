@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -41,6 +42,8 @@ export interface RunningServer {
   url: string;
   port: number;
   http: Server | null;
+  /** The Express app serving `http` (null for worker-only processes): its route table is the API. */
+  app: Express | null;
   close(): Promise<void>;
 }
 
@@ -132,9 +135,10 @@ export async function startServer(given: Config, opts: StartOptions = {}): Promi
     http?.close();
     throw err;
   }
+  let app: Express | null = null;
   if (http) {
     core.localUrl = `http://127.0.0.1:${port}`;
-    handle = createHttpApp(core, features);
+    handle = app = createHttpApp(core, features);
     http.on('upgrade', (req, socket, head) => {
       for (const f of features) if (f.upgrade?.(req, socket, head)) return;
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -149,6 +153,7 @@ export async function startServer(given: Config, opts: StartOptions = {}): Promi
     url: `http://127.0.0.1:${port}`,
     port,
     http,
+    app,
     close() {
       closing ??= (async () => {
         if (http) {

@@ -1,5 +1,4 @@
 import Ajv2020 from 'ajv/dist/2020.js';
-import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/main';
 import { launchBrowser } from '../helpers/browser';
@@ -45,20 +44,21 @@ function routeTable(stack: Layer[], prefix = ''): Array<{ method: string; path: 
   return out;
 }
 
-const isPublic = (path: string) => path.startsWith('/v1/') || path.startsWith('/apps/');
+/** The API; /apps/{appId}/oauth2/… is the OpenID Provider's own protocol and hosted page, described by its discovery document. */
+const isPublic = (path: string) => (path.startsWith('/v1/') || path.startsWith('/apps/')) && !path.includes('/oauth2/');
 const toTemplate = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 
 describe('the OpenAPI document', () => {
   it('is OpenAPI 3.1 and lists exactly the public routes the server has', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers).toEqual([{ url: server.core.config.publicUrl }]);
-    const app = server.http!.listeners('request')[0] as unknown as Express;
-    const routes = routeTable((app as unknown as { router: { stack: Layer[] } }).router.stack).filter((r) => isPublic(r.path));
+    const routes = routeTable((server.app as unknown as { router: { stack: Layer[] } }).router.stack).filter((r) => isPublic(r.path));
     expect(routes.length).toBeGreaterThan(20);
     const documented = new Set(Object.entries(doc.paths as Json).flatMap(([p, ops]) => Object.keys(ops as Json).map((m) => `${m} ${p}`)));
     const routed = new Set(routes.map((r) => `${r.method} ${toTemplate(r.path)}`));
     expect([...routed].filter((r) => !documented.has(r)), 'public routes missing from /v1/openapi.json').toEqual([]);
-    expect([...documented].filter((d) => !routed.has(d)), 'documented routes the server does not have').toEqual([]);
+    // The other way round (a documented route the server lacks) is the happy path below: it calls every
+    // documented operation, including the discovery document that oidc-provider serves outside the table.
   });
 
   it('documents every webhook event type with its payload', () => {
@@ -175,6 +175,11 @@ describe('real answers match the document', () => {
     await call('post', `/v1/webhook_messages/${message}/replay`, { key: sk, body: { endpointId: ep } });
     await call('delete', `/v1/webhook_endpoints/${ep}`, { key: sk });
     await call('delete', `/v1/users/${userId}`, { key: sk });
+
+    const client = await call('post', '/v1/oidc_clients', { key: sk, body: { name: 'Docs RP', redirect_uris: ['http://localhost:8080/callback'] } });
+    await call('get', '/v1/oidc_clients', { key: sk });
+    await call('get', `/v1/oidc_clients/${client.body.client_id}`, { key: sk });
+    await call('delete', `/v1/oidc_clients/${client.body.client_id}`, { key: sk });
 
     const all = Object.entries(doc.paths as Json).flatMap(([p, ops]) => Object.keys(ops as Json).map((m) => `${m} ${p}`));
     expect(all.filter((o) => !covered.has(o)), 'documented operations without a happy path here').toEqual([]);

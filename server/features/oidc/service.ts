@@ -1,15 +1,12 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { clientInput, type ClientInput } from '../../../contract/oidc.js';
 import { sha256 } from '../../lib/crypto';
 import { ApiError } from '../../lib/errors';
 import { newId, randomBase64url, type KeyMode } from '../../lib/ids';
 import type { ClientScope, OidcClientStore, OidcClientView } from './store';
 
-export const clientInput = z.object({
-  name: z.string().trim().min(1).max(100),
-  redirect_uris: z.array(z.string().min(1).max(2048)).min(1).max(10),
-  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),
-});
-export type ClientInput = z.input<typeof clientInput>;
+export { clientInput };
+export type { ClientInput };
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 

@@ -1,9 +1,10 @@
 import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import type { ClientAuthMethod, OidcClientView } from '../../../contract/oidc.js';
 import type { Db } from '../../db/client';
 import { apiKeys, oidcClients } from '../../db/schema/index';
 import type { KeyMode } from '../../lib/ids';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type { ClientAuthMethod, OidcClientView };
 
 /** Which app and mode a client (or a request about clients) belongs to: always from a key or the console. */
 export interface ClientScope {
@@ -12,16 +13,6 @@ export interface ClientScope {
   mode: KeyMode;
 }
 
-/** A client as the API and the console show it: never its secret, only a prefix to recognise it by. */
-export interface OidcClientView {
-  client_id: string;
-  name: string;
-  mode: KeyMode;
-  redirect_uris: string[];
-  token_endpoint_auth_method: ClientAuthMethod;
-  client_secret_prefix: string | null;
-  created_at: string;
-}
 
 /** What the provider needs to authenticate a client: its app, mode and the secret's hash. */
 export interface StoredClient {
