@@ -11,6 +11,7 @@ import { mountKeyRoutes } from './keys/routes';
 import { consoleStatic } from './static';
 import { mountTeamRoutes } from './team/routes';
 import { mountWebhookRoutes } from './webhooks/routes';
+import { mountOidcConsoleRoutes } from '../oidc/console-routes';
 
 export type { ConsoleDeps } from './deps';
 
@@ -30,6 +31,7 @@ export function createConsoleFeature(core: Core, deps: ConsoleDeps): { feature: 
   mountKeyRoutes(r, { ...deps, db: core.db });
   mountActivityRoutes(r, { db: core.db, streams });
   mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks });
+  mountOidcConsoleRoutes(r, { db: core.db, publicUrl });
 
   const router = express.Router();
   router.use(r.router);

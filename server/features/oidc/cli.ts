@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { createAppsStore } from '../apps/store';
 import type { Config } from '../../config';
-import { clientInput, createOidcClientService, type CreatedClient } from './service';
+import { oidcClientInput } from '../../../contract/index.js';
+import { createOidcClientService, type CreatedClient } from './service';
 import { createOidcClientStore } from './store';
 
 export const OIDC_CLI_USAGE = `  oidc-clients:create --app ID --redirect-uri URL [--redirect-uri URL …] [--name N] [--mode test|live] [--public]
@@ -27,7 +28,7 @@ export async function createOidcClientFromCli(db: Db, config: Config, argv: stri
   });
   const parsed = args.safeParse(values);
   if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
-  const input = clientInput.safeParse({
+  const input = oidcClientInput.safeParse({
     name: values.name ?? 'OIDC client',
     redirect_uris: values['redirect-uri'] ?? [],
     token_endpoint_auth_method: values.public ? 'none' : 'client_secret_basic',
