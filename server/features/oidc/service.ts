@@ -36,7 +36,8 @@ export function createOidcClientService(store: OidcClientStore) {
     async create(scope: ClientScope, input: z.output<typeof oidcClientInput>): Promise<CreatedClient> {
       for (const uri of input.redirect_uris) {
         const problem = redirectUriProblem(uri, scope.mode);
-        if (problem) throw new ApiError('bad_request', `redirect_uris: ${problem}`);
+        // Same shape as lib/http's parse(): the field and the reason, so a form can point at it.
+        if (problem) throw new ApiError('bad_request', `body.redirect_uris: ${problem}`, { field: 'redirect_uris', reason: problem });
       }
       const confidential = input.token_endpoint_auth_method !== 'none';
       const secret = confidential ? `ocs_${scope.mode}_${randomBase64url(32)}` : null;
