@@ -75,7 +75,7 @@ describe('console accessibility', () => {
       expect(await axeViolations(page), path).toEqual([]);
     }
     await ctx.close();
-  });
+  }, 90_000);
 
   it('lets a site owner sign in, create an app and open its settings with the keyboard alone', async () => {
     const api = new ConsoleClient(s.url);
