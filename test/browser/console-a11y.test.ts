@@ -75,7 +75,7 @@ describe('console accessibility', () => {
       expect(await axeViolations(page), path).toEqual([]);
     }
     await ctx.close();
-  }, 90_000);
+  }, 180_000);
 
   it('lets a site owner sign in, create an app and open its settings with the keyboard alone', async () => {
     const api = new ConsoleClient(s.url);
@@ -114,5 +114,5 @@ describe('console accessibility', () => {
     expect(outline.style).toBe('solid');
     expect(outline.color).toBe('rgb(5, 129, 63)');
     await page.close();
-  });
+  }, 120_000);
 });

@@ -15,6 +15,7 @@ import { ConsoleClient } from './console-client';
  */
 const ACCOUNT_ROUTES = [
   'POST /auth/signup', 'POST /auth/signin', 'POST /auth/signout', 'GET /auth/me', 'POST /tenants', 'POST /invitations/accept',
+  'POST /invitations/preview',
 ];
 
 interface Route {
@@ -170,11 +171,11 @@ describe('console tenant isolation', () => {
   it('refuses every state-changing route without the CSRF token, with a wrong one, or from another site, and changes nothing', async () => {
     const writes = routes.filter((r) => r.method !== 'GET');
     expect(writes.length).toBeGreaterThan(20);
-    const open = new Set(['POST /auth/signup', 'POST /auth/signin']);
+    const open = new Set(['POST /auth/signup', 'POST /auth/signin', 'POST /invitations/preview']);
     for (const r of writes) {
       const label = `${r.method} ${r.path}`;
       const path = r.path.startsWith('/tenants/:tenantId') ? fill(r.path, A.ids) : r.path;
-      const body = BODY[label] ?? (label === 'POST /invitations/accept' ? { token: A.ids.inviteToken } : label === 'POST /tenants' ? { name: 'csrf' } : {});
+      const body = BODY[label] ?? (label === 'POST /invitations/accept' || label === 'POST /invitations/preview' ? { token: A.ids.inviteToken } : label === 'POST /tenants' ? { name: 'csrf' } : {});
       const attempts = open.has(label)
         ? [{ origin: 'https://evil.example' }]
         : [{ csrf: null }, { csrf: 'x'.repeat(32) }, { origin: 'https://evil.example' }, { origin: 'null' }];
