@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { errorBodySchema, okSchema, pageQuery } from './common.js';
 import { EVENT_TYPES } from './constants.js';
-import { clientInput, createdOidcClientSchema, deletedOidcClientSchema, oidcClientSchema } from './oidc.js';
+import { oidcClientInput, createdOidcClientSchema, deletedOidcClientSchema, oidcClientSchema } from './oidc.js';
 import { answerBody, confirmBody, eventsQuery, frameSchema, scanAnswerSchema, scanBody, sessionFrameSchema, testScanBody } from './sessions.js';
 import { discoverySchema, jwksSchema, verifyTokenAnswer, verifyTokenBody } from './tokens.js';
 import { deletedUserSchema, endUserPage, endUserSchema, userExportSchema } from './users.js';
@@ -114,7 +114,7 @@ export const OPERATIONS: Operation[] = [
 
   { method: 'post', path: '/v1/oidc_clients', tag: 'OpenID Connect', auth: 'secretKey', summary: 'Register an OIDC client of the key\'s app and mode',
     description: 'The app is an OpenID Provider at its issuer `{PUBLIC_URL}/apps/{appId}` (see its discovery document). Public clients (`none`) must use PKCE.',
-    body: clientInput, responses: { 201: { description: 'The client, with its secret (shown once) when confidential', schema: createdOidcClientSchema } } },
+    body: oidcClientInput, responses: { 201: { description: 'The client, with its secret (shown once) when confidential', schema: createdOidcClientSchema } } },
   { method: 'get', path: '/v1/oidc_clients', tag: 'OpenID Connect', auth: 'secretKey', summary: 'The OIDC clients of the key\'s app and mode',
     responses: { 200: { description: 'Every client', schema: list(oidcClientSchema) } } },
   { method: 'get', path: '/v1/oidc_clients/{id}', tag: 'OpenID Connect', auth: 'secretKey', summary: 'One OIDC client',

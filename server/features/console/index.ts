@@ -12,6 +12,7 @@ import { consoleStatic } from './static';
 import { mountTeamRoutes } from './team/routes';
 import { mountWebhookRoutes } from './webhooks/routes';
 import { mountUserRightsRoutes } from './users/routes';
+import { mountOidcConsoleRoutes } from '../oidc/console-routes';
 
 export type { ConsolePorts } from './ports';
 
@@ -32,6 +33,7 @@ export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature:
   mountActivityRoutes(r, { db: core.db, streams });
   mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks });
   mountUserRightsRoutes(r, { db: core.db, users: deps.users });
+  mountOidcConsoleRoutes(r, { db: core.db, publicUrl });
 
   const router = express.Router();
   router.use(r.router);

@@ -1,10 +1,8 @@
 import { and, asc, desc, eq, isNull } from 'drizzle-orm';
-import type { ClientAuthMethod, OidcClientView } from '../../../contract/oidc.js';
 import type { Db } from '../../db/client';
 import { apiKeys, oidcClients } from '../../db/schema/index';
+import type { ClientAuthMethod, OidcClient } from '../../../contract/index.js';
 import type { KeyMode } from '../../lib/ids';
-
-export type { ClientAuthMethod, OidcClientView };
 
 /** Which app and mode a client (or a request about clients) belongs to: always from a key or the console. */
 export interface ClientScope {
@@ -13,6 +11,8 @@ export interface ClientScope {
   mode: KeyMode;
 }
 
+/** A client as the API and the console show it (contract/oidc.ts). */
+export type OidcClientView = OidcClient;
 
 /** What the provider needs to authenticate a client: its app, mode and the secret's hash. */
 export interface StoredClient {
