@@ -4,6 +4,7 @@ import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { createAppsStore } from './features/apps/store';
 import { originsSchema } from './features/apps/origins';
+import { createOidcClientFromCli, OIDC_CLI_USAGE } from './features/oidc/cli';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -12,6 +13,7 @@ Commands:
   apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME]
                                             create an app; prints JSON with its id and keys
                                             (test keys always; live keys when WeChat credentials are given)
+${OIDC_CLI_USAGE}
   config                                    list the environment variables the server reads`;
 
 const createArgs = z.object({
@@ -60,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
     for (const v of describeConfig()) console.log(`${v.name.padEnd(28)} ${v.description}`);
     return;
   }
-  if (command !== 'migrate' && command !== 'apps:create') usageError(`unknown command '${command}'\n\n${USAGE}`);
+  if (!['migrate', 'apps:create', 'oidc-clients:create'].includes(command)) usageError(`unknown command '${command}'\n\n${USAGE}`);
   const create = command === 'apps:create' ? parseCreateArgs(rest) : null;
   let config;
   try {
@@ -72,6 +74,11 @@ async function main(argv: string[]): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: 2 });
   try {
     await database.migrate();
+    if (command === 'oidc-clients:create') {
+      const created = await createOidcClientFromCli(database.db, config, rest, (appId) => `${config.publicUrl}/apps/${appId}`);
+      console.log(JSON.stringify(created, null, 2));
+      return;
+    }
     if (!create) {
       console.log(JSON.stringify({ migrated: true, database: database.kind }));
       return;

@@ -66,7 +66,7 @@ describe('console accessibility', () => {
     const page = await ctx.newPage();
     const pages = [
       `/console/t/${tenant}/apps`, `/console/t/${tenant}/team`, '/console/organisations/new',
-      ...['settings', 'keys', 'install', 'users', 'activity', 'webhooks'].map((tab) => `/console/t/${tenant}/apps/${appId}/${tab}`),
+      ...['settings', 'keys', 'install', 'users', 'activity', 'webhooks', 'oidc'].map((tab) => `/console/t/${tenant}/apps/${appId}/${tab}`),
     ];
     for (const path of pages) {
       await page.goto(`${s.url}${path}`);
