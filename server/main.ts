@@ -75,7 +75,9 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
 async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Feature[]> {
   const features: Feature[] = [];
   const apps = createAppsStore(core);
-  const webhooks = createWebhooksFeature(core, { apps, ...opts.webhooks });
+  // Until billing knows each tenant's plan, every app gets the configured cap.
+  const webhookLimits = { endpointsPerApp: async () => core.config.webhookMaxEndpoints };
+  const webhooks = createWebhooksFeature(core, { apps, limits: webhookLimits, ...opts.webhooks });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
   features.push(tokens.feature, createUsersFeature(core, { apps }).feature);

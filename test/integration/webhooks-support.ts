@@ -10,9 +10,10 @@ import { newId } from '../../server/lib/ids';
 import type { RunningServer } from '../../server/main';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 
-/** Retry waits short enough for a test: 8 attempts over well under a second. */
+/** Retry waits short enough for a test: 8 attempts over well under a second, breaker pauses as short. */
 export const FAST_SCHEDULE: WebhooksTuning = {
   scheduleMs: [50, 80, 100, 120, 150, 150, 150],
+  breaker: { pauseMs: 50, maxPauseMs: 200 },
   timeoutMs: 3_000,
   leaseMs: 5_000,
   sweepIntervalMs: 200,
