@@ -45,6 +45,8 @@ const envSchema = z.object({
     .describe('"send test event" calls one app may make per minute in each mode'),
   SESSION_RATE_LIMIT: z.coerce.number().int().min(1).default(120)
     .describe('login sessions one IP address may open per minute (WebSocket and polling together)'),
+  URL_LINKS_PER_DAY: z.coerce.number().int().min(0).max(500_000).default(50_000)
+    .describe("'Open in WeChat' URL Links one mini-program AppID may create per day (WeChat allows 500,000 with Schemes); 0 = none"),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -72,6 +74,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
+  urlLinksPerDay: number;
   sessionRateLimit: number;
   webhookRetentionDays: number;
   webhookMaxEndpoints: number;
@@ -135,6 +138,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
+    urlLinksPerDay: e.URL_LINKS_PER_DAY,
     sessionRateLimit: e.SESSION_RATE_LIMIT,
     webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
     webhookMaxEndpoints: e.WEBHOOK_MAX_ENDPOINTS,

@@ -21,6 +21,7 @@ import { createSandboxFeature } from './features/sandbox/index';
 import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
 import { createUsageFeature } from './features/usage/index';
+import { createOidcFeature, type OidcTuning } from './features/oidc/index';
 
 export interface StartOptions {
   logger?: Logger;
@@ -28,6 +29,8 @@ export interface StartOptions {
   dbPoolSize?: number;
   /** Webhook delivery tuning, e.g. a short retry schedule for tests and benchmarks. */
   webhooks?: WebhooksTuning;
+  /** OpenID Provider tuning, e.g. a short code lifetime for tests. */
+  oidc?: OidcTuning;
 }
 
 export interface RunningServer {
@@ -51,11 +54,14 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
     throw err;
   }
   await database.migrate();
+  const instanceId = newId('inst');
   const jobs = createJobs({
     prefix: config.redisPrefix,
     connection: redis.bullConnection(),
     runsWorkers: config.role !== 'api',
     logger,
+    redis: redis.client,
+    instanceId,
   });
   return {
     config,
@@ -66,7 +72,7 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
     jobs,
     metrics: createMetrics(),
     localUrl: undefined,
-    instanceId: newId('inst'),
+    instanceId,
     key: (...parts) => [config.redisPrefix, ...parts].join(':'),
   };
 }
@@ -80,11 +86,15 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const webhooks = createWebhooksFeature(core, { apps, limits: webhookLimits, ...opts.webhooks });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
-  features.push(tokens.feature, createUsersFeature(core, { apps }).feature);
+  const users = createUsersFeature(core, { apps });
+  // Before tokens: the provider answers the issuer's discovery document.
+  const oidc = createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc });
+  features.push(oidc.feature);
+  features.push(tokens.feature, users.feature);
   const sandbox = createSandboxFeature(core, { apps });
   const wechat = createWechatFeature(core, { apps, sandbox: sandbox.service });
   features.push(sandbox.feature, wechat.feature);
-  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox });
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, hostedPages: oidc.hostedPages });
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);

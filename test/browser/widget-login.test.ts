@@ -90,6 +90,8 @@ interface Site {
   page: Page;
   sockets: PwSocket[];
   pageErrors: string[];
+  /** console.error lines from the element (the page's own resource errors left out). */
+  consoleErrors: string[];
   requests: string[];
 }
 
@@ -118,8 +120,9 @@ async function openSite(html: string, o: { origin?: string; csp?: string; userAg
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   }, [...EVENTS]);
   const page = await ctx.newPage();
-  const site: Site = { ctx, page, sockets: [], pageErrors: [], requests: [] };
+  const site: Site = { ctx, page, sockets: [], pageErrors: [], consoleErrors: [], requests: [] };
   page.on('websocket', (ws) => site.sockets.push(ws));
+  page.on('console', (m) => m.type() === 'error' && m.text().includes('wechat-scan-login') && site.consoleErrors.push(m.text()));
   page.on('pageerror', (e) => site.pageErrors.push(String(e)));
   page.on('request', (r) => site.requests.push(`${r.method()} ${r.url()}`));
   await page.goto(`${origin}${path}`);
@@ -197,7 +200,7 @@ describe('<wechat-scan-login> against the real server', () => {
     // The code image really loaded, from the server's relative-or-absolute qr URL.
     const img = page.locator('wechat-scan-login [part=code]');
     await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true);
-    expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('Scan with WeChat to log in');
+    expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('Scan the code with WeChat');
     expect(await page.locator('wechat-scan-login [part=status]').getAttribute('role')).toBe('status');
     // Styled by the constructable stylesheet under a CSP without 'unsafe-inline'.
     expect(await page.locator('wechat-scan-login [part=base]').evaluate((b) => getComputedStyle(b).borderTopLeftRadius)).toBe('12px');
@@ -261,7 +264,7 @@ describe('<wechat-scan-login> against the real server', () => {
   it('expires, refreshes on one click, and refreshes by itself with auto-refresh', async () => {
     const { page, ctx } = await openSite(hostPage(`site-key="${shortApp.keys.test.publishable}" lang="zh-CN"`));
     await waitState(page, 'ready');
-    expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('请使用微信扫码登录');
+    expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('请使用微信扫一扫');
     const first = await sessionIdOf(page);
     await waitState(page, 'expired');
     expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('小程序码已过期');
@@ -323,8 +326,8 @@ describe('<wechat-scan-login> against the real server', () => {
     }
   });
 
-  it('explains a page origin the app does not allow, and stops', async () => {
-    const { page, ctx, sockets } = await openSite(hostPage(`site-key="${app.keys.test.publishable}"`), { origin: EVIL });
+  it('explains a page origin the app does not allow: plain words for visitors, one console.error for developers, no retry', async () => {
+    const { page, ctx, sockets, consoleErrors } = await openSite(hostPage(`site-key="${app.keys.test.publishable}"`), { origin: EVIL });
     await waitState(page, 'error');
     expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('This site may not use this login.');
     const failed = (await events(page)).filter((e) => e.type === 'failed');
@@ -332,6 +335,11 @@ describe('<wechat-scan-login> against the real server', () => {
     expect(failed[0]!.detail.code).toBe('origin_not_allowed');
     expect(failed[0]!.detail.message).toContain(EVIL);
     expect((await events(page)).some((e) => e.type === 'error')).toBe(false);
+    // A retry can't help a visitor here: no button. The developer is told what to add where.
+    expect(await page.locator('wechat-scan-login button').count()).toBe(0);
+    expect(consoleErrors).toHaveLength(1);
+    expect(consoleErrors[0]).toContain(`origin_not_allowed: ${EVIL} is not an allowed origin of the app with site-key="${app.keys.test.publishable}"`);
+    expect(consoleErrors[0]).toContain("Fix: add it to the app's allowed origins in the console");
     await shoot(page, 'error');
     expect(await axeViolations(page)).toEqual([]);
     expect(sockets).toHaveLength(1);
@@ -339,16 +347,21 @@ describe('<wechat-scan-login> against the real server', () => {
     await ctx.close();
   });
 
-  it('explains a bad site key, and Try again asks once more', async () => {
-    const { page, ctx, sockets } = await openSite(hostPage('site-key="pk_test_doesnotexist"', { lang: 'zh-CN' }));
+  it('explains a bad site key the same way, and never retries it by itself', async () => {
+    const { page, ctx, sockets, requests, consoleErrors } = await openSite(hostPage('site-key="pk_test_doesnotexist"', { lang: 'zh-CN' }));
     await waitState(page, 'error');
     expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('本站登录密钥无效。');
     expect((await events(page)).find((e) => e.type === 'failed')!.detail.code).toBe('invalid_key');
+    expect(await page.locator('wechat-scan-login button').count()).toBe(0);
+    expect(consoleErrors).toEqual([expect.stringContaining('invalid_key: site-key="pk_test_doesnotexist" is unknown or revoked. Fix:')]);
+    // Longer than the first two backoff steps: a transient failure would have been retried by now.
+    await page.waitForTimeout(1600);
     expect(sockets).toHaveLength(1);
-    await page.locator('wechat-scan-login button').click();
+    expect(requests.filter((r) => r.includes('/v1/'))).toEqual([]);
+    expect((await events(page)).filter((e) => e.type === 'failed')).toHaveLength(1);
+    // refresh() is still there for a page that fixes its key.
+    await page.evaluate(() => document.querySelector('wechat-scan-login')!.refresh());
     await expect.poll(() => sockets.length).toBe(2);
-    await waitState(page, 'error');
-    expect((await events(page)).filter((e) => e.type === 'failed')).toHaveLength(2);
     await ctx.close();
   });
 

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -97,7 +98,7 @@ describe('sweeper, retention, enqueue and the console stream during an outage', 
     dropDb = database.drop;
     // Postgres gone (the pool is closed) and Redis unreachable (nothing listens on port 1).
     await database.database.close();
-    jobs = createJobs({ prefix: 'wsltest-logs', connection: { host: '127.0.0.1', port: 1, maxRetriesPerRequest: null }, runsWorkers: false, logger: logs.logger });
+    jobs = createJobs({ prefix: 'wsltest-logs', connection: { host: '127.0.0.1', port: 1, maxRetriesPerRequest: null }, runsWorkers: false, logger: logs.logger, redis: new Redis({ port: 1, lazyConnect: true }), instanceId: 'inst_logs' });
     core = { db: database.database.db, logger: logs.logger, jobs, config: { webhookRetentionDays: 30 } } as unknown as Core;
   });
   afterAll(async () => {

@@ -11,6 +11,7 @@ import { LOCAL, WechatError } from '../../server/features/wechat/errors';
 import { createWechatGateway } from '../../server/features/wechat/gateway';
 import { createWechatFeature } from '../../server/features/wechat/index';
 import { createSandboxFeature, sandboxAppId } from '../../server/features/sandbox/index';
+import { UnavailableError } from '../../server/lib/errors';
 import { errorHandler, notFound } from '../../server/lib/http';
 import { buildCore } from '../../server/main';
 import { createTestDatabase } from '../helpers/db';
@@ -41,17 +42,20 @@ const records = new Map<string, AppRecord>([
   ['app_t2', app('app_t2')],
   ['app_t3', app('app_t3')],
   ['app_t4', app('app_t4')],
+  ['app_t5', app('app_t5')],
 ]);
 const secrets = new Map([['app_live', 'live-secret-1'], ['app_badsecret', 'not-the-secret']]);
 const SK_T1 = 'sk_test_t1aaaaaaaaaaaaaaaaaaaaaaaa';
 const SK_T1_LIVE = 'sk_live_t1aaaaaaaaaaaaaaaaaaaaaaaa';
 const SK_T2 = 'sk_test_t2aaaaaaaaaaaaaaaaaaaaaaaa';
 const SK_T4 = 'sk_test_t4aaaaaaaaaaaaaaaaaaaaaaaa';
+const SK_T5 = 'sk_test_t5aaaaaaaaaaaaaaaaaaaaaaaa';
 const keys = new Map([
   [SK_T1, { appId: 'app_t1', mode: 'test' as const }],
   [SK_T1_LIVE, { appId: 'app_t1', mode: 'live' as const }],
   [SK_T2, { appId: 'app_t2', mode: 'test' as const }],
   [SK_T4, { appId: 'app_t4', mode: 'test' as const }],
+  [SK_T5, { appId: 'app_t5', mode: 'test' as const }],
 ]);
 const apps: Pick<AppsStore, 'getApp' | 'getWechatSecret' | 'resolveSecretKey'> = {
   getApp: async (id) => records.get(id) ?? null,
@@ -69,6 +73,10 @@ let url: string;
 let wechat: ReturnType<typeof createWechatFeature>;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 const prefix = testRedisPrefix('wxgateway');
+
+async function waitFor(ok: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 25));
+}
 
 async function rejection(p: Promise<unknown>): Promise<WechatError> {
   const err = await p.then(() => null, (e: unknown) => e);
@@ -228,6 +236,24 @@ describe('per-AppID limit', () => {
   });
 });
 
+describe('URL Link budget', () => {
+  it('a daily budget per AppID, shared through Redis: once spent, no link and no call to WeChat', async () => {
+    const ref = { appId: 'app_t5', mode: 'test' as const };
+    const link = { page: PAGE, query: 'scene=budget', envVersion: 'release' as const };
+    // Two features on the same Redis stand for two instances.
+    const [a, b] = [1, 2].map(() => createWechatFeature(core, { apps, urlLinksPerDay: 2, sandbox: createSandboxFeature(core, { apps }).service }));
+    expect(await a!.gateway.generateUrlLink(ref, link)).toMatch(/^https:\/\/wxaurl\.cn\//);
+    expect(await b!.gateway.generateUrlLink(ref, link)).toMatch(/^https:\/\/wxaurl\.cn\//);
+    const spent = await rejection(a!.gateway.generateUrlLink(ref, link));
+    expect(spent.errcode).toBe(45009);
+    expect(spent.plain).toMatch(/URL Links for today/);
+    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${sandboxAppId('app_t5')}`, { headers: { authorization: `Bearer ${SK_T5}` } });
+    expect(((await stats.json()) as { calls: Record<string, number> }).calls.generate_urllink).toBe(2);
+    // Codes have a budget of their own.
+    expect((await a!.gateway.getCode(ref, codeParams('budgetcode'))).contentType).toBe('image/png');
+  });
+});
+
 describe('a second instance', () => {
   it('a call from an API-only instance is answered by another process\'s worker on its reply channel', async () => {
     const apiOnly = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
@@ -327,21 +353,48 @@ describe('the outcome channel', () => {
 });
 
 describe('without a worker', () => {
-  it('the caller gets a typed timeout and the job is taken back', async () => {
+  it('an API-only caller with no worker alive fails fast with a retryable 503 and queues nothing', async () => {
     const lonelyPrefix = testRedisPrefix('wxlonely');
     const apiOnly = await buildCore(testConfig(db.url, lonelyPrefix.prefix, { ROLE: 'api' }));
     try {
-      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 300, sandbox: createSandboxFeature(apiOnly, { apps }).service });
+      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 60_000, sandbox: createSandboxFeature(apiOnly, { apps }).service });
       await lonely.feature.start!();
-      const err = await rejection(lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code'));
-      expect(err.errcode).toBe(LOCAL.timeout);
-      expect(err.api).toBe('jscode2session');
-      expect(await apiOnly.jobs.queue('wechat').getWaitingCount()).toBe(0);
+      const err = await lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code').then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as UnavailableError).retryAfterSeconds).toBeGreaterThan(0);
+      expect(await apiOnly.jobs.queue('wechat').count()).toBe(0);
     } finally {
       await apiOnly.jobs.close();
       await apiOnly.redis.close();
       await apiOnly.database.close();
       await lonelyPrefix.cleanup();
+    }
+  });
+
+  it('a worker alive but not answering in time: a retryable 503, and the job is taken back', async () => {
+    const busyPrefix = testRedisPrefix('wxbusy');
+    const apiOnly = await buildCore(testConfig(db.url, busyPrefix.prefix, { ROLE: 'api' }));
+    // A process that beats (it runs a worker) but takes no WeChat jobs.
+    const other = await buildCore(testConfig(db.url, busyPrefix.prefix, { ROLE: 'worker' }));
+    try {
+      other.jobs.worker('elsewhere', async () => {});
+      await waitFor(async () => (await apiOnly.jobs.workersAlive()) > 0);
+      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 300, sandbox: createSandboxFeature(apiOnly, { apps }).service });
+      await lonely.feature.start!();
+      const err = await lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code').then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect(await apiOnly.jobs.queue('wechat').count()).toBe(0);
+      // A clean shutdown leaves the heartbeat set at once.
+      await other.jobs.close();
+      expect(await apiOnly.jobs.workersAlive()).toBe(0);
+    } finally {
+      await other.jobs.close();
+      await other.redis.close();
+      await other.database.close();
+      await apiOnly.jobs.close();
+      await apiOnly.redis.close();
+      await apiOnly.database.close();
+      await busyPrefix.cleanup();
     }
   });
 });

@@ -4,6 +4,7 @@ import type { App, TenantRef } from '../data/types';
 import { APP_TABS, href, type AppTab } from '../router';
 import { shared } from '../styles';
 import { failed, loading } from '../components/states';
+import { titlePage } from '../page-title';
 import './app-settings';
 import './app-keys';
 import './app-install';
@@ -32,6 +33,7 @@ export class AppPage extends LitElement {
 
   override updated(changed: Map<string, unknown>) {
     if (changed.has('appId') || changed.has('tenant')) void this.load();
+    if (this.app && (changed.has('app') || changed.has('tab'))) titlePage(TAB_LABEL[this.tab], this.app.name);
   }
 
   private async load() {

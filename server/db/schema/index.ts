@@ -14,3 +14,4 @@ export * from './webhook-deliveries';
 export * from './webhook-attempts';
 export * from './usage-counters';
 export * from './avatars';
+export * from './oidc-clients';

@@ -3,6 +3,7 @@ import type { Core } from '../../core';
 import type { KeyMode } from '../../lib/ids';
 import { originAllowed } from '../apps/origins';
 import type { AppRecord, AppsStore } from '../apps/store';
+import type { HostedPagePort } from './ports';
 
 export type Refusal = { code: 'invalid_key' | 'origin_not_allowed' | 'rate_limited' | 'unavailable'; message: string; closeCode: number };
 export type Admission = { ok: true; app: AppRecord; mode: KeyMode } | { ok: false; refusal: Refusal };
@@ -14,7 +15,7 @@ export const CLOSE = { invalid_key: 4001, origin_not_allowed: 4003, session_not_
  * Everything checked before any session state exists: the publishable key, the page's
  * Origin against the app's list, and a per-IP rate limit on new sessions.
  */
-export function createGate(core: Core, apps: AppsStore) {
+export function createGate(core: Core, apps: AppsStore, hostedPages?: HostedPagePort) {
   const limiter = new RateLimiterRedis({
     storeClient: core.redis.client,
     keyPrefix: core.key('rl', 'sessions'),
@@ -22,13 +23,15 @@ export function createGate(core: Core, apps: AppsStore) {
     duration: 60,
   });
 
-  return async function admit(key: string | null, origin: string | undefined, ip: string): Promise<Admission> {
+  return async function admit(key: string | null, origin: string | undefined, ip: string, cookie?: string): Promise<Admission> {
     const found = key ? await apps.resolvePublishableKey(key) : null;
     if (!found) {
       return { ok: false, refusal: { code: 'invalid_key', message: 'This site key is unknown or revoked; check the site-key attribute', closeCode: CLOSE.invalid_key } };
     }
-    // Test keys also work on this service's own pages (the console's live preview, the demo).
-    const ownOrigin = found.mode === 'test' && origin === new URL(core.config.publicUrl).origin;
+    // Test keys also work on this service's own pages (the console's live preview, the demo);
+    // live keys only on the OpenID Provider's hosted page of their own app (see oidc/pass.ts).
+    const ownOrigin = origin === new URL(core.config.publicUrl).origin
+      && (found.mode === 'test' || (hostedPages?.admits(cookie, found.app.id, found.mode) ?? false));
     if (!ownOrigin && !originAllowed(origin, found.app.allowedOrigins, found.mode)) {
       return {
         ok: false,

@@ -22,6 +22,11 @@ export interface SignerPort {
 }
 
 
+/** The OpenID Provider's hosted page: whether a request carries its pass for this app and mode. */
+export interface HostedPagePort {
+  admits(cookieHeader: string | undefined, appId: string, mode: KeyMode): boolean;
+}
+
 export interface OutboxPort {
   record(tx: Tx, msg: { tenantId: string; appId: string; mode: KeyMode; type: EventType; data: Record<string, unknown> }): Promise<string>;
   /** CTEs `m` and `d` writing the outbox rows for a CTE `msgs (id, type, data)`: see webhooks/outbox.ts. */

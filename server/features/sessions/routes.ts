@@ -52,7 +52,7 @@ export function sessionRoutes(deps: { core: Core; gate: Gate; service: SessionSe
   });
 
   r.post('/v1/sessions', async (req, res) => {
-    const admission = await gate(typeof req.query.key === 'string' ? req.query.key : null, req.get('origin'), normaliseIp(req.ip));
+    const admission = await gate(typeof req.query.key === 'string' ? req.query.key : null, req.get('origin'), normaliseIp(req.ip), req.get('cookie'));
     if (!admission.ok) {
       res.status(ERROR_STATUS[admission.refusal.code]).json(errorBody(admission.refusal.code, admission.refusal.message, String(res.locals.requestId)));
       return;

@@ -188,7 +188,7 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
       socket.on('error', () => socket.destroy());
       const resumeId = url.searchParams.get('session');
       const unavailable = { ok: false, refusal: { code: 'unavailable', message: 'The login service is briefly unavailable; try again', closeCode: CLOSE.unavailable } } as const;
-      void gate(url.searchParams.get('key'), req.headers.origin, normaliseIp(deps.ipOf(req)))
+      void gate(url.searchParams.get('key'), req.headers.origin, normaliseIp(deps.ipOf(req)), req.headers.cookie)
         // A store that is down is a refusal the page should hear about, not a dropped connection.
         .catch((err: unknown) => {
           core.logger.warn({ err }, 'websocket admission failed');

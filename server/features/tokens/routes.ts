@@ -7,13 +7,14 @@ import type { AppRecord, AppsStore } from '../apps/store';
 import type { SigningKeyStore } from './signing-keys';
 import type { TokenVerifier } from './verifier';
 
-/** Every claim a token may carry (see TokenClaims). */
-const CLAIMS_SUPPORTED = ['iss', 'aud', 'sub', 'openid', 'unionid', 'name', 'picture', 'amr', 'mode', 'iat', 'exp', 'jti'];
 const APP_ID = /^app_[A-Za-z0-9]{1,64}$/;
 /** Short enough that a rotated-in key is seen soon; verifiers refetch on an unknown kid anyway. */
 const PUBLIC_MAX_AGE = 300;
 
-/** Discovery and JWKS are public documents any tenant backend (or browser) may fetch. */
+/**
+ * The JWKS is a public document any tenant backend (or browser) may fetch. The issuer's
+ * discovery document is the OpenID Provider's (features/oidc), which points here.
+ */
 function publicHeaders(res: Response): void {
   res.setHeader('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`);
   res.setHeader('Access-Control-Allow-Origin', '*');
@@ -23,7 +24,6 @@ export function tokensRouter(deps: {
   apps: AppsStore;
   keys: SigningKeyStore;
   verifier: TokenVerifier;
-  issuer(appId: string): string;
 }): Router {
   const router = Router();
 
@@ -32,20 +32,6 @@ export function tokensRouter(deps: {
     if (!app) throw new ApiError('not_found', 'No such app');
     return app;
   }
-
-  router.get('/apps/:appId/.well-known/openid-configuration', async (req, res) => {
-    const app = await appFromPath(req.params.appId);
-    const issuer = deps.issuer(app.id);
-    publicHeaders(res);
-    res.json({
-      issuer,
-      jwks_uri: `${issuer}/.well-known/jwks.json`,
-      response_types_supported: ['id_token'],
-      subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['ES256'],
-      claims_supported: CLAIMS_SUPPORTED,
-    });
-  });
 
   router.get('/apps/:appId/.well-known/jwks.json', async (req, res) => {
     const app = await appFromPath(req.params.appId);
