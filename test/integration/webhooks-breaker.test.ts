@@ -5,7 +5,7 @@ import type { RunningServer } from '../../server/main';
 import { api, createTenantApp, createWebhookEnv, loginSucceeded, outboxOf, Receiver, waitFor, type WebhookEnv } from './webhooks-support';
 
 const THRESHOLD = 3;
-const PAUSE_MS = 400;
+const PAUSE_MS = 600;
 
 let env: WebhookEnv;
 let server: RunningServer;
@@ -59,39 +59,42 @@ describe('circuit breaker', () => {
     }
     await outbox.dispatch(ids);
 
-    // Open: the pause starts at the failure that reached the threshold.
-    const opened = await waitFor('the breaker to open', async () => {
+    // While open nothing is sent, so the breaker and the last attempt can be read together:
+    // read the breaker on both sides of the attempt, and try again if it moved in between.
+    const whileOpen = async (atLeast: number) => {
       const c = await circuit();
-      return c.state === 'open' && c.consecutiveFailures === THRESHOLD ? c : null;
-    });
-    expect(Date.parse(opened.pausedUntil!) - await lastAttempt()).toBe(PAUSE_MS);
+      if (c.state !== 'open' || c.consecutiveFailures < atLeast) return null;
+      const last = await lastAttempt();
+      return JSON.stringify(await circuit()) === JSON.stringify(c) ? { ...c, last } : null;
+    };
+    const pauseFor = (failures: number) => PAUSE_MS * 2 ** (failures - THRESHOLD);
+
+    // Open: the pause starts at the failure that reached the threshold, and every attempt so far failed.
+    const opened = await waitFor('the breaker to open', () => whileOpen(THRESHOLD));
+    expect(Date.parse(opened.pausedUntil!) - opened.last).toBe(pauseFor(opened.consecutiveFailures));
+    expect(receiver.received).toHaveLength(opened.consecutiveFailures);
     const log = await call('GET', '/v1/webhook_messages');
     const deliveries = log.body.data.flatMap((m: { deliveries: unknown[] }) => m.deliveries);
     expect(deliveries).toHaveLength(3);
     for (const d of deliveries) expect(d).toMatchObject({ state: 'paused', pausedUntil: opened.pausedUntil, status: 'pending' });
-    const attemptsWhenOpened = receiver.received.length;
-    expect(attemptsWhenOpened).toBe(THRESHOLD);
 
     // The probe at the pause's end fails: open again, for twice as long. Nothing was sent
     // before the pause ended, though every retry was due long before.
-    const reopened = await waitFor('a failed probe', async () => {
-      const c = await circuit();
-      return c.state === 'open' && c.consecutiveFailures === THRESHOLD + 1 ? c : null;
-    });
-    expect(receiver.received).toHaveLength(THRESHOLD + 1);
-    expect(receiver.received[THRESHOLD]!.at).toBeGreaterThanOrEqual(Date.parse(opened.pausedUntil!));
-    expect(Date.parse(reopened.pausedUntil!) - await lastAttempt()).toBe(2 * PAUSE_MS);
+    const reopened = await waitFor('a failed probe', () => whileOpen(opened.consecutiveFailures + 1));
+    expect(receiver.received).toHaveLength(reopened.consecutiveFailures);
+    expect(receiver.received[opened.consecutiveFailures]!.at).toBeGreaterThanOrEqual(Date.parse(opened.pausedUntil!));
+    expect(Date.parse(reopened.pausedUntil!) - reopened.last).toBe(2 * pauseFor(reopened.consecutiveFailures - 1));
 
-    // The next probe: held back by the receiver while we look. Half-open lets only it through.
-    let answerProbe!: (status: number) => void;
-    const probeAnswered = new Promise<number>((ok) => (answerProbe = ok));
-    receiver.behaviour = () => (receiver.received.length === THRESHOLD + 2 ? probeAnswered : 200);
-    await waitFor('the probe to arrive', () => receiver.received.length === THRESHOLD + 2);
-    expect(receiver.received[THRESHOLD + 1]!.at).toBeGreaterThanOrEqual(Date.parse(reopened.pausedUntil!));
-    const halfOpen = await circuit();
-    expect(halfOpen.state).toBe('half_open');
-    expect(receiver.received).toHaveLength(THRESHOLD + 2);
-    answerProbe(200);
+    // The next probe is held back by the receiver while we look: half-open lets only it through.
+    let answer!: (status: number) => void;
+    const answered = new Promise<number>((ok) => (answer = ok));
+    receiver.behaviour = () => answered;
+    const probes = reopened.consecutiveFailures + 1;
+    await waitFor('the probe to arrive', () => receiver.received.length === probes);
+    expect(receiver.received[probes - 1]!.at).toBeGreaterThanOrEqual(Date.parse(reopened.pausedUntil!));
+    expect((await circuit()).state).toBe('half_open');
+    expect(receiver.received).toHaveLength(probes);
+    answer(200);
 
     // Closed: the probe's success lets the held deliveries go, each with its retries intact.
     await waitFor('all delivered', async () => {
@@ -101,8 +104,8 @@ describe('circuit breaker', () => {
     expect(await circuit()).toEqual({ state: 'closed', pausedUntil: null, consecutiveFailures: 0 });
     const rows = await server.core.db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.messageId, ids));
     for (const d of rows) expect(d.attempts).toBe(receiver.received.filter((r) => r.id === d.messageId).length);
-    // 3 first attempts, 2 probes, then 2 more: 7 attempts in all for 3 messages, never one per due retry.
-    expect(receiver.received).toHaveLength(THRESHOLD + 2 + 2);
+    // After the probe, one attempt for each of the two other messages: no retry was spent while paused.
+    expect(receiver.received).toHaveLength(probes + 2);
     const after = await call('GET', '/v1/webhook_messages');
     for (const m of after.body.data) expect(m.deliveries[0]).toMatchObject({ state: 'delivered', pausedUntil: null });
   });

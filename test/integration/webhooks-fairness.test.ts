@@ -8,7 +8,9 @@ import type { RunningServer } from '../../server/main';
 import { api, createTenantApp, createWebhookEnv, loginSucceeded, outboxOf, Receiver, waitFor, type WebhookEnv } from './webhooks-support';
 
 const SLOW_ENDPOINTS = 8;
-const PER_ENDPOINT = 2;
+/** The defaults: 8 attempts per endpoint, 128 per worker process. */
+const PER_ENDPOINT = 8;
+const LOGINS_PER_SLOW_TENANT = 20;
 /** Longer than the test: no attempt to the hanging port can finish while it runs. */
 const RESPONSE_TIMEOUT_MS = 120_000;
 
@@ -23,7 +25,6 @@ beforeAll(async () => {
     timeoutMs: RESPONSE_TIMEOUT_MS,
     leaseMs: RESPONSE_TIMEOUT_MS + 10_000,
     sweepIntervalMs: 200,
-    endpointConcurrency: PER_ENDPOINT,
   });
 });
 
@@ -64,8 +65,8 @@ describe('fair delivery', () => {
       expect(ep.status).toBe(201);
       slowEndpoints.push(ep.body.id);
     }
-    // 10 logins each: 80 deliveries, far more than the worker's 32 slots.
-    for (const t of slowTenants) await record(t, 10);
+    // 20 logins each to 4 endpoints each: 160 deliveries, more than the worker's 128 slots.
+    for (const t of slowTenants) await record(t, LOGINS_PER_SLOW_TENANT);
     await waitFor('every slow endpoint to take its share', () => hanging.received.length >= SLOW_ENDPOINTS * PER_ENDPOINT);
 
     const healthy = await receiver();
@@ -80,7 +81,7 @@ describe('fair delivery', () => {
     // Delivered while every slow attempt was still waiting for its answer: none has ended
     // (no attempt recorded), and each hanging endpoint never had more than its share in flight.
     const slow = await server.core.db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.endpointId, slowEndpoints));
-    expect(slow).toHaveLength(80);
+    expect(slow).toHaveLength(SLOW_ENDPOINTS * LOGINS_PER_SLOW_TENANT);
     const slowAttempts = await server.core.db.select().from(webhookAttempts).where(inArray(webhookAttempts.deliveryId, slow.map((d) => d.id)));
     expect(slowAttempts).toEqual([]);
     expect(hanging.received).toHaveLength(SLOW_ENDPOINTS * PER_ENDPOINT);
@@ -88,9 +89,12 @@ describe('fair delivery', () => {
     for (const r of hanging.received) perEndpoint.set(r.path, (perEndpoint.get(r.path) ?? 0) + 1);
     expect([...perEndpoint.values()]).toEqual(Array(SLOW_ENDPOINTS).fill(PER_ENDPOINT));
     // The rest wait for their endpoint, holding no worker slot and spending none of their retries.
-    const held = slow.filter((d) => d.held);
-    expect(held.length).toBeGreaterThanOrEqual(80 - SLOW_ENDPOINTS * PER_ENDPOINT);
-    expect(slow.every((d) => d.status === 'pending' && d.attempts === 0)).toBe(true);
+    const held = await waitFor('the rest to be held', async () => {
+      const rows = await server.core.db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.endpointId, slowEndpoints));
+      return rows.filter((d) => d.held).length === rows.length - SLOW_ENDPOINTS * PER_ENDPOINT ? rows : null;
+    });
+    expect(held.every((d) => d.status === 'pending' && d.attempts === 0)).toBe(true);
+    expect(hanging.received).toHaveLength(SLOW_ENDPOINTS * PER_ENDPOINT);
     expect(healthy.received).toHaveLength(1);
   });
 });

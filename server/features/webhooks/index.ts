@@ -25,7 +25,7 @@ export interface WebhooksOptions {
   timeoutMs?: number;
   /** Deadline to resolve, connect and finish TLS; default 5 s. */
   connectTimeoutMs?: number;
-  /** Attempts one worker process runs at once against one endpoint; default 2. */
+  /** Attempts one worker process runs at once against one endpoint; default 8. */
   endpointConcurrency?: number;
   /** When an endpoint's breaker opens and how long it pauses; see breaker.ts. */
   breaker?: Partial<BreakerTuning>;
@@ -48,7 +48,7 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
     connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
     leaseMs: opts.leaseMs ?? timeoutMs + 45_000,
     disableAfterMs: opts.disableAfterMs ?? 5 * 86_400_000,
-    endpointConcurrency: opts.endpointConcurrency ?? 2,
+    endpointConcurrency: opts.endpointConcurrency ?? 8,
     breaker: { ...DEFAULT_BREAKER, ...opts.breaker },
   };
   const queue = createDeliveryQueue(core);
@@ -65,7 +65,9 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
     router: webhooksRouter({ apps: opts.apps, service }),
     async start() {
       const worker = core.jobs.worker(QUEUE, async (job: Job<DeliveryJob>) => deliver(job.data.deliveryId), {
-        concurrency: opts.concurrency ?? 32,
+        // Attempts mostly wait on the network. Room for 8 endpoints that hang, at their 8 each,
+        // and as many again for everyone else; the breaker pauses endpoints that keep failing.
+        concurrency: opts.concurrency ?? 128,
       });
       if (!worker) return; // API-only process: enqueues, never delivers
       worker.on('failed', (job, err) => core.logger.warn({ err, job: job?.id }, 'webhook delivery job failed; the sweeper will retry it'));
