@@ -4,6 +4,7 @@ import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { createAppsStore } from './features/apps/store';
 import { normaliseOrigin } from './features/apps/origins';
+import { createOidcClientFromCli, OIDC_CLI_USAGE } from './features/oidc/cli';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -12,6 +13,7 @@ Commands:
   apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME]
                                             create an app; prints JSON with its id and keys
                                             (test keys always; live keys when WeChat credentials are given)
+${OIDC_CLI_USAGE}
   config                                    list the environment variables the server reads`;
 
 const createArgs = z.object({
@@ -46,6 +48,11 @@ async function main(argv: string[]): Promise<void> {
     await database.migrate();
     if (command === 'migrate') {
       console.log(JSON.stringify({ migrated: true, database: database.kind }));
+      return;
+    }
+    if (command === 'oidc-clients:create') {
+      const created = await createOidcClientFromCli(database.db, config, rest, (appId) => `${config.publicUrl}/apps/${appId}`);
+      console.log(JSON.stringify(created, null, 2));
       return;
     }
     if (command === 'apps:create') {
