@@ -7,3 +7,4 @@ export * from './tokens.js';
 export * from './users.js';
 export * from './webhooks.js';
 export * from './oidc.js';
+export * from './openapi.js';

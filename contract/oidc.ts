@@ -28,3 +28,4 @@ export type OidcClient = z.infer<typeof oidcClientSchema>;
 /** The answer to a creation: the secret (confidential clients only) is in this answer and nowhere else. */
 export const createdOidcClientSchema = oidcClientSchema.extend({ client_secret: z.string().optional().describe('ocs_…, shown once') });
 export type CreatedOidcClient = z.infer<typeof createdOidcClientSchema>;
+export const deletedOidcClientSchema = z.object({ client_id: z.string(), deleted: z.literal(true) });

@@ -8,7 +8,7 @@ export type EventType = z.infer<typeof eventTypeSchema>;
 export type MessageType = EventType | typeof TEST_EVENT_TYPE;
 
 /** Optional context the session may not know; always present on the wire, null when unknown. */
-const maybe = z.string().nullish().transform((v) => v ?? null);
+const maybe = z.string().nullable().default(null);
 
 /** What each event's `data` holds; validated when recorded so a caller's slip can't ship garbage. */
 export const eventDataSchemas = {
@@ -27,6 +27,8 @@ export const eventDataSchemas = {
   }),
   'login.cancelled': z.object({ sessionId: z.string(), origin: maybe, time: timestamp }),
   'user.created': z.object({ userId: z.string(), openid: z.string(), unionid: z.string().optional(), time: timestamp }),
+  /** The user was erased (DELETE /v1/users/:id or the console): erase what you keep about them too. */
+  'user.deleted': z.object({ userId: z.string(), time: timestamp }),
 } satisfies Record<EventType, z.ZodType>;
 export const testEventDataSchema = z.object({ endpointId: z.string(), message: z.string() });
 
@@ -34,6 +36,7 @@ export type EventData<T extends EventType> = z.output<(typeof eventDataSchemas)[
 export type LoginSucceeded = EventData<'login.succeeded'>;
 export type LoginCancelled = EventData<'login.cancelled'>;
 export type UserCreated = EventData<'user.created'>;
+export type UserDeleted = EventData<'user.deleted'>;
 
 /** What every webhook body looks like; `data` depends on `type`. */
 export type WebhookEvent =

@@ -50,11 +50,12 @@ async function seed(c: ConsoleClient, email: string, org: string) {
   const hook = await c.post(`/tenants/${tenantId}/apps/${appId}/webhooks/endpoints?mode=test`, { url: 'http://127.0.0.1:9/hook' });
   const hookMsg = await c.post(`/tenants/${tenantId}/apps/${appId}/webhooks/endpoints/${hook.body.id}/test?mode=test`);
   const oidcClient = await c.post(`/tenants/${tenantId}/apps/${appId}/oidc/clients?mode=test`, { name: `${org} RP`, redirect_uris: ['https://rp.example.com/cb'] });
-  await s.core.db.insert(endUsers).values({ id: newId('usr'), tenantId, appId, mode: 'test', openid: `openid-${org}`, nickname: `nick-${org}` });
+  const userId = newId('usr');
+  await s.core.db.insert(endUsers).values({ id: userId, tenantId, appId, mode: 'test', openid: `openid-${org}`, nickname: `nick-${org}` });
   await s.core.db.insert(loginEvents).values({ id: newId('evt'), tenantId, appId, mode: 'test', sessionId: `s-${appId}`, status: 'succeeded', origin: 'https://shop.example.com' });
   return {
     ids: { tenantId, appId, keyId: key.body.id as string, accountId: me.account.id, invitationId: inv.body.id as string, inviteToken: new URL(inv.body.url).hash.slice(1),
-      endpointId: hook.body.id as string, messageId: hookMsg.body.messageId as string, clientId: oidcClient.body.client_id as string },
+      endpointId: hook.body.id as string, messageId: hookMsg.body.messageId as string, clientId: oidcClient.body.client_id as string, userId },
     secrets: [key.body.secret as string, app.body.keys.test.secret as string, hook.body.secret as string, oidcClient.body.client_secret as string],
   };
 }

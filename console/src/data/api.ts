@@ -1,4 +1,4 @@
-import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SigningKey, TenantRef, VerifyAnswer } from './types';
+import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SigningKey, TenantRef, UserExport, VerifyAnswer } from './types';
 
 /** An error the API answered with: `code` for branching, `message` already in plain words. */
 export class ApiFailure extends Error {
@@ -92,6 +92,8 @@ export const api = {
 
   users: (tenantId: string, appId: string, p: { q?: string; mode?: Mode | ''; cursor?: string }) =>
     call<Page<EndUser>>('GET', `${a(tenantId, appId)}/users${q({ ...p, limit: 25 })}`),
+  exportUser: (tenantId: string, appId: string, userId: string) => call<UserExport>('GET', `${a(tenantId, appId)}/users/${encodeURIComponent(userId)}/export`),
+  deleteUser: (tenantId: string, appId: string, userId: string) => call<{ id: string; deleted: true }>('DELETE', `${a(tenantId, appId)}/users/${encodeURIComponent(userId)}`),
   events: (tenantId: string, appId: string, p: { status?: string; mode?: string; origin?: string; from?: string; to?: string; cursor?: string }) =>
     call<Page<LoginEvent>>('GET', `${a(tenantId, appId)}/events${q({ ...p, limit: 25 })}`),
   origins: (tenantId: string, appId: string) => call<{ data: string[] }>('GET', `${a(tenantId, appId)}/origins`),
