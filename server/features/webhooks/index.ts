@@ -18,7 +18,8 @@ export { EVENT_TYPES, type EventType, type OutboxMessage } from './events';
 
 export interface WebhooksOptions {
   apps: AppsStore;
-  limits: WebhookLimits;
+  /** Default: the configured cap for every tenant (`configuredLimits`). */
+  limits?: WebhookLimits;
   /** Waits between attempts; default Svix's schedule (5 s … 10 h). Tests and benches pass short ones. */
   scheduleMs?: number[];
   /** Deadline over one attempt's whole exchange; default 15 s. */
@@ -40,6 +41,11 @@ export interface WebhooksOptions {
 /** Tuning a deployment (or a test) can pass through the composition root; everything but the ports. */
 export type WebhooksTuning = Omit<WebhooksOptions, 'apps' | 'limits'>;
 
+/** The same cap for every tenant, from WEBHOOK_MAX_ENDPOINTS: what applies until a billing plan says otherwise. */
+export function configuredLimits(config: Pick<Core['config'], 'webhookMaxEndpoints'>): WebhookLimits {
+  return { endpointsPerApp: async () => config.webhookMaxEndpoints };
+}
+
 export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feature: Feature; outbox: WebhookOutbox; service: WebhookService } {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const tuning: DeliveryTuning = {
@@ -53,7 +59,7 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
   };
   const queue = createDeliveryQueue(core);
   const store = createWebhookStore(core);
-  const service = createWebhookService(core, store, queue, opts.limits);
+  const service = createWebhookService(core, store, queue, opts.limits ?? configuredLimits(core.config));
   const outbox = createOutbox(queue);
   const deliver = createDeliverer(core, queue, tuning);
   const sweeper = createSweeper(core, queue, { intervalMs: opts.sweepIntervalMs ?? 15_000, batch: 5000 });
