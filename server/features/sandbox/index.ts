@@ -52,15 +52,20 @@ export function createSandboxFeature(core: Core, opts: SandboxFeatureOptions) {
         const r = await engine.issueCode(appid, openid);
         return r.ok ? { ok: true, code: r.value } : { ok: false, ...r.error };
       }
-      // An external simulator is asked over HTTP, through its test control.
-      const res = await fetch(`${config.sandboxWechatApiBase}/__sim/phone/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ appid, openid }),
-        signal: AbortSignal.timeout(5_000),
-      });
-      const body = (await res.json().catch(() => null)) as { code?: unknown } | null;
-      return typeof body?.code === 'string' ? { ok: true, code: body.code } : { ok: false, errcode: 40013, errmsg: `the simulator gave no code (HTTP ${res.status})` };
+      // An external simulator is asked over HTTP, through its test control. Not answering is
+      // reported as WeChat's "busy" (-1), which the phone may retry.
+      try {
+        const res = await fetch(`${config.sandboxWechatApiBase}/__sim/phone/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ appid, openid }),
+          signal: AbortSignal.timeout(5_000),
+        });
+        const body = (await res.json().catch(() => null)) as { code?: unknown } | null;
+        return typeof body?.code === 'string' ? { ok: true, code: body.code } : { ok: false, errcode: 40013, errmsg: `the simulator gave no code (HTTP ${res.status})` };
+      } catch {
+        return { ok: false, errcode: -1, errmsg: 'the simulator did not answer' };
+      }
     },
   };
 
