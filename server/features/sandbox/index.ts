@@ -23,9 +23,9 @@ export interface SandboxFeatureOptions {
 /**
  * Test mode's WeChat: the simulator mounted at /sandbox/wechat (state in Redis, so every
  * instance agrees; sandbox pairs are checked by recomputing the derived secret, so it needs no
- * registry) and the phone page at /sandbox/phone that its codes point at.
+ * registry) and the phone page at /sandbox/phone that its codes point at. `service` satisfies
+ * the wechat feature's SandboxPort (wechat/ports.ts); main.ts passes it on.
  */
-/** `service` satisfies the wechat feature's SandboxPort (wechat/ports.ts), passed on by main.ts. */
 export function createSandboxFeature(core: Core, opts: SandboxFeatureOptions) {
   const { config } = core;
   const simOptions = {
