@@ -1,10 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config';
 import type { Core, Feature } from './core';
 import { createHttpApp } from './app';
 import { openDatabase } from './db/client';
+import { errorBody } from './lib/errors';
 import { newId } from './lib/ids';
 import { createJobs } from './lib/jobs';
 import { createLogger, type Logger } from './lib/logger';
@@ -100,26 +101,43 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   return features;
 }
 
-export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
-  const core = await buildCore(config, opts);
-  const features = await buildFeatures(core, opts);
-  const serveHttp = config.role !== 'worker';
+export async function startServer(given: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const serveHttp = given.role !== 'worker';
+  let config = given;
   let http: Server | null = null;
   let port = 0;
+  // Requests that arrive while the rest is built (migrations can take a while) hear why they wait.
+  let handle: RequestListener = (_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify(errorBody('unavailable', 'The server is starting; try again shortly', '')));
+  };
   if (serveHttp) {
-    const app = createHttpApp(core, features);
-    http = createServer(app);
-    http.on('upgrade', (req, socket, head) => {
-      for (const f of features) if (f.upgrade?.(req, socket, head)) return;
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-    });
+    // Listening first: with PORT=0 and no PUBLIC_URL (tests) the public URL is the bound port,
+    // and it is known before anything is built from the configuration.
+    http = createServer((req, res) => handle(req, res));
     await new Promise<void>((ok, fail) => {
       http!.once('error', fail);
       http!.listen(config.port, ok);
     });
     port = (http.address() as AddressInfo).port;
+    if (!config.publicUrlExplicit && config.port === 0) config = { ...config, publicUrl: `http://127.0.0.1:${port}` };
+  }
+  let core: Core;
+  let features: Feature[];
+  try {
+    core = await buildCore(config, opts);
+    features = await buildFeatures(core, opts);
+  } catch (err) {
+    http?.close();
+    throw err;
+  }
+  if (http) {
     core.localUrl = `http://127.0.0.1:${port}`;
-    if (!config.publicUrlExplicit && config.port === 0) config.publicUrl = `http://127.0.0.1:${port}`;
+    handle = createHttpApp(core, features);
+    http.on('upgrade', (req, socket, head) => {
+      for (const f of features) if (f.upgrade?.(req, socket, head)) return;
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    });
   }
   for (const f of features) await f.start?.();
   core.logger.info({ port, role: config.role, db: core.database.kind, instance: core.instanceId }, 'wechat-scan-login started');
@@ -175,6 +193,10 @@ async function runFromCommandLine(): Promise<void> {
     await server.close();
     process.exit(0);
   };
+  // Last resort: a promise someone forgot to handle, or a throw in a callback, is a bug to log,
+  // not a reason to drop every socket and request this process holds.
+  process.on('unhandledRejection', (err) => server.core.logger.error({ err }, 'unhandled promise rejection (a bug: kept serving)'));
+  process.on('uncaughtException', (err) => server.core.logger.error({ err }, 'uncaught exception (a bug: kept serving)'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/client';
 import { ApiError, errorBody, UnavailableError } from './errors';
 import { newId } from './ids';
 import type { Logger } from './logger';
@@ -72,7 +73,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(400).json(errorBody('bad_request', 'Request body is not valid JSON', id));
       return;
     }
-    if ((err as { code?: string }).code === 'REDIS_UNAVAILABLE' || /Stream isn't writeable|Connection is closed/.test(String((err as Error).message))) {
+    if (isDatabaseUnavailable(err)) {
+      res.setHeader('Retry-After', '2');
       res.status(503).json(errorBody('unavailable', 'A backing store is unavailable; try again shortly', id));
       return;
     }

@@ -97,18 +97,17 @@ beforeAll(async () => {
   sim.registerApp('wxlive000000000001', 'live-secret-1', { pages: [PAGE] });
   sim.registerApp('wxlive000000000002', 'live-secret-2', { pages: [PAGE] });
   db = await createTestDatabase('wxgateway');
-  core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url }));
-  const sandbox = createSandboxFeature(core, { apps, controlsNeedKey: true });
-  wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandbox: sandbox.service });
   const ex = express();
-  ex.use(sandbox.feature.router!);
-  ex.use(notFound);
-  ex.use(errorHandler(core.logger));
   http = createServer(ex);
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url, PUBLIC_URL: url }));
+  const sandbox = createSandboxFeature(core, { apps, controlsNeedKey: true });
+  wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandbox: sandbox.service });
+  ex.use(sandbox.feature.router!);
+  ex.use(notFound);
+  ex.use(errorHandler(core.logger));
   core.localUrl = url;
-  core.config.publicUrl = url;
   await wechat.feature.start!();
 });
 

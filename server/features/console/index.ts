@@ -6,20 +6,20 @@ import { mountAppRoutes } from './apps/routes';
 import { createConsoleRouter } from './auth/guard';
 import { createLoginLimiter } from './auth/limiter';
 import { mountAuthRoutes } from './auth/routes';
-import type { ConsoleDeps } from './deps';
+import type { ConsolePorts } from './ports';
 import { mountKeyRoutes } from './keys/routes';
 import { consoleStatic } from './static';
 import { mountTeamRoutes } from './team/routes';
 import { mountWebhookRoutes } from './webhooks/routes';
 
-export type { ConsoleDeps } from './deps';
+export type { ConsolePorts } from './ports';
 
 /**
  * The tenant console: its API under /console/api (cookie sessions, CSRF, tenant + role
  * scoping on every route) and the built SPA at /console/. `apiRouter` is exposed so a test
  * can walk every route it declares.
  */
-export function createConsoleFeature(core: Core, deps: ConsoleDeps): { feature: Feature; apiRouter: express.Router } {
+export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature: Feature; apiRouter: express.Router } {
   const publicUrl = () => core.config.publicUrl;
   const r = createConsoleRouter({ db: core.db, publicUrl });
   const streams = createLiveStreams({ db: core.db, logger: core.logger });

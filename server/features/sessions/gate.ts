@@ -13,7 +13,9 @@ export const CLOSE = { invalid_key: 4001, origin_not_allowed: 4003, session_not_
 
 /**
  * Everything checked before any session state exists: the publishable key, the page's
- * Origin against the app's list, and a per-IP rate limit on new sessions.
+ * Origin against the app's list, and a per-IP rate limit on new sessions. Every way a browser
+ * opens a session spends the same limit: the socket's upgrade and POST /v1/sessions through
+ * `admit`, a `refresh` frame through `spend`.
  */
 export function createGate(core: Core, apps: AppsStore, hostedPages?: HostedPagePort) {
   const limiter = new RateLimiterRedis({
@@ -23,7 +25,20 @@ export function createGate(core: Core, apps: AppsStore, hostedPages?: HostedPage
     duration: 60,
   });
 
-  return async function admit(key: string | null, origin: string | undefined, ip: string, cookie?: string): Promise<Admission> {
+  /** One new session for this IP, or why not. */
+  async function spend(ip: string): Promise<Refusal | null> {
+    try {
+      await limiter.consume(ip);
+      return null;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) {
+        return { code: 'rate_limited', message: `Too many login codes from this network; try again in ${Math.ceil(err.msBeforeNext / 1000)} s`, closeCode: CLOSE.rate_limited };
+      }
+      return { code: 'unavailable', message: 'The login service is briefly unavailable; try again', closeCode: CLOSE.unavailable };
+    }
+  }
+
+  async function admit(key: string | null, origin: string | undefined, ip: string, cookie?: string): Promise<Admission> {
     const found = key ? await apps.resolvePublishableKey(key) : null;
     if (!found) {
       return { ok: false, refusal: { code: 'invalid_key', message: 'This site key is unknown or revoked; check the site-key attribute', closeCode: CLOSE.invalid_key } };
@@ -38,16 +53,11 @@ export function createGate(core: Core, apps: AppsStore, hostedPages?: HostedPage
         refusal: { code: 'origin_not_allowed', message: `This page's origin (${origin ?? 'none'}) is not an allowed origin of this app; add it in the console`, closeCode: CLOSE.origin_not_allowed },
       };
     }
-    try {
-      await limiter.consume(ip);
-    } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        return { ok: false, refusal: { code: 'rate_limited', message: `Too many login codes from this network; try again in ${Math.ceil(err.msBeforeNext / 1000)} s`, closeCode: CLOSE.rate_limited } };
-      }
-      return { ok: false, refusal: { code: 'unavailable', message: 'The login service is briefly unavailable; try again', closeCode: CLOSE.unavailable } };
-    }
-    return { ok: true, app: found.app, mode: found.mode };
-  };
+    const refusal = await spend(ip);
+    return refusal ? { ok: false, refusal } : { ok: true, app: found.app, mode: found.mode };
+  }
+
+  return { admit, spend };
 }
 
 export type Gate = ReturnType<typeof createGate>;

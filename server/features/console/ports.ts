@@ -3,7 +3,7 @@ import type { AppsStore } from '../apps/store';
 import type { WebhookService } from '../webhooks/service';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
-export interface ConsoleDeps {
+export interface ConsolePorts {
   apps: Pick<AppsStore, 'createApp' | 'createKeyPair' | 'invalidate'>;
   /** The WeChat gateway's live check: stable token, then a code for the configured page. */
   wechat: { verifyApp(ref: { appId: string; mode: KeyMode }): Promise<VerifyOutcome> };
