@@ -6,3 +6,5 @@ export * from './sessions.js';
 export * from './tokens.js';
 export * from './users.js';
 export * from './webhooks.js';
+export * from './oidc.js';
+export * from './openapi.js';

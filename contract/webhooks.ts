@@ -8,7 +8,7 @@ export type EventType = z.infer<typeof eventTypeSchema>;
 export type MessageType = EventType | typeof TEST_EVENT_TYPE;
 
 /** Optional context the session may not know; always present on the wire, null when unknown. */
-const maybe = z.string().nullish().transform((v) => v ?? null);
+const maybe = z.string().nullable().default(null);
 
 /** What each event's `data` holds; validated when recorded so a caller's slip can't ship garbage. */
 export const eventDataSchemas = {
@@ -27,6 +27,8 @@ export const eventDataSchemas = {
   }),
   'login.cancelled': z.object({ sessionId: z.string(), origin: maybe, time: timestamp }),
   'user.created': z.object({ userId: z.string(), openid: z.string(), unionid: z.string().optional(), time: timestamp }),
+  /** The user was erased (DELETE /v1/users/:id or the console): erase what you keep about them too. */
+  'user.deleted': z.object({ userId: z.string(), time: timestamp }),
 } satisfies Record<EventType, z.ZodType>;
 export const testEventDataSchema = z.object({ endpointId: z.string(), message: z.string() });
 
@@ -34,6 +36,7 @@ export type EventData<T extends EventType> = z.output<(typeof eventDataSchemas)[
 export type LoginSucceeded = EventData<'login.succeeded'>;
 export type LoginCancelled = EventData<'login.cancelled'>;
 export type UserCreated = EventData<'user.created'>;
+export type UserDeleted = EventData<'user.deleted'>;
 
 /** What every webhook body looks like; `data` depends on `type`. */
 export type WebhookEvent =
@@ -75,6 +78,20 @@ export const messagesQuery = z.object({
 export const replayBody = z.object({ endpointId: z.string().regex(ENDPOINT_ID).optional() });
 export const replayFailedBody = z.object({ since: isoDate });
 
+/**
+ * The endpoint's circuit breaker. `closed`: deliveries go out. `open`: the endpoint failed
+ * too often in a row and nothing is sent until `pausedUntil`; its messages keep their place
+ * in the retry schedule (a pause spends no attempt). `half_open`: one delivery is probing the
+ * endpoint; success closes the breaker, failure opens it again for twice as long.
+ */
+export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
+export const circuitSchema = z.object({
+  state: z.enum(CIRCUIT_STATES),
+  pausedUntil: timestamp.nullable(),
+  consecutiveFailures: z.number().int(),
+});
+export type Circuit = z.infer<typeof circuitSchema>;
+
 export const endpointSchema = z.object({
   id: z.string(),
   url: z.string(),
@@ -83,6 +100,7 @@ export const endpointSchema = z.object({
   enabled: z.boolean(),
   disabledReason: z.string().nullable(),
   failingSince: timestamp.nullable(),
+  circuit: circuitSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -92,15 +110,36 @@ export const createdEndpointSchema = endpointSchema.extend({ secret: z.string() 
 export const rotatedSecretSchema = z.object({ id: z.string(), secret: z.string(), previousSecretExpiresAt: timestamp });
 export const deletedSchema = z.object({ id: z.string(), deleted: z.literal(true) });
 
+/**
+ * What a delivery is doing, for people: `pending` (not tried yet), `delivered`, `retrying`
+ * (failed, next try at `nextAttemptAt`), `paused` (its endpoint's breaker is open; next try
+ * at `nextAttemptAt`, not before `pausedUntil`) or `failed` (the schedule is spent, or the
+ * endpoint answered 410 or was disabled). `status` is the coarser stored value.
+ */
+export const DELIVERY_STATES = ['pending', 'delivered', 'retrying', 'paused', 'failed'] as const;
+export const deliveryStateSchema = z.enum(DELIVERY_STATES);
+export type DeliveryState = z.infer<typeof deliveryStateSchema>;
+
 export const deliverySchema = z.object({
   id: z.string(),
   endpointId: z.string(),
   status: deliveryStatusSchema,
+  state: deliveryStateSchema,
   attempts: z.number().int(),
   nextAttemptAt: timestamp.nullable(),
   lastAttemptAt: timestamp.nullable(),
+  pausedUntil: timestamp.nullable(),
+  updatedAt: timestamp,
 });
 export type Delivery = z.infer<typeof deliverySchema>;
+
+/**
+ * The console's live delivery log (`GET …/webhooks/stream`, server-sent events): `delivery`
+ * whenever a delivery changes state or is attempted, `endpoint` whenever an endpoint's
+ * breaker opens, half-opens or closes (or the endpoint is edited).
+ */
+export const deliveryEventSchema = deliverySchema.extend({ messageId: z.string(), type: z.string() });
+export type DeliveryEvent = z.infer<typeof deliveryEventSchema>;
 
 export const messageSchema = z.object({
   id: z.string(),

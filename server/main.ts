@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -13,9 +14,10 @@ import { createMetrics } from './lib/metrics';
 import { connectRedis, RedisUnavailableError } from './lib/redis';
 import { createAppsStore } from './features/apps/store';
 import { createConsoleFeature } from './features/console/index';
-import { createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
+import { configuredLimits, createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
 import { createUsersFeature } from './features/users/index';
+import { createDocsFeature } from './features/docs/index';
 import { createWechatFeature } from './features/wechat/index';
 import { createSessionsFeature } from './features/sessions/index';
 import { createSandboxFeature } from './features/sandbox/index';
@@ -40,6 +42,8 @@ export interface RunningServer {
   url: string;
   port: number;
   http: Server | null;
+  /** The Express app serving `http` (null for worker-only processes): its route table is the API. */
+  app: Express | null;
   close(): Promise<void>;
 }
 
@@ -82,10 +86,11 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
 async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Feature[]> {
   const features: Feature[] = [];
   const apps = createAppsStore(core);
-  const webhooks = createWebhooksFeature(core, { apps, ...opts.webhooks });
+  // Until billing knows each tenant's plan (free 3, pro 20), every app gets the configured cap.
+  const webhooks = createWebhooksFeature(core, { apps, limits: configuredLimits(core.config), ...opts.webhooks });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
-  const users = createUsersFeature(core, { apps });
+  const users = createUsersFeature(core, { apps, events: webhooks.outbox });
   // Before tokens: the provider answers the issuer's discovery document.
   const oidc = createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc });
   features.push(oidc.feature);
@@ -96,8 +101,8 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, hostedPages: oidc.hostedPages });
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
-  features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);
-  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service }).feature);
+  features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);
+  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights }).feature);
   return features;
 }
 
@@ -131,9 +136,10 @@ export async function startServer(given: Config, opts: StartOptions = {}): Promi
     http?.close();
     throw err;
   }
+  let app: Express | null = null;
   if (http) {
     core.localUrl = `http://127.0.0.1:${port}`;
-    handle = createHttpApp(core, features);
+    handle = app = createHttpApp(core, features);
     http.on('upgrade', (req, socket, head) => {
       for (const f of features) if (f.upgrade?.(req, socket, head)) return;
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -148,6 +154,7 @@ export async function startServer(given: Config, opts: StartOptions = {}): Promi
     url: `http://127.0.0.1:${port}`,
     port,
     http,
+    app,
     close() {
       closing ??= (async () => {
         if (http) {
@@ -185,6 +192,11 @@ async function runFromCommandLine(): Promise<void> {
       process.exit(1);
     }
     throw err;
+  }
+  // Plain lines a person can open, beside the JSON logs.
+  if (server.http) {
+    const u = config.publicUrl;
+    console.log(`${config.env === 'production' ? '' : `Demo:          ${u}/\n`}Console:       ${u}/console/\nSandbox phone: ${u}/sandbox/phone?scene=… (the code and the demo's link open it)`);
   }
   const stop = async (signal: string) => {
     server.core.logger.info({ signal }, 'shutting down');

@@ -15,7 +15,7 @@ export type Route =
   | { name: 'team'; tenantId: string }
   | { name: 'notfound' };
 
-export const APP_TABS = ['settings', 'keys', 'install', 'users', 'activity', 'webhooks'] as const;
+export const APP_TABS = ['settings', 'keys', 'install', 'users', 'activity', 'webhooks', 'oidc'] as const;
 export type AppTab = (typeof APP_TABS)[number];
 
 export function parseRoute(pathname: string): Route {

@@ -271,4 +271,10 @@ describe('flow', () => {
     expect(formatLocation({ country: '中国', region: '广东', city: '深圳' }, 'zh-CN')).toBe('中国 广东 深圳');
     expect(formatLocation(undefined, 'en')).toBe('');
   });
+
+  it("puts the server's own place names (private addresses) in the page's language", () => {
+    expect(formatLocation('This computer (localhost)', 'zh-CN')).toBe('本机 (localhost)');
+    expect(formatLocation('Local network', 'zh-CN')).toBe('局域网');
+    expect(formatLocation('This computer (localhost)', 'en')).toBe('This computer (localhost)');
+  });
 });

@@ -66,7 +66,7 @@ describe('console accessibility', () => {
     const page = await ctx.newPage();
     const pages = [
       `/console/t/${tenant}/apps`, `/console/t/${tenant}/team`, '/console/organisations/new',
-      ...['settings', 'keys', 'install', 'users', 'activity', 'webhooks'].map((tab) => `/console/t/${tenant}/apps/${appId}/${tab}`),
+      ...['settings', 'keys', 'install', 'users', 'activity', 'webhooks', 'oidc'].map((tab) => `/console/t/${tenant}/apps/${appId}/${tab}`),
     ];
     for (const path of pages) {
       await page.goto(`${s.url}${path}`);
@@ -75,7 +75,7 @@ describe('console accessibility', () => {
       expect(await axeViolations(page), path).toEqual([]);
     }
     await ctx.close();
-  });
+  }, 180_000);
 
   it('lets a site owner sign in, create an app and open its settings with the keyboard alone', async () => {
     const api = new ConsoleClient(s.url);
@@ -114,5 +114,5 @@ describe('console accessibility', () => {
     expect(outline.style).toBe('solid');
     expect(outline.color).toBe('rgb(5, 129, 63)');
     await page.close();
-  });
+  }, 120_000);
 });

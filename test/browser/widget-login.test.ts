@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apps as appsTable } from '../../server/db/schema/index';
 import type { RunningServer } from '../../server/main';
 import { artifactPath, launchBrowser } from '../helpers/browser';
+import { focusRing } from '../helpers/focus';
 import { createTestApp, postJson, testScan } from '../helpers/login';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 
@@ -438,25 +439,85 @@ describe('<wechat-scan-login> against the real server', () => {
 });
 
 describe('the demo page at /', () => {
-  it('logs in with the sandbox phone opened from the link under the code, under its strict CSP', async () => {
+  it("logs in with the sandbox phone opened from the element's own link, under its strict CSP", async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
-    // (The favicon's 404 is the only other console error; CSP refusals are what matter here.)
-    page.on('console', (m) => m.type() === 'error' && /Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
     await page.goto(`${server.url}/`);
     await waitState(page, 'ready');
+    expect(await page.locator('#state').textContent()).toBe('ready');
     const popup = page.waitForEvent('popup');
-    await page.locator('#phone-href').click();
+    await page.locator('wechat-scan-login [part=sandbox]').click();
     const phone = await popup;
     await phone.locator('#match').filter({ hasText: /\d\d/ }).waitFor();
     await waitState(page, 'scanned');
+    expect((await phone.locator('#match').textContent())!.trim()).toBe((await page.locator('wechat-scan-login [part=match]').textContent())!.trim());
     await phone.locator('#btn-confirm').click();
     await page.locator('#result').waitFor();
     expect(await page.locator('#state').textContent()).toBe('success');
-    expect(await page.locator('#phone-link').isHidden()).toBe(true);
+    expect(await page.locator('#who').textContent()).toMatch(/^usr_/);
     expect(pageErrors).toEqual([]);
+    await ctx.close();
+  });
+
+  for (const [width, scheme] of [[1280, 'light'], [390, 'dark']] as const) {
+    it(`has no axe violations at ${width} px in ${scheme}, in both languages`, async () => {
+      // (CSP bypassed only so that axe-core can be injected.)
+      const ctx = await browser.newContext({ bypassCSP: true, colorScheme: scheme, viewport: { width, height: 900 } });
+      const page = await ctx.newPage();
+      await page.goto(`${server.url}/`);
+      await waitState(page, 'ready');
+      await page.locator('wechat-scan-login [part=code]').evaluate((i: HTMLImageElement) => i.decode());
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: artifactPath(`demo-${width}-${scheme}-en.png`), fullPage: true });
+      await page.getByRole('button', { name: '中文' }).click();
+      await expect.poll(() => page.locator('wechat-scan-login [part=status]').textContent()).toBe('请使用微信扫一扫');
+      expect(await page.locator('h1').textContent()).toBe('扫描小程序码，用微信登录');
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: artifactPath(`demo-${width}-${scheme}-zh.png`), fullPage: true });
+      await ctx.close();
+    });
+  }
+
+  it('logs in by keyboard alone, with a visible focus ring at every stop, and focus lands on the result', async () => {
+    const ctx = await browser.newContext({ bypassCSP: true });
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}/?lang=en`);
+    await waitState(page, 'ready');
+    const stops: string[] = [];
+    const tab = async () => {
+      await page.keyboard.press('Tab');
+      const ring = await focusRing(page);
+      stops.push(ring.element);
+      expect(ring.outlineStyle, ring.element).toBe('solid');
+      expect(ring.outlineWidth, ring.element).toBeGreaterThanOrEqual(2);
+      expect(ring.contrast, ring.element).toBeGreaterThanOrEqual(3);
+    };
+    for (let i = 0; i < 4; i++) await tab();
+    expect(stops).toEqual(['a', 'a', 'button', 'button']);
+    await page.keyboard.press('Enter'); // 中文
+    await expect.poll(() => page.locator('wechat-scan-login [part=status]').textContent()).toBe('请使用微信扫一扫');
+    await tab();
+    expect(stops.at(-1)).toBe('a[part=sandbox]');
+    const popup = page.waitForEvent('popup');
+    await page.keyboard.press('Enter');
+    const phone = await popup;
+    await phone.locator('body[data-state="review"]').waitFor();
+    for (let i = 0; i < 3; i++) await phone.keyboard.press('Tab');
+    expect(await phone.evaluate(() => document.activeElement?.id)).toBe('btn-confirm');
+    await phone.keyboard.press('Enter');
+    await page.locator('#result').waitFor();
+    // The element that had focus went away with the login: focus moved to the result's button.
+    const ring = await focusRing(page);
+    expect(ring.element).toBe('button#again');
+    expect(ring.contrast).toBeGreaterThanOrEqual(3);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.keyboard.press('Enter');
+    await waitState(page, 'ready');
+    expect(await page.locator('#result').isHidden()).toBe(true);
     await ctx.close();
   });
 });

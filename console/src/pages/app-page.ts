@@ -11,8 +11,9 @@ import './app-install';
 import './app-users';
 import './app-activity';
 import './app-webhooks';
+import './app-oidc';
 
-const TAB_LABEL: Record<AppTab, string> = { settings: 'Settings', keys: 'Keys', install: 'Install', users: 'Users', activity: 'Activity', webhooks: 'Webhooks' };
+const TAB_LABEL: Record<AppTab, string> = { settings: 'Settings', keys: 'Keys', install: 'Install', users: 'Users', activity: 'Activity', webhooks: 'Webhooks', oidc: 'OpenID Connect' };
 
 /** One app: its tabs share the loaded record; a tab that edits it hands back the new one. */
 export class AppPage extends LitElement {
@@ -54,6 +55,7 @@ export class AppPage extends LitElement {
       case 'users': return html`<wsl-app-users .tenant=${p.tenant} .app=${app}></wsl-app-users>`;
       case 'activity': return html`<wsl-app-activity .tenant=${p.tenant} .app=${app}></wsl-app-activity>`;
       case 'webhooks': return html`<wsl-app-webhooks .tenant=${p.tenant} .app=${app}></wsl-app-webhooks>`;
+      case 'oidc': return html`<wsl-app-oidc .tenant=${p.tenant} .app=${app}></wsl-app-oidc>`;
       default: return html`<wsl-app-settings .tenant=${p.tenant} .app=${app}></wsl-app-settings>`;
     }
   }

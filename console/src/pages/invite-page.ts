@@ -4,12 +4,9 @@ import type { InvitationPreview, Me, Role } from '../data/types';
 import { href, navigate } from '../router';
 import { shared } from '../styles';
 import { failed, loading, when } from '../components/states';
+import { ROLE_SCOPE } from '../components/roles';
 
-const ROLE_WORDS: Record<Role, string> = {
-  owner: 'an owner (everything, including billing and members)',
-  admin: 'an admin (apps, keys and settings)',
-  viewer: 'a viewer (read-only)',
-};
+const article = (role: Role) => (role === 'owner' || role === 'admin' ? 'an' : 'a');
 
 /** /console/invite#TOKEN: the token sits in the fragment, so it never reaches a server log. */
 export class InvitePage extends LitElement {
@@ -73,7 +70,7 @@ export class InvitePage extends LitElement {
 
   private offer(p: InvitationPreview) {
     return html`<p>${p.invitedBy ? html`<strong>${p.invitedBy}</strong> invites you` : 'You are invited'} to join
-      <strong data-invite-org>${p.tenant.name}</strong> as <span data-invite-role>${ROLE_WORDS[p.role]}</span>.</p>
+      <strong data-invite-org>${p.tenant.name}</strong> as <span data-invite-role>${article(p.role)} ${p.role} (${ROLE_SCOPE[p.role]})</span>.</p>
       <p class="small muted">This link works once, until ${when(p.expiresAt)}.</p>`;
   }
 

@@ -5,13 +5,10 @@ import type { Invitation, Me, Member, Role, TenantRef } from '../data/types';
 import { shared } from '../styles';
 import { href } from '../router';
 import { empty, failed, loading, when } from '../components/states';
+import { ROLE_SCOPE } from '../components/roles';
 import '../components/copy-button';
 
-const ROLE_TEXT: Record<Role, string> = {
-  owner: 'Owner — everything, including members',
-  admin: 'Admin — apps, keys and settings',
-  viewer: 'Viewer — read-only',
-};
+const roleText = (r: Role) => `${r.charAt(0).toUpperCase()}${r.slice(1)} — ${ROLE_SCOPE[r]}`;
 
 /** Members and roles, invitation links, and the organisation's name. Only owners change them. */
 export class TeamPage extends LitElement {
@@ -106,7 +103,7 @@ export class TeamPage extends LitElement {
           <h2 style="margin-top:0">Invite someone</h2>
           <form class="row" @submit=${this.invite}>
             <div style="flex:1 1 16rem"><label for="role">Role</label><select id="role" name="role">
-              ${(['viewer', 'admin', 'owner'] as const).map((r) => html`<option value=${r}>${ROLE_TEXT[r]}</option>`)}</select></div>
+              ${(['viewer', 'admin', 'owner'] as const).map((r) => html`<option value=${r}>${roleText(r)}</option>`)}</select></div>
             <div style="align-self:flex-end"><button type="submit">Create invitation link</button></div>
           </form>
           ${this.link ? html`<div class="success" role="status"><p>Send this link to the person you invite. It works once, for 7 days.</p>

@@ -78,7 +78,7 @@ function formatTime(iso) {
 /** `location` may be a ready string or {country, region, city}; duplicates (e.g. 上海 上海) collapse. */
 function formatLocation(loc, lang) {
   if (!loc) return '';
-  if (typeof loc === 'string') return loc;
+  if (typeof loc === 'string') return i18n.place(loc, lang);
   var parts = [];
   [loc.country, loc.region, loc.city].forEach(function (p) {
     if (p && parts.indexOf(p) < 0) parts.push(String(p));

@@ -11,6 +11,8 @@ import { mountKeyRoutes } from './keys/routes';
 import { consoleStatic } from './static';
 import { mountTeamRoutes } from './team/routes';
 import { mountWebhookRoutes } from './webhooks/routes';
+import { mountUserRightsRoutes } from './users/routes';
+import { mountOidcConsoleRoutes } from '../oidc/console-routes';
 
 export type { ConsolePorts } from './ports';
 
@@ -30,6 +32,8 @@ export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature:
   mountKeyRoutes(r, { ...deps, db: core.db });
   mountActivityRoutes(r, { db: core.db, streams });
   mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks });
+  mountUserRightsRoutes(r, { db: core.db, users: deps.users });
+  mountOidcConsoleRoutes(r, { db: core.db, publicUrl });
 
   const router = express.Router();
   router.use(r.router);

@@ -1,5 +1,6 @@
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
+import type { UserRights } from '../users/index';
 import type { WebhookService } from '../webhooks/service';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
@@ -10,6 +11,8 @@ export interface ConsolePorts {
   tokens: { rotateSigningKey(appId: string): Promise<{ kid: string }> };
   /** The one webhook service main.ts builds; the console's webhook pages are another door to it. */
   webhooks: WebhookService;
+  /** End users' rights (export, erasure): the same service the server API uses. */
+  users: UserRights;
 }
 
 /** The gateway's VerifyResult, as far as the console reads it (`errmsg` carries the IP for 40164 when given). */
