@@ -21,6 +21,7 @@ import { createPhoneFeature } from './features/sandbox/phone/index';
 import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
 import { createUsageFeature } from './features/usage/index';
+import { createBillingFeature, type BillingTuning } from './features/billing/index';
 
 export interface StartOptions {
   logger?: Logger;
@@ -28,6 +29,8 @@ export interface StartOptions {
   dbPoolSize?: number;
   /** Webhook delivery tuning, e.g. a short retry schedule for tests and benchmarks. */
   webhooks?: WebhooksTuning;
+  /** Meter sender and Stripe timeouts, e.g. short ones for tests. */
+  billing?: BillingTuning;
 }
 
 export interface RunningServer {
@@ -81,7 +84,10 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   features.push(tokens.feature, createUsersFeature(core, { apps }).feature);
   const wechat = createWechatFeature(core, { apps });
   features.push(wechat.feature);
-  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox });
+  const billing = createBillingFeature(core, { apps, outbox: webhooks.outbox, tuning: opts.billing });
+  features.push(billing.feature);
+  const activity = { statementCtes: billing.activity.statementCtes, refusal: billing.service.refusal };
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity });
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature, createPhoneFeature(core).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);

@@ -1,8 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger';
 
-/** `failed` carries a plain-words reason (the code image could not be made); the others carry nothing. */
-export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired' | 'failed';
+/**
+ * `failed` carries a plain-words reason (the code image could not be made); `refused` carries
+ * an error code, a space and plain words (a scan refused by a plan's limit); the others carry nothing.
+ */
+export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refused';
 type Listener = (event: SessionEvent, detail: string) => void;
 
 /**

@@ -4,7 +4,7 @@ import type { Core, Feature } from '../../core';
 import type { AppsStore } from '../apps/store';
 import { createSessionBus } from './bus';
 import { createGate } from './gate';
-import type { OutboxPort, SignerPort, WechatPort } from './ports';
+import type { ActivityPort, OutboxPort, SignerPort, WechatPort } from './ports';
 import { sessionRoutes } from './routes';
 import { createSessionService, type SessionService } from './service';
 import { createSessionStore } from './store';
@@ -14,7 +14,7 @@ import { createWsGateway } from './ws';
  * The login core: session state in Redis, the widget's socket and polling API, the
  * mini-program API, and routing of events to whichever instance holds the browser.
  */
-export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort }): {
+export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; activity: ActivityPort }): {
   feature: Feature;
   service: SessionService;
 } {

@@ -25,6 +25,14 @@ export interface SignerPort {
 
 export type WebhookEventType = 'login.succeeded' | 'login.cancelled' | 'user.created';
 
+/** Billing's part of a login (features/billing): monthly-active-user rows and scan-time limits. */
+export interface ActivityPort {
+  /** CTEs appended to the login's statement, reading its CTE `u` (the end user). */
+  statementCtes(scope: { tenantId: string; appId: string; mode: KeyMode }, at: Date): SQL;
+  /** A reason to refuse this scan (a plan's limit), or null. Called once the scanner's openid is known. */
+  refusal(scope: { tenantId: string; appId: string; mode: KeyMode }, openid: string): Promise<{ code: 'quota_exceeded'; message: string } | null>;
+}
+
 export interface OutboxPort {
   record(tx: Tx, msg: { tenantId: string; appId: string; mode: KeyMode; type: WebhookEventType; data: Record<string, unknown> }): Promise<string>;
   /** CTEs `m` and `d` writing the outbox rows for a CTE `msgs (id, type, data)`: see webhooks/outbox.ts. */

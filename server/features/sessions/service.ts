@@ -6,7 +6,7 @@ import type { AppRecord, AppsStore } from '../apps/store';
 import type { SessionBus } from './bus';
 import { coarseLocation } from './client-info';
 import { recordConfirmedLogin, recordEndedSession, type Profile } from './login-record';
-import type { OutboxPort, SignerPort, WechatPort } from './ports';
+import type { ActivityPort, OutboxPort, SignerPort, WechatPort } from './ports';
 import type { ConfirmedUser, Session, SessionStore } from './store';
 
 /** Frames sent to the browser (DESIGN.md §4); the polling API answers the same objects. */
@@ -79,8 +79,9 @@ export function createSessionService(deps: {
   wechat: WechatPort;
   signer: SignerPort;
   outbox: OutboxPort;
+  activity: ActivityPort;
 }): SessionService {
-  const { core, store, bus, apps, wechat, signer, outbox } = deps;
+  const { core, store, bus, apps, wechat, signer, outbox, activity } = deps;
   const log = core.logger.child({ feature: 'sessions' });
 
   const qrUrl = (id: string) => `${core.config.publicUrl}/v1/sessions/${id}/qr`;
@@ -245,6 +246,12 @@ export function createSessionService(deps: {
         throw new ApiError('rate_limited', 'Too many scans of this code; refresh the code on your computer');
       }
       const identity = await wechat.code2Session({ appId: s.appId, mode: s.mode }, code);
+      const refused = await activity.refusal(s, identity.openid);
+      if (refused) {
+        // The browser hears why too (its element fires `failed`); the session stays unscanned.
+        await bus.publish(s.holder, s.id, 'refused', `${refused.code} ${refused.message}`);
+        throw new ApiError(refused.code, refused.message);
+      }
       return runScan(s, identity);
     },
 
@@ -266,7 +273,7 @@ export function createSessionService(deps: {
       try {
         const app = await apps.getApp(s.appId);
         if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
-        const recorded = await recordConfirmedLogin(core.database, outbox, s, profile);
+        const recorded = await recordConfirmedLogin(core.database, outbox, activity, s, profile);
         toDispatch = recorded.toDispatch;
         const u = recorded.user;
         user = { id: u.id, openid: u.openid, ...(u.unionid ? { unionid: u.unionid } : {}), ...(u.nickname ? { name: u.nickname } : {}), ...(u.avatarUrl ? { picture: u.avatarUrl } : {}) };

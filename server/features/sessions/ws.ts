@@ -108,6 +108,10 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
       if (current?.id !== id) return;
       if (event === 'scanned') return send(ws, { type: 'scanned' });
       if (event === 'failed') return deliver(errorFrame('wechat_error', detail));
+      if (event === 'refused') {
+        const space = detail.indexOf(' ');
+        return deliver(errorFrame(detail.slice(0, space), detail.slice(space + 1)));
+      }
       // A socket already closing must not take the token: the browser will resume for it.
       if (ws.readyState !== ws.OPEN) return;
       // Confirmed, cancelled, expired: the attach script decides what this holder gets, once.

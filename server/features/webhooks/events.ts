@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { KeyMode } from '../../lib/ids';
 
 /** The event types a tenant can subscribe to (the contract in DESIGN §4). */
-export const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created'] as const;
+export const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created', 'billing.quota_warning'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 /** Sent only by "send test event", to one endpoint, whatever it subscribes to. */
 export const TEST_EVENT_TYPE = 'webhook.test';
@@ -31,6 +31,8 @@ export const eventDataSchemas = {
   }),
   'login.cancelled': z.object({ sessionId: z.string(), origin: maybe, time: iso }),
   'user.created': z.object({ userId: z.string(), openid: z.string(), unionid: z.string().optional(), time: iso }),
+  // Sent by features/billing to the live endpoints of each of the tenant's apps, once per threshold per month.
+  'billing.quota_warning': z.object({ month: z.string(), activeUsers: z.number().int(), limit: z.number().int(), threshold: z.number().int(), plan: z.string() }),
 } satisfies Record<EventType, z.ZodType>;
 
 export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
