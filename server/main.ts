@@ -91,7 +91,7 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature, createPhoneFeature(core).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);
-  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer }).feature);
+  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, billing: billing.service }).feature);
   return features;
 }
 

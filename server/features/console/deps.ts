@@ -1,5 +1,6 @@
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
+import type { BillingService } from '../billing/service';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
 export interface ConsoleDeps {
@@ -7,6 +8,8 @@ export interface ConsoleDeps {
   /** The WeChat gateway's live check: stable token, then a code for the configured page. */
   wechat: { verifyApp(ref: { appId: string; mode: KeyMode }): Promise<VerifyOutcome> };
   tokens: { rotateSigningKey(appId: string): Promise<{ kid: string }> };
+  /** The Billing page (features/billing's service); `enabled` false hides it. */
+  billing: Pick<BillingService, 'enabled' | 'status' | 'byDay' | 'invoices' | 'checkout' | 'portal'>;
 }
 
 /** The gateway's VerifyResult, as far as the console reads it (`errmsg` carries the IP for 40164 when given). */

@@ -11,6 +11,7 @@ import { mountKeyRoutes } from './keys/routes';
 import { consoleStatic } from './static';
 import { mountTeamRoutes } from './team/routes';
 import { mountWebhookConsoleRoutes } from '../webhooks/console-routes';
+import { mountBillingRoutes } from './billing/routes';
 
 export type { ConsoleDeps } from './deps';
 
@@ -30,6 +31,7 @@ export function createConsoleFeature(core: Core, deps: ConsoleDeps): { feature: 
   mountKeyRoutes(r, { ...deps, db: core.db });
   mountActivityRoutes(r, { db: core.db, streams });
   mountWebhookConsoleRoutes(r, core);
+  mountBillingRoutes(r, { billing: deps.billing, publicUrl });
 
   const router = express.Router();
   router.use(r.router);
