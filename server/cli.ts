@@ -4,6 +4,8 @@ import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { createAppsStore } from './features/apps/store';
 import { normaliseOrigin } from './features/apps/origins';
+import { monthOf, planInForce, PLANS } from './features/billing/plans';
+import { createBillingStore } from './features/billing/store';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -12,6 +14,9 @@ Commands:
   apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME]
                                             create an app; prints JSON with its id and keys
                                             (test keys always; live keys when WeChat credentials are given)
+  tenants:plan --tenant ID --plan free|pro|custom [--mau N]
+                                            set a tenant's plan by hand (custom: --mau is its live MAU limit, none = unlimited)
+  billing:status --tenant ID                print {plan, status, activeUsers, limit} as JSON
   config                                    list the environment variables the server reads`;
 
 const createArgs = z.object({
@@ -21,6 +26,13 @@ const createArgs = z.object({
   secret: z.string().regex(/^[0-9a-f]{32}$/, '--secret is the 32-character AppSecret').optional(),
   tenant: z.string().trim().min(1).max(100).optional(),
 }).refine((a) => Boolean(a.appid) === Boolean(a.secret), '--appid and --secret go together');
+
+const tenantArg = z.string().regex(/^ten_[A-Za-z0-9]{8,40}$/, '--tenant is a tenant id (ten_…), as apps:create prints it');
+const planArgs = z.object({
+  tenant: tenantArg,
+  plan: z.enum(PLANS, { error: '--plan is free, pro or custom' }),
+  mau: z.coerce.number().int().min(0, '--mau is a whole number of monthly active users').optional(),
+}).refine((a) => a.plan === 'custom' || a.mau === undefined, '--mau only applies to --plan custom');
 
 function fail(message: string): never {
   console.error(`wechat-scan-login: ${message}`);
@@ -64,6 +76,27 @@ async function main(argv: string[]): Promise<void> {
         ...(parsed.data.appid ? { wechatAppId: parsed.data.appid, wechatSecret: parsed.data.secret } : {}),
       });
       console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, keys }, null, 2));
+      return;
+    }
+    if (command === 'tenants:plan' || command === 'billing:status') {
+      const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, plan: { type: 'string' }, mau: { type: 'string' } }, strict: true });
+      const store = createBillingStore(database.db);
+      let tenantId: string;
+      if (command === 'tenants:plan') {
+        const parsed = planArgs.safeParse(values);
+        if (!parsed.success) fail(parsed.error.issues[0]!.message);
+        tenantId = parsed.data.tenant;
+        // Straight to the database: a running server's cached quota catches up within seconds.
+        if (!(await store.setPlan(tenantId, parsed.data.plan, parsed.data.mau ?? null))) fail(`no tenant ${tenantId}`);
+      } else {
+        const parsed = tenantArg.safeParse(values.tenant);
+        if (!parsed.success) fail(parsed.error.issues[0]!.message);
+        tenantId = parsed.data;
+      }
+      const row = (await store.tenant(tenantId)) ?? fail(`no tenant ${tenantId}`);
+      const plan = planInForce(row, { billingOn: Boolean(config.billing), freeMau: config.planFreeMau });
+      const activeUsers = await store.activeUsers(tenantId, monthOf(new Date()));
+      console.log(JSON.stringify({ tenantId, plan: plan.plan, status: plan.status, activeUsers, limit: plan.limit, billing: config.billing ? 'on' : 'off' }, null, 2));
       return;
     }
     fail(`unknown command '${command}'\n\n${USAGE}`);

@@ -160,10 +160,6 @@ export function createBillingService(deps: {
       return { code: 'quota_exceeded', message: QUOTA_WORDS };
     },
 
-    async setPlan(tenantId: string, plan: PlanName, mauLimit: number | null) {
-      if (!(await store.setPlan(tenantId, plan, mauLimit))) throw new ApiError('not_found', `No tenant ${tenantId}`);
-      await forgetQuota(tenantId).catch(() => {});
-    },
     forgetQuota,
 
     /** The tenant's one customer: created on first need, attached only if the tenant still has none. */
