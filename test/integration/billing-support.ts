@@ -33,8 +33,8 @@ export function billingVars(standin: RunningStandin, extra: Record<string, strin
   };
 }
 
-/** Short enough for tests: a meter pass every 100 ms, claims held 1.5 s, Stripe calls bounded at 2 s. */
-export const FAST_BILLING = { meter: { intervalMs: 100, holdMs: 1_500 }, stripeTimeoutMs: 2_000 };
+/** Short enough for tests: a meter pass every 100 ms, claims held 1.5 s, Stripe calls bounded at 2 s, quota cached 200 ms. */
+export const FAST_BILLING = { meter: { intervalMs: 100, holdMs: 1_500 }, stripeTimeoutMs: 2_000, quotaCacheMs: 200 };
 
 let wxSeq = 0;
 

@@ -21,6 +21,8 @@ export interface BillingTuning {
   meter?: MeterSenderTuning;
   /** Bound on each Stripe request (default 10 s). */
   stripeTimeoutMs?: number;
+  /** How long scans trust a tenant's cached plan and MAU count (default 10 s). */
+  quotaCacheMs?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export function createBillingFeature(core: Core, deps: { apps: AppsStore; outbox
   const store = createBillingStore(core.db);
   const stripe = cfg ? createStripeClient(cfg, { timeoutMs: deps.tuning?.stripeTimeoutMs }) : null;
   const service = createBillingService({
-    core, store, stripe,
+    core, store, stripe, quotaCacheMs: deps.tuning?.quotaCacheMs,
     warnings: {
       async send(tenantId, data) {
         const appIds = await store.appIds(tenantId);

@@ -13,10 +13,9 @@ export interface MeterSenderTuning {
 }
 
 /**
- * Turns meter outbox rows into Stripe meter events. The row's id is the event's `identifier`
- * (and the request's idempotency key), so a resend after a crash or a lost answer is not
- * counted twice: Stripe refuses a second event with the same identifier, and that refusal
- * means it has the first. A Stripe outage ends the pass; the rows wait for the next one.
+ * Turns meter outbox rows into Stripe meter events. The row's id is the event's `identifier`,
+ * so a resend after a crash or a lost answer is not counted twice: Stripe refuses a second
+ * event with the same identifier, and that refusal means it has the first. A Stripe outage ends the pass; the rows wait for the next one.
  */
 export function createMeterSender(deps: { core: Core; store: BillingStore; stripe: Stripe; eventName: string; tuning?: MeterSenderTuning }) {
   const { core, store, stripe } = deps;
@@ -26,10 +25,8 @@ export function createMeterSender(deps: { core: Core; store: BillingStore; strip
 
   async function sendOne(id: string, customerId: string): Promise<'sent' | 'outage' | 'refused'> {
     try {
-      await stripe.billing.meterEvents.create(
-        { event_name: deps.eventName, payload: { stripe_customer_id: customerId, value: '1' }, identifier: id },
-        { idempotencyKey: id },
-      );
+      // The SDK's own retries share an idempotency key; a later pass relies on the identifier.
+      await stripe.billing.meterEvents.create({ event_name: deps.eventName, payload: { stripe_customer_id: customerId, value: '1' }, identifier: id });
       await store.meterEventSent(id);
       return 'sent';
     } catch (err) {

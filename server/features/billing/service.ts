@@ -36,8 +36,17 @@ export interface QuotaWarningPort {
   send(tenantId: string, data: { month: string; activeUsers: number; limit: number; threshold: number; plan: PlanName }): Promise<void>;
 }
 
-/** How long a scan trusts a tenant's cached limit and count: the limit is soft by this window's new users. */
+/** How long a scan trusts a tenant's cached limit and count. */
 const QUOTA_CACHE_MS = 10_000;
+
+/**
+ * Below the limit by more than this, a scan trusts the cached count; closer, it counts in
+ * Postgres. So the limit can only be overshot by a burst of more new users than this within
+ * one cache period, and a tenant far from its limit costs one Redis read per scan.
+ */
+function headroom(limit: number): number {
+  return Math.max(25, Math.ceil(limit / 10));
+}
 
 const QUOTA_WORDS = "This site has reached its plan's limit of monthly users. Ask the site's owner to upgrade, then try again.";
 
@@ -47,8 +56,10 @@ export function createBillingService(deps: {
   /** Null = billing off: nothing is limited and nothing calls Stripe. */
   stripe: Stripe | null;
   warnings: QuotaWarningPort;
+  quotaCacheMs?: number;
 }) {
   const { core, store, stripe, warnings } = deps;
+  const quotaCacheMs = deps.quotaCacheMs ?? QUOTA_CACHE_MS;
   const cfg = core.config.billing;
   const log = core.logger.child({ feature: 'billing' });
   const billingOn = Boolean(stripe && cfg);
@@ -106,7 +117,7 @@ export function createBillingService(deps: {
     }
   }
 
-  /** The limit and count a scan checks against, from Redis when fresh (no Postgres on most scans). */
+  /** The limit and count a scan checks against, from Redis when fresh (no Postgres on most scans); warns when due. */
   async function quota(tenantId: string, month: string): Promise<{ limit: number | null; count: number; plan: PlanName }> {
     const key = core.key('billing', 'quota', tenantId, month);
     const cached = await core.redis.client.get(key);
@@ -115,7 +126,7 @@ export function createBillingService(deps: {
     const plan = inForce(row);
     const count = plan.limit === null ? 0 : await store.activeUsers(tenantId, month);
     const q = { limit: plan.limit, count, plan: plan.plan };
-    await core.redis.client.set(key, JSON.stringify(q), 'PX', QUOTA_CACHE_MS);
+    await core.redis.client.set(key, JSON.stringify(q), 'PX', quotaCacheMs);
     if (plan.limit !== null) {
       warnIfDue(tenantId, plan.plan, count, plan.limit, month).catch((err) => log.warn({ err, tenantId }, 'quota warning not sent; the next check retries'));
     }
@@ -155,7 +166,8 @@ export function createBillingService(deps: {
       if (!billingOn || scope.mode !== 'live') return null;
       const month = monthOf(new Date());
       const q = await quota(scope.tenantId, month);
-      if (q.limit === null || q.count < q.limit) return null;
+      if (q.limit === null || q.count < q.limit - headroom(q.limit)) return null;
+      if ((await store.activeUsers(scope.tenantId, month)) < q.limit) return null;
       if (await store.isActive(scope.tenantId, scope.appId, openid, month)) return null;
       return { code: 'quota_exceeded', message: QUOTA_WORDS };
     },
