@@ -13,7 +13,7 @@
  * accepts the derived sandbox AppIDs), shared by all instances; the servers reach it through
  * SANDBOX_WECHAT_API_BASE as live servers reach api.weixin.qq.com, and each phone gets its
  * wx.login code straight from it (`POST {simulator}/__sim/phone/login {appid, openid}`, the
- * request the server's sandboxLoginCode makes), as a real phone gets it from WeChat. Its CPU is
+ * request the sandbox feature's phoneCode makes), as a real phone gets it from WeChat. Its CPU is
  * its own column, not the server's. --wechat mounted: the simulator inside each server process
  * (`/sandbox/wechat`), phones get codes through the server's `POST /sandbox/phone/code`, so the
  * server also does WeChat's work (serving jscode2session, issuing codes, its state in Redis).

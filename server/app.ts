@@ -20,7 +20,9 @@ export function createHttpApp(core: Core, features: Feature[]): Express {
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.allSettled([core.database.ping(), core.redis.client.ping()]);
     const [pg, redis] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'down'));
-    res.status(pg === 'ok' && redis === 'ok' ? 200 : 503).json({ postgres: pg, redis });
+    // An API-only instance can't log anyone in without a worker process (WeChat calls run there).
+    const workers = core.jobs.runsWorkers || redis !== 'ok' ? undefined : await workersStatus(core);
+    res.status(pg === 'ok' && redis === 'ok' && (workers ?? 'ok') === 'ok' ? 200 : 503).json({ postgres: pg, redis, ...(workers ? { workers } : {}) });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(core.metrics.registry.contentType).send(await core.metrics.registry.metrics());
@@ -31,4 +33,12 @@ export function createHttpApp(core: Core, features: Feature[]): Express {
   app.use(notFound);
   app.use(errorHandler(core.logger));
   return app;
+}
+
+async function workersStatus(core: Core): Promise<'ok' | 'none' | 'down'> {
+  try {
+    return (await core.jobs.workersAlive()) > 0 ? 'ok' : 'none';
+  } catch {
+    return 'down';
+  }
 }

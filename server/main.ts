@@ -17,10 +17,11 @@ import { createTokensFeature } from './features/tokens/index';
 import { createUsersFeature } from './features/users/index';
 import { createWechatFeature } from './features/wechat/index';
 import { createSessionsFeature } from './features/sessions/index';
-import { createPhoneFeature } from './features/sandbox/phone/index';
+import { createSandboxFeature } from './features/sandbox/index';
 import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
 import { createUsageFeature } from './features/usage/index';
+import { createOidcFeature, type OidcTuning } from './features/oidc/index';
 import { createBillingFeature, type BillingTuning } from './features/billing/index';
 
 export interface StartOptions {
@@ -29,6 +30,8 @@ export interface StartOptions {
   dbPoolSize?: number;
   /** Webhook delivery tuning, e.g. a short retry schedule for tests and benchmarks. */
   webhooks?: WebhooksTuning;
+  /** OpenID Provider tuning, e.g. a short code lifetime for tests. */
+  oidc?: OidcTuning;
   /** Meter sender and Stripe timeouts, e.g. short ones for tests. */
   billing?: BillingTuning;
 }
@@ -54,11 +57,14 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
     throw err;
   }
   await database.migrate();
+  const instanceId = newId('inst');
   const jobs = createJobs({
     prefix: config.redisPrefix,
     connection: redis.bullConnection(),
     runsWorkers: config.role !== 'api',
     logger,
+    redis: redis.client,
+    instanceId,
   });
   return {
     config,
@@ -69,7 +75,7 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
     jobs,
     metrics: createMetrics(),
     localUrl: undefined,
-    instanceId: newId('inst'),
+    instanceId,
     key: (...parts) => [config.redisPrefix, ...parts].join(':'),
   };
 }
@@ -81,17 +87,21 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const webhooks = createWebhooksFeature(core, { apps, ...opts.webhooks });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
-  features.push(tokens.feature, createUsersFeature(core, { apps }).feature);
-  const wechat = createWechatFeature(core, { apps });
-  features.push(wechat.feature);
+  const users = createUsersFeature(core, { apps });
+  // Before tokens: the provider answers the issuer's discovery document.
+  features.push(createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc }).feature);
+  features.push(tokens.feature, users.feature);
+  const sandbox = createSandboxFeature(core, { apps });
+  const wechat = createWechatFeature(core, { apps, sandbox: sandbox.service });
+  features.push(sandbox.feature, wechat.feature);
   const billing = createBillingFeature(core, { apps, outbox: webhooks.outbox, tuning: opts.billing });
   features.push(billing.feature);
   const activity = { statementCtes: billing.activity.statementCtes, refusal: billing.service.refusal };
   const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity });
   features.push(sessions.feature);
-  features.push(createProfileFeature(core, { sessions: sessions.service }).feature, createPhoneFeature(core).feature);
+  features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);
-  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, billing: billing.service }).feature);
+  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, billing: billing.service }).feature);
   return features;
 }
 

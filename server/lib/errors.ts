@@ -45,3 +45,16 @@ export class ApiError extends Error {
 export function errorBody(code: string, message: string, requestId: string, details?: Record<string, unknown>) {
   return { error: { code, message, requestId, ...(details ? { details } : {}) } };
 }
+
+/**
+ * Something we depend on (Redis, Postgres, the worker processes) is down or busy: 503
+ * `unavailable` with a Retry-After, so clients know the same request may work shortly.
+ */
+export class UnavailableError extends ApiError {
+  constructor(
+    message = 'A backing service is unavailable; try again shortly',
+    readonly retryAfterSeconds = 2,
+  ) {
+    super('unavailable', message);
+  }
+}

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { ApiError, errorBody } from './errors';
+import { ApiError, errorBody, UnavailableError } from './errors';
 import { newId } from './ids';
 import type { Logger } from './logger';
 
@@ -24,13 +24,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const id = String(res.locals.requestId ?? '');
     if (err instanceof ApiError) {
+      if (err instanceof UnavailableError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       res.status(err.status).json(errorBody(err.code, err.message, id, err.details));
-      return;
-    }
-    // WeChat failures (features/wechat) reach people in plain words, with WeChat's code for support.
-    if ((err as Error).name === 'WechatError' && typeof (err as { plain?: unknown }).plain === 'string') {
-      const e = err as { plain: string; errcode: number };
-      res.status(502).json(errorBody('wechat_error', e.plain, id, { errcode: e.errcode }));
       return;
     }
     // body-parser's own errors carry a `type`.

@@ -1,4 +1,5 @@
 import { randomFillSync, randomInt } from 'node:crypto';
+import type { Mode } from '../../contract/common.js';
 
 /**
  * Random bytes for ids come from a pooled buffer refilled 4 KB at a time: every login makes
@@ -31,14 +32,15 @@ export function newSessionSecret(): string {
 }
 
 export type IdPrefix =
-  | 'app' | 'usr' | 'ten' | 'acc' | 'key' | 'sig' | 'evt' | 'ep' | 'msg' | 'dlv' | 'att' | 'inv' | 'inst' | 'req' | 'avt';
+  | 'app' | 'usr' | 'ten' | 'acc' | 'key' | 'sig' | 'evt' | 'ep' | 'msg' | 'dlv' | 'att' | 'inv' | 'inst' | 'req' | 'avt' | 'cli';
 
 /** Type-prefixed ids (`app_…`, `usr_…`): 96 bits of randomness, readable in logs and URLs. */
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBase64url(12).replace(/[-_]/g, (c) => (c === '-' ? 'x' : 'z'))}`;
 }
 
-export type KeyMode = 'test' | 'live';
+/** Which side of an app a key, token, user or webhook belongs to (the contract's Mode). */
+export type KeyMode = Mode;
 
 /** API keys: `pk_test_…`, `sk_live_…`. The secret kind is shown once and stored hashed. */
 export function newApiKey(kind: 'pk' | 'sk', mode: KeyMode): string {

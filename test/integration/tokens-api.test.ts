@@ -5,15 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../server/core';
 import { signingKeys } from '../../server/db/schema/index';
 import { createAppsStore, type AppRecord, type AppsStore, type KeyPair } from '../../server/features/apps/store';
+import { createOidcFeature } from '../../server/features/oidc/index';
 import { createTokensFeature, type TokenSigner } from '../../server/features/tokens/index';
+import { createUsersStore } from '../../server/features/users/store';
 import { createSigningKeyStore } from '../../server/features/tokens/signing-keys';
 import { decrypt } from '../../server/lib/crypto';
 import { newSessionId } from '../../server/lib/ids';
 import { serveFeatures } from '../helpers/server';
 
 /**
- * The tokens feature on real Postgres and Redis, composed by hand (apps store + tokens) so it
- * doesn't depend on what else main.ts registers. Tokens are checked the way a tenant's
+ * The tokens feature on real Postgres and Redis, composed by hand (apps store + tokens, and the
+ * OpenID Provider that serves the issuer's discovery) so it doesn't depend on what else main.ts registers. Tokens are checked the way a tenant's
  * backend would: JWKS fetched over HTTP, keys imported by node:crypto, jsonwebtoken.verify.
  */
 let core: Core;
@@ -34,7 +36,8 @@ beforeAll(async () => {
   const served = await serveFeatures('tokens', (c) => {
     apps = createAppsStore(c);
     tokens = createTokensFeature(c, { apps });
-    return [tokens.feature];
+    const oidc = createOidcFeature(c, { apps, keys: tokens.keys, users: createUsersStore(c), tokens: tokens.verifier, issuer: tokens.signer.issuer });
+    return [oidc.feature, tokens.feature];
   });
   ({ core, url, dispose } = served);
   signer = tokens.signer;
@@ -128,7 +131,7 @@ describe('signing and JWKS', () => {
       jwks_uri: `${url}/apps/${appA.id}/.well-known/jwks.json`,
       id_token_signing_alg_values_supported: ['ES256'],
     });
-    expect(d.body.claims_supported).toEqual(expect.arrayContaining(['sub', 'openid', 'unionid', 'amr', 'jti']));
+    expect(d.body.claims_supported).toEqual(expect.arrayContaining(['sub', 'openid', 'unionid', 'amr']));
 
     for (const path of ['/apps/app_doesnotexist/.well-known/openid-configuration', '/apps/app_doesnotexist/.well-known/jwks.json', '/apps/not-an-id/.well-known/jwks.json']) {
       const r = await get(path);

@@ -16,8 +16,8 @@ let redis: Redis;
 const prefix = testRedisPrefix('wxclient');
 let n = 0;
 
-function newClient(timeoutMs = 5_000): WechatClient {
-  return createWechatClient({ redis, key: (...parts) => [prefix.prefix, ...parts].join(':'), timeoutMs });
+function newClient(timeoutMs = 5_000, forceBudget?: { perDay: number; gapMs: number }): WechatClient {
+  return createWechatClient({ redis, key: (...parts) => [prefix.prefix, ...parts].join(':'), timeoutMs, ...(forceBudget ? { forceBudget } : {}) });
 }
 
 /** A fresh mini-program for each test, so cached tokens and counters never leak between tests. */
@@ -73,16 +73,15 @@ describe('stable access token', () => {
     expect(await c.accessToken(sim.url, creds)).not.toBe(before);
   });
 
-  it('after another caller\'s force_refresh, one normal refresh heals the 40001', async () => {
+  it('after another caller\'s force_refresh, one normal refresh heals the 40001 (no force of our own)', async () => {
     const creds = newApp();
     const c = newClient();
     const before = await c.accessToken(sim.url, creds);
-    // The tenant's own backend forces a new token; ours keeps working for WeChat's 30 s grace, then not.
+    // The tenant's own backend forces a new token, which invalidates ours at once.
     const res = await fetch(`${sim.url}/cgi-bin/stable_token`, {
       method: 'POST', body: JSON.stringify({ grant_type: 'client_credential', ...creds, force_refresh: true }),
     });
     const theirs = ((await res.json()) as { access_token: string }).access_token;
-    sim.advanceClock(30_000);
     await c.getwxacodeunlimit(sim.url, creds, code('sforced'));
     const stats = await sim.stats(creds.appid);
     expect(stats.stable_token).toBe(3);
@@ -90,6 +89,46 @@ describe('stable access token', () => {
     const now = await c.accessToken(sim.url, creds);
     expect(now).not.toBe(before);
     expect(now).toBe(theirs);
+  });
+
+  it('forces a refresh only when normal mode hands back the rejected token, and not twice within 30 s across clients', async () => {
+    const creds = newApp();
+    const [a, b] = [newClient(), newClient()];
+    const first = await a.accessToken(sim.url, creds);
+    await sim.rejectToken(creds.appid);
+    expect((await a.getwxacodeunlimit(sim.url, creds, code('srej1'))).contentType).toBe('image/png');
+    const forced = await a.accessToken(sim.url, creds);
+    expect(forced).not.toBe(first);
+    // get, code (40001), normal get (same token), forced get; then the code again.
+    expect(await sim.stats(creds.appid)).toMatchObject({ stable_token: 3, getwxacodeunlimit: 2 });
+    // WeChat rejects the new token too: the other client (sharing Redis) must not force again within 30 s.
+    await sim.rejectToken(creds.appid);
+    const refused = await rejection(b.getwxacodeunlimit(sim.url, creds, code('srej2')));
+    expect(refused.errcode).toBe(40001);
+    expect(await sim.stats(creds.appid)).toMatchObject({ stable_token: 4, getwxacodeunlimit: 3 });
+    // Nobody forced: the tenant's own servers keep the token they have.
+    expect(await a.accessToken(sim.url, creds)).toBe(forced);
+  });
+
+  it('keeps within the daily force_refresh budget, shared by every client on the same Redis', async () => {
+    const creds = newApp();
+    const budget = { perDay: 3, gapMs: 1 };
+    const clients = [newClient(5_000, budget), newClient(5_000, budget)];
+    await clients[0]!.accessToken(sim.url, creds);
+    for (let i = 0; i < 3; i++) {
+      await sim.rejectToken(creds.appid);
+      // A new ms for the gap key; WeChat's own 30 s gap is on the simulated clock.
+      await new Promise((r) => setTimeout(r, 2));
+      sim.advanceClock(30_000);
+      expect((await clients[i % 2]!.getwxacodeunlimit(sim.url, creds, code(`sday${i}`))).contentType).toBe('image/png');
+    }
+    await sim.rejectToken(creds.appid);
+    await new Promise((r) => setTimeout(r, 2));
+    sim.advanceClock(30_000);
+    const before = (await sim.stats(creds.appid)).stable_token;
+    expect((await rejection(clients[1]!.getwxacodeunlimit(sim.url, creds, code('sday3')))).errcode).toBe(40001);
+    // One normal-mode fetch, no force.
+    expect((await sim.stats(creds.appid)).stable_token).toBe(before + 1);
   });
 
   it('after a 42001 (token expired) gets a new token without force_refresh', async () => {
@@ -171,7 +210,10 @@ describe('getwxacodeunlimit', () => {
     const creds = newApp();
     const c = newClient();
     expect((await rejection(c.getwxacodeunlimit(sim.url, creds, code('x'.repeat(33))))).errcode).toBe(40169);
-    expect((await rejection(c.getwxacodeunlimit(sim.url, creds, code('has space')))).errcode).toBe(40097);
+    expect((await rejection(c.getwxacodeunlimit(sim.url, creds, code('')))).errcode).toBe(40169);
+    const charset = await rejection(c.getwxacodeunlimit(sim.url, creds, code('has space')));
+    expect(charset.errcode).toBe(40129);
+    expect(charset.plain).toMatch(/characters/);
     const leading = await rejection(c.getwxacodeunlimit(sim.url, creds, code('s', { page: `/${PAGE}` })));
     expect(leading.errcode).toBe(41030);
     expect(leading.plain).toMatch(/page/);
@@ -221,5 +263,7 @@ describe('generate_urllink', () => {
     expect(link).toMatch(/^https:\/\/wxaurl\.cn\/\w+$/);
     const bad = await rejection(newClient().generateUrlLink(sim.url, creds, { page: 'pages/nope', query: '', envVersion: 'release' }));
     expect(bad.errcode).toBe(40165);
+    expect((await rejection(newClient().generateUrlLink(sim.url, creds, { page: PAGE, query: 'scene=a b', envVersion: 'release' }))).errcode).toBe(40212);
+    expect((await rejection(newClient().generateUrlLink(sim.url, creds, { page: PAGE, query: 'scene=a', envVersion: 'beta' as 'release' }))).errcode).toBe(85402);
   });
 });

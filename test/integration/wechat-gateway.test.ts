@@ -10,6 +10,8 @@ import { startSimulator, type RunningSimulator } from '../../server/features/san
 import { LOCAL, WechatError } from '../../server/features/wechat/errors';
 import { createWechatGateway } from '../../server/features/wechat/gateway';
 import { createWechatFeature } from '../../server/features/wechat/index';
+import { createSandboxFeature, sandboxAppId } from '../../server/features/sandbox/index';
+import { UnavailableError } from '../../server/lib/errors';
 import { errorHandler, notFound } from '../../server/lib/http';
 import { buildCore } from '../../server/main';
 import { createTestDatabase } from '../helpers/db';
@@ -69,6 +71,10 @@ let wechat: ReturnType<typeof createWechatFeature>;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 const prefix = testRedisPrefix('wxgateway');
 
+async function waitFor(ok: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 25));
+}
+
 async function rejection(p: Promise<unknown>): Promise<WechatError> {
   const err = await p.then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(WechatError);
@@ -89,9 +95,10 @@ beforeAll(async () => {
   sim.registerApp('wxlive000000000002', 'live-secret-2', { pages: [PAGE] });
   db = await createTestDatabase('wxgateway');
   core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url }));
-  wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandboxControlsNeedKey: true });
+  const sandbox = createSandboxFeature(core, { apps, controlsNeedKey: true });
+  wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandbox: sandbox.service });
   const ex = express();
-  ex.use(wechat.feature.router!);
+  ex.use(sandbox.feature.router!);
   ex.use(notFound);
   ex.use(errorHandler(core.logger));
   http = createServer(ex);
@@ -149,15 +156,15 @@ describe('test mode, through the queue and the mounted simulator', () => {
 
   it('a bad scene comes back as WeChat\'s errcode, rebuilt across the job boundary', async () => {
     const err = await rejection(wechat.gateway.getCode({ appId: 'app_t3', mode: 'test' }, codeParams('bad scene!')));
-    expect(err.errcode).toBe(40097);
+    expect(err.errcode).toBe(40129);
     expect(err.api).toBe('getwxacodeunlimit');
-    expect(err.plain).toMatch(/parameters/);
+    expect(err.plain).toMatch(/characters WeChat does not accept/);
   });
 
   it('verifyApp passes in test mode', async () => {
     const r = await wechat.gateway.verifyApp({ appId: 'app_t2', mode: 'test' });
     expect(r.ok).toBe(true);
-    expect(r.wechatAppId).toBe(wechat.sandboxAppId('app_t2'));
+    expect(r.wechatAppId).toBe(sandboxAppId('app_t2'));
     expect(r.checks.map((c) => [c.name, c.ok])).toEqual([['credentials', true], ['access_token', true], ['code', true], ['url_link', true]]);
   });
 });
@@ -219,7 +226,7 @@ describe('per-AppID limit', () => {
       expect(e.plain).toMatch(/Too many/);
     }
     // Refused calls never reached WeChat.
-    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${wechat.sandboxAppId('app_t4')}`, { headers: { authorization: `Bearer ${SK_T4}` } });
+    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${sandboxAppId('app_t4')}`, { headers: { authorization: `Bearer ${SK_T4}` } });
     expect(((await stats.json()) as { calls: Record<string, number> }).calls.getwxacodeunlimit).toBe(3);
     const other = await wechat.gateway.getCode({ appId: 'app_t2', mode: 'test' }, codeParams('calm'));
     expect(other.contentType).toBe('image/png');
@@ -230,7 +237,7 @@ describe('a second instance', () => {
   it('a call from an API-only instance is answered by another process\'s worker on its reply channel', async () => {
     const apiOnly = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
     try {
-      const caller = createWechatFeature(apiOnly, { apps, waitMs: 5_000 });
+      const caller = createWechatFeature(apiOnly, { apps, waitMs: 5_000, sandbox: createSandboxFeature(apiOnly, { apps }).service });
       await caller.feature.start!();
       const code = await wechat.gateway.sandboxPhoneCode('app_t1', 'o_remote');
       expect(await caller.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, code)).toEqual({ openid: 'o_remote' });
@@ -245,7 +252,7 @@ describe('a second instance', () => {
   it('shares the mounted simulator\'s state, and with the key check off its controls still need an appid', async () => {
     const other = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
     const ex = express();
-    ex.use(createWechatFeature(other, { apps, sandboxControlsNeedKey: false }).feature.router!);
+    ex.use(createSandboxFeature(other, { apps, controlsNeedKey: false }).feature.router!);
     ex.use(errorHandler(other.logger));
     const srv = createServer(ex);
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -253,7 +260,7 @@ describe('a second instance', () => {
     const send = (base: string, path: string, body: unknown) =>
       fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     try {
-      const appid = wechat.sandboxAppId('app_t2');
+      const appid = sandboxAppId('app_t2');
       const secret = sandboxSecret(Buffer.from(TEST_MASTER_KEY, 'base64'), appid);
       const tokenReq = { grant_type: 'client_credential', appid, secret, force_refresh: false };
       const here = (await (await send(`${url}/sandbox/wechat`, '/cgi-bin/stable_token', tokenReq)).json()) as { access_token: string };
@@ -266,14 +273,36 @@ describe('a second instance', () => {
       expect(((await (await fetch(`${otherUrl}/sns/jscode2session?${q}`)).json()) as { errcode: number }).errcode).toBe(40163);
 
       expect((await send(otherUrl, '/__sim/faults', { api: 'jscode2session', times: 1, errcode: -1 })).status).toBe(400);
-      expect((await send(otherUrl, '/__sim/faults', { appid: wechat.sandboxAppId('app_t3'), api: 'generate_urllink', times: 1, errcode: -1 })).status).toBe(201);
-      await fetch(`${otherUrl}/__sim/faults?appid=${wechat.sandboxAppId('app_t3')}`, { method: 'DELETE' });
+      expect((await send(otherUrl, '/__sim/faults', { appid: sandboxAppId('app_t3'), api: 'generate_urllink', times: 1, errcode: -1 })).status).toBe(201);
+      await fetch(`${otherUrl}/__sim/faults?appid=${sandboxAppId('app_t3')}`, { method: 'DELETE' });
     } finally {
       srv.closeAllConnections();
       srv.close();
       await other.jobs.close();
       await other.redis.close();
       await other.database.close();
+    }
+  });
+});
+
+describe('an external simulator (SANDBOX_WECHAT_API_BASE)', () => {
+  it('test mode calls it, and the sandbox phone gets its wx.login codes from it', async () => {
+    const ext = await startSimulator({ masterKey: Buffer.from(TEST_MASTER_KEY, 'base64'), scoped: true });
+    const extCore = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api', SANDBOX_WECHAT_API_BASE: ext.url }));
+    try {
+      const sandbox = createSandboxFeature(extCore, { apps });
+      const { base, creds } = sandbox.service.credentials('app_t1');
+      expect(base).toBe(ext.url);
+      const r = await sandbox.service.phoneCode('app_t1', 'o_ext');
+      expect(r.ok).toBe(true);
+      const q = new URLSearchParams({ appid: creds.appid, secret: creds.secret, js_code: r.ok ? r.code : '', grant_type: 'authorization_code' });
+      expect(((await (await fetch(`${ext.url}/sns/jscode2session?${q}`)).json()) as { openid: string }).openid).toBe('o_ext');
+      expect(await sandbox.service.phoneCode('app_t1', 'not an openid')).toMatchObject({ ok: false });
+    } finally {
+      await extCore.jobs.close();
+      await extCore.redis.close();
+      await extCore.database.close();
+      await ext.close();
     }
   });
 });
@@ -290,7 +319,7 @@ describe('the outcome channel', () => {
       apps,
       outcomeKey: (jobId) => core.key('wechat', 'outcome', jobId),
       limit: async () => {},
-      wechatAppIdFor: async (ref) => wechat.sandboxAppId(ref.appId),
+      wechatAppIdFor: async (ref) => sandboxAppId(ref.appId),
       sandboxPhoneCode: (appId, openid) => wechat.gateway.sandboxPhoneCode(appId, openid),
       waitMs: 300,
     });
@@ -303,16 +332,16 @@ describe('the outcome channel', () => {
 });
 
 describe('without a worker', () => {
-  it('the caller gets a typed timeout and the job is taken back', async () => {
+  it('an API-only caller with no worker alive fails fast with a retryable 503 and queues nothing', async () => {
     const lonelyPrefix = testRedisPrefix('wxlonely');
     const apiOnly = await buildCore(testConfig(db.url, lonelyPrefix.prefix, { ROLE: 'api' }));
     try {
-      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 300 });
+      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 60_000, sandbox: createSandboxFeature(apiOnly, { apps }).service });
       await lonely.feature.start!();
-      const err = await rejection(lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code'));
-      expect(err.errcode).toBe(LOCAL.timeout);
-      expect(err.api).toBe('jscode2session');
-      expect(await apiOnly.jobs.queue('wechat').getWaitingCount()).toBe(0);
+      const err = await lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code').then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as UnavailableError).retryAfterSeconds).toBeGreaterThan(0);
+      expect(await apiOnly.jobs.queue('wechat').count()).toBe(0);
     } finally {
       await apiOnly.jobs.close();
       await apiOnly.redis.close();
@@ -320,11 +349,38 @@ describe('without a worker', () => {
       await lonelyPrefix.cleanup();
     }
   });
+
+  it('a worker alive but not answering in time: a retryable 503, and the job is taken back', async () => {
+    const busyPrefix = testRedisPrefix('wxbusy');
+    const apiOnly = await buildCore(testConfig(db.url, busyPrefix.prefix, { ROLE: 'api' }));
+    // A process that beats (it runs a worker) but takes no WeChat jobs.
+    const other = await buildCore(testConfig(db.url, busyPrefix.prefix, { ROLE: 'worker' }));
+    try {
+      other.jobs.worker('elsewhere', async () => {});
+      await waitFor(async () => (await apiOnly.jobs.workersAlive()) > 0);
+      const lonely = createWechatFeature(apiOnly, { apps, waitMs: 300, sandbox: createSandboxFeature(apiOnly, { apps }).service });
+      await lonely.feature.start!();
+      const err = await lonely.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, 'some-code').then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect(await apiOnly.jobs.queue('wechat').count()).toBe(0);
+      // A clean shutdown leaves the heartbeat set at once.
+      await other.jobs.close();
+      expect(await apiOnly.jobs.workersAlive()).toBe(0);
+    } finally {
+      await other.jobs.close();
+      await other.redis.close();
+      await other.database.close();
+      await apiOnly.jobs.close();
+      await apiOnly.redis.close();
+      await apiOnly.database.close();
+      await busyPrefix.cleanup();
+    }
+  });
 });
 
 describe('the mounted simulator', () => {
   it('accepts exactly the derived sandbox credentials', async () => {
-    const appid = wechat.sandboxAppId('app_t1');
+    const appid = sandboxAppId('app_t1');
     expect(appid).toMatch(/^wx[0-9a-f]{16}$/);
     const secret = sandboxSecret(Buffer.from(TEST_MASTER_KEY, 'base64'), appid);
     const good = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid, secret, force_refresh: false });
@@ -332,7 +388,7 @@ describe('the mounted simulator', () => {
     expect(good.json.errcode).toBeUndefined();
     const wrongSecret = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid, secret: 'f'.repeat(32) });
     expect(wrongSecret.json.errcode).toBe(40125);
-    const otherApp = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid: wechat.sandboxAppId('app_t2'), secret });
+    const otherApp = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid: sandboxAppId('app_t2'), secret });
     expect(otherApp.json.errcode).toBe(40125);
     const notSandbox = await post('/sandbox/wechat/cgi-bin/stable_token', { grant_type: 'client_credential', appid: 'wxlive000000000001', secret });
     expect(notSandbox.json.errcode).toBe(40013);
@@ -341,7 +397,7 @@ describe('the mounted simulator', () => {
   });
 
   it('scopes faults to one AppID, and only that app\'s test secret key may set them', async () => {
-    const a = wechat.sandboxAppId('app_t1');
+    const a = sandboxAppId('app_t1');
     const fault = { appid: a, api: 'jscode2session', times: 1, errcode: 40226 };
     expect((await post('/sandbox/wechat/__sim/faults', { api: 'jscode2session', times: 1, errcode: -1 }, SK_T1)).status).toBe(400);
     expect((await post('/sandbox/wechat/__sim/faults', fault)).status).toBe(401);

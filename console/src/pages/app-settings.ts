@@ -1,6 +1,6 @@
 import { LitElement, html } from 'lit';
 import { api } from '../data/api';
-import type { App, TenantRef, VerifyAnswer } from '../data/types';
+import { ENV_VERSIONS, type App, type TenantRef, type VerifyAnswer } from '../data/types';
 import { href, navigate } from '../router';
 import { shared } from '../styles';
 import '../components/copy-button';
@@ -152,7 +152,7 @@ export class AppSettings extends LitElement {
             <input id="mpPage" name="mpPage" .value=${a.mpPage} required />
             <label for="envVersion">Version (env_version)</label>
             <select id="envVersion" name="envVersion">
-              ${(['release', 'trial', 'develop'] as const).map((v) => html`<option value=${v} ?selected=${a.envVersion === v}>${v}</option>`)}
+              ${ENV_VERSIONS.map((v) => html`<option value=${v} ?selected=${a.envVersion === v}>${v}</option>`)}
             </select>
             <label><input type="checkbox" name="checkPath" ?checked=${a.checkPath} /> Check page path <span class="hint">(check_path: needs the page in the published version; turn off for trial/develop)</span></label>
             ${(a.advice ?? []).map((t) => html`<div class="warn small">${t}</div>`)}

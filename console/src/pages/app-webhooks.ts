@@ -1,26 +1,10 @@
 import { LitElement, css, html } from 'lit';
 import { call } from '../data/api';
-import type { App, Mode, TenantRef } from '../data/types';
+import type { App, Attempt, Endpoint, Message, Mode, TenantRef } from '../data/types';
+import { EVENT_TYPES, TEST_EVENT_TYPE } from '../data/types';
 import { shared } from '../styles';
 import { empty, failed, loading, when } from '../components/states';
 import '../components/copy-button';
-
-/** What the console's webhook routes answer (server/features/webhooks/store.ts). */
-interface Endpoint {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  disabledReason: string | null;
-  failingSince: string | null;
-  createdAt: string;
-}
-interface Delivery { id: string; endpointId: string; status: 'pending' | 'succeeded' | 'failed'; attempts: number; nextAttemptAt: string | null; lastAttemptAt: string | null }
-interface Message { id: string; type: string; createdAt: string; payload: Record<string, unknown>; deliveries: Delivery[] }
-interface Attempt { id: string; endpointId: string; attempt: number; statusCode: number | null; durationMs: number; responseBody: string | null; error: string | null; createdAt: string }
-
-const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created'] as const;
 
 const qs = (p: Record<string, string | undefined>) => {
   const s = new URLSearchParams();
@@ -304,7 +288,7 @@ export class AppWebhooks extends LitElement {
           <div><label for="f-status">Status</label><select id="f-status" name="status">
             ${['', 'pending', 'succeeded', 'failed'].map((s) => html`<option value=${s} ?selected=${this.filters.status === s}>${s || 'any'}</option>`)}</select></div>
           <div><label for="f-type">Event</label><select id="f-type" name="type">
-            ${['', ...EVENT_TYPES, 'webhook.test'].map((s) => html`<option value=${s} ?selected=${this.filters.type === s}>${s || 'any'}</option>`)}</select></div>
+            ${['', ...EVENT_TYPES, TEST_EVENT_TYPE].map((s) => html`<option value=${s} ?selected=${this.filters.type === s}>${s || 'any'}</option>`)}</select></div>
           <div><label for="f-ep">Endpoint</label><select id="f-ep" name="endpoint_id"><option value="">any</option>
             ${this.endpoints.map((e) => html`<option value=${e.id} ?selected=${this.filters.endpoint_id === e.id}>${e.url}</option>`)}</select></div>
           <div><label for="f-since">Since</label><input id="f-since" name="since" type="datetime-local" .value=${this.filters.since} /></div>

@@ -1,4 +1,5 @@
 import { boolean, integer, jsonb, pgTable, text, timestamp, index } from 'drizzle-orm/pg-core';
+import { ENV_VERSIONS } from '../../../contract/constants.js';
 import { tenants } from './tenants';
 
 /**
@@ -17,7 +18,7 @@ export const apps = pgTable('apps', {
   wechatSecretEnc: text('wechat_secret_enc'),
   allowedOrigins: jsonb('allowed_origins').$type<string[]>().notNull().default([]),
   mpPage: text('mp_page').notNull().default('pages/scan-login/index'),
-  envVersion: text('env_version', { enum: ['release', 'trial', 'develop'] }).notNull().default('release'),
+  envVersion: text('env_version', { enum: ENV_VERSIONS }).notNull().default('release'),
   checkPath: boolean('check_path').notNull().default(true),
   sessionTtlSeconds: integer('session_ttl_seconds').notNull().default(120),
   tokenTtlSeconds: integer('token_ttl_seconds').notNull().default(300),

@@ -14,6 +14,7 @@ export * from './webhook-deliveries';
 export * from './webhook-attempts';
 export * from './usage-counters';
 export * from './avatars';
+export * from './oidc-clients';
 export * from './monthly-active-users';
 export * from './billing-meter-outbox';
 export * from './stripe-events';

@@ -1,4 +1,4 @@
-import { boolean, jsonb, pgTable, text, timestamp, index } from 'drizzle-orm/pg-core';
+import { boolean, integer, jsonb, pgTable, text, timestamp, index } from 'drizzle-orm/pg-core';
 import { apps } from './apps';
 import { tenants } from './tenants';
 
@@ -20,6 +20,14 @@ export const webhookEndpoints = pgTable('webhook_endpoints', {
   previousSecretUntil: timestamp('previous_secret_until', { withTimezone: true }),
   /** First failure of the current failing streak; 5 days of it disables the endpoint. */
   failingSince: timestamp('failing_since', { withTimezone: true }),
+  /**
+   * The circuit breaker (features/webhooks/breaker.ts): failures in a row since the last
+   * success; `open` pauses deliveries until `pausedUntil`; `half_open` lets one probe through,
+   * whose claim lasts until `pausedUntil`.
+   */
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  circuit: text('circuit', { enum: ['closed', 'open', 'half_open'] }).notNull().default('closed'),
+  pausedUntil: timestamp('paused_until', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('webhook_endpoints_app_idx').on(t.tenantId, t.appId)]);

@@ -3,6 +3,7 @@ import type { Core } from '../../core';
 import { apiKeys, apps, memberships, tenants } from '../../db/schema/index';
 import { decrypt, encrypt, sha256 } from '../../lib/crypto';
 import { newApiKey, newId, parseApiKey, type KeyMode } from '../../lib/ids';
+import type { EnvVersion, KeyPair } from '../../../contract/index.js';
 
 export interface AppRecord {
   id: string;
@@ -14,17 +15,14 @@ export interface AppRecord {
   hasWechatSecret: boolean;
   allowedOrigins: string[];
   mpPage: string;
-  envVersion: 'release' | 'trial' | 'develop';
+  envVersion: EnvVersion;
   checkPath: boolean;
   sessionTtlSeconds: number;
   tokenTtlSeconds: number;
   urlLinkEnabled: boolean;
 }
 
-export interface KeyPair {
-  publishable: string;
-  secret: string;
-}
+export type { KeyPair };
 
 export interface CreateAppInput {
   tenantId: string;

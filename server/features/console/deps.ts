@@ -1,5 +1,6 @@
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
+import type { WebhookService } from '../webhooks/service';
 import type { BillingService } from '../billing/service';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
@@ -8,6 +9,8 @@ export interface ConsoleDeps {
   /** The WeChat gateway's live check: stable token, then a code for the configured page. */
   wechat: { verifyApp(ref: { appId: string; mode: KeyMode }): Promise<VerifyOutcome> };
   tokens: { rotateSigningKey(appId: string): Promise<{ kid: string }> };
+  /** The one webhook service main.ts builds; the console's webhook pages are another door to it. */
+  webhooks: WebhookService;
   /** The Billing page (features/billing's service); `enabled` false hides it. */
   billing: Pick<BillingService, 'enabled' | 'status' | 'byDay' | 'invoices' | 'checkout' | 'portal'>;
 }
@@ -16,12 +19,4 @@ export interface ConsoleDeps {
 export interface VerifyOutcome {
   ok: boolean;
   checks: Array<{ name: string; ok: boolean; errcode?: number; message?: string; errmsg?: string }>;
-}
-
-/** Duck-typed so the console doesn't depend on the gateway's module: WechatError's public fields. */
-export function asWechatError(err: unknown): { errcode: number; errmsg: string; plain?: string } | null {
-  if (!(err instanceof Error)) return null;
-  const e = err as Error & { errcode?: unknown; errmsg?: unknown; plain?: unknown };
-  if (typeof e.errcode !== 'number' || typeof e.errmsg !== 'string') return null;
-  return { errcode: e.errcode, errmsg: e.errmsg, plain: typeof e.plain === 'string' ? e.plain : undefined };
 }

@@ -10,7 +10,7 @@ import type { ConsoleDeps } from './deps';
 import { mountKeyRoutes } from './keys/routes';
 import { consoleStatic } from './static';
 import { mountTeamRoutes } from './team/routes';
-import { mountWebhookConsoleRoutes } from '../webhooks/console-routes';
+import { mountWebhookRoutes } from './webhooks/routes';
 import { mountBillingRoutes } from './billing/routes';
 
 export type { ConsoleDeps } from './deps';
@@ -30,7 +30,7 @@ export function createConsoleFeature(core: Core, deps: ConsoleDeps): { feature: 
   mountAppRoutes(r, { ...deps, db: core.db, masterKey: core.config.masterKey, logger: core.logger });
   mountKeyRoutes(r, { ...deps, db: core.db });
   mountActivityRoutes(r, { db: core.db, streams });
-  mountWebhookConsoleRoutes(r, core);
+  mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks });
   mountBillingRoutes(r, { billing: deps.billing, publicUrl });
 
   const router = express.Router();

@@ -1,4 +1,5 @@
 import type { SQL } from 'drizzle-orm';
+import type { AppRef, EnvVersion, EventType } from '../../../contract/index.js';
 import type { Tx } from '../../db/client';
 import type { KeyMode } from '../../lib/ids';
 import type { AppRecord } from '../apps/store';
@@ -7,23 +8,19 @@ import type { AppRecord } from '../apps/store';
  * The slices of other features the login flow uses. Declared here, satisfied structurally by
  * the wechat, tokens and webhooks features, so sessions depends on behaviour, not modules.
  */
-export interface AppRef {
-  appId: string;
-  mode: KeyMode;
-}
+export type { AppRef };
 
 export interface WechatPort {
-  getCode(ref: AppRef, req: { scene: string; page: string; checkPath: boolean; envVersion: 'release' | 'trial' | 'develop' }): Promise<{ contentType: string; body: Buffer }>;
+  getCode(ref: AppRef, req: { scene: string; page: string; checkPath: boolean; envVersion: EnvVersion }): Promise<{ contentType: string; body: Buffer }>;
   code2Session(ref: AppRef, code: string): Promise<{ openid: string; unionid?: string }>;
   sandboxPhoneCode(appId: string, openid: string): Promise<string>;
-  generateUrlLink(ref: AppRef, req: { page: string; query: string; envVersion: 'release' | 'trial' | 'develop' }): Promise<string>;
+  generateUrlLink(ref: AppRef, req: { page: string; query: string; envVersion: EnvVersion }): Promise<string>;
 }
 
 export interface SignerPort {
   sign(app: AppRecord, mode: KeyMode, claims: { sub: string; openid: string; unionid?: string; name?: string; picture?: string; jti: string }): Promise<string>;
 }
 
-export type WebhookEventType = 'login.succeeded' | 'login.cancelled' | 'user.created';
 
 /** Billing's part of a login (features/billing): monthly-active-user rows and scan-time limits. */
 export interface ActivityPort {
@@ -34,7 +31,7 @@ export interface ActivityPort {
 }
 
 export interface OutboxPort {
-  record(tx: Tx, msg: { tenantId: string; appId: string; mode: KeyMode; type: WebhookEventType; data: Record<string, unknown> }): Promise<string>;
+  record(tx: Tx, msg: { tenantId: string; appId: string; mode: KeyMode; type: EventType; data: Record<string, unknown> }): Promise<string>;
   /** CTEs `m` and `d` writing the outbox rows for a CTE `msgs (id, type, data)`: see webhooks/outbox.ts. */
   statementCtes(scope: { tenantId: string; appId: string; mode: KeyMode }, at: Date): SQL;
   dispatch(messageIds: string[]): Promise<void>;

@@ -1,5 +1,6 @@
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
+import { answerBody, confirmBody, eventsQuery, sandboxOpenidSchema, sceneSchema, scanBody, testScanBody } from '../../../contract/sessions.js';
 import type { Core } from '../../core';
 import { ApiError, ERROR_STATUS, errorBody } from '../../lib/errors';
 import { parse } from '../../lib/http';
@@ -14,20 +15,6 @@ import { SESSION_ID, type Frame, type SessionService } from './service';
 const LONG_POLL_MS = 25_000;
 const json = express.json({ limit: '4kb' });
 
-const scene = z.string().regex(SESSION_ID, 'must be the 22-character scene from the code');
-const ticket = z.string().min(20).max(100);
-const scanBody = z.object({ scene, code: z.string().min(1).max(200) }).strict();
-const answerBody = z.object({ scene, ticket }).strict();
-const confirmBody = answerBody.extend({
-  profile: z.object({
-    nickname: z.string().trim().min(1).max(64).optional(),
-    avatarUrl: z.url({ protocol: /^https?$/ }).max(500).optional(),
-  }).strict().optional(),
-}).strict();
-const eventsQuery = z.object({
-  after: z.enum(['session', 'pending', 'scanned', 'success', 'cancelled', 'expired']).optional(),
-});
-const openidSchema = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'letters, digits, _ and -, 6–64 characters');
 
 /** The state name a frame stands for, to compare with the poller's `after`. */
 function stateOf(frame: Frame): string {
@@ -117,8 +104,7 @@ export function sessionRoutes(deps: { core: Core; gate: Gate; service: SessionSe
       wechat.getCode({ appId: s.appId, mode: s.mode }, { scene: s.id, page: app.mpPage, checkPath: app.checkPath, envVersion: app.envVersion }),
     ).catch(async (err: unknown) => {
       // A broken <img> tells the page nothing; the socket can say why in plain words.
-      const plain = (err as { plain?: unknown }).plain;
-      if (typeof plain === 'string') await bus.publish(s.holder, s.id, 'failed', plain).catch(() => {});
+      if (err instanceof ApiError && err.code === 'wechat_error') await bus.publish(s.holder, s.id, 'failed', err.message).catch(() => {});
       throw err;
     });
     res.setHeader('Content-Type', image.contentType);
@@ -150,7 +136,7 @@ export function sessionRoutes(deps: { core: Core; gate: Gate; service: SessionSe
   r.post('/v1/test_helpers/sessions/:id/scan', requireSecretKey(apps), json, async (req, res) => {
     const auth = secretKeyAuth(res);
     if (auth.mode !== 'test') throw new ApiError('live_mode_forbidden', 'Test helpers need a test-mode secret key (sk_test_…)');
-    const body = parse(z.object({ openid: openidSchema.optional() }).strict(), req.body ?? {});
+    const body = parse(testScanBody, req.body ?? {});
     const id = String(req.params.id);
     const s = SESSION_ID.test(id) ? await service.get(id) : null;
     // Another app's session is as unknown to this key as a session that never existed.
@@ -161,7 +147,7 @@ export function sessionRoutes(deps: { core: Core; gate: Gate; service: SessionSe
   });
 
   r.post('/sandbox/phone/code', json, async (req, res) => {
-    const body = parse(z.object({ scene, openid: openidSchema }).strict(), req.body);
+    const body = parse(z.object({ scene: sceneSchema, openid: sandboxOpenidSchema }).strict(), req.body);
     const code = await service.sandboxCode(body.scene, body.openid);
     res.json({ code });
   });

@@ -1,3 +1,4 @@
+import { SESSION_ID, type Frame, type ScanAnswer } from '../../../contract/sessions.js';
 import type { Core } from '../../core';
 import { sha256 } from '../../lib/crypto';
 import { ApiError } from '../../lib/errors';
@@ -10,13 +11,8 @@ import type { ActivityPort, OutboxPort, SignerPort, WechatPort } from './ports';
 import type { ConfirmedUser, Session, SessionStore } from './store';
 
 /** Frames sent to the browser (DESIGN.md §4); the polling API answers the same objects. */
-export type Frame =
-  | { type: 'session'; session: string; secret: string; expiresAt: string; qr: string; match: string; urlLink?: string }
-  | { type: 'scanned' }
-  | { type: 'success'; token: string; user: ConfirmedUser }
-  | { type: 'cancelled' }
-  | { type: 'expired' }
-  | { type: 'error'; code: string; message: string };
+export type { Frame, ScanAnswer };
+export { SESSION_ID };
 
 export interface ClientInfo {
   origin: string;
@@ -27,15 +23,6 @@ export interface ClientInfo {
   mobile: boolean;
 }
 
-export interface ScanAnswer {
-  ticket: string;
-  site: { name: string; origin: string; logoUrl?: string };
-  request: { browser: string; os: string; ip: string; location?: string; createdAt: string };
-  match: string;
-  expiresAt: string;
-}
-
-export const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** What the phone shows; the confirm page has its own translations keyed by the error code. */
 const SAY = {

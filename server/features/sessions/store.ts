@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ConfirmedUser } from '../../../contract/sessions.js';
 import type { KeyMode } from '../../lib/ids';
 import { ATTACH, BEGIN_CONFIRM, CANCEL, COUNT_SCAN, EXPIRE, FINISH_CONFIRM, REVERT_CONFIRM, SCAN } from './lua';
 
@@ -31,13 +32,7 @@ export interface NewSession extends Omit<Session, 'state' | 'holder' | 'openid' 
   holder: string;
 }
 
-export interface ConfirmedUser {
-  id: string;
-  openid: string;
-  unionid?: string;
-  name?: string;
-  picture?: string;
-}
+export type { ConfirmedUser };
 
 /** After expiry the hash lingers this long, so a resuming browser learns `expired` rather than "unknown". */
 const LINGER_MS = 5 * 60_000;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { z } from 'zod';
+import { clientFrameSchema, type ClientFrame } from '../../../contract/sessions.js';
 import type { Core } from '../../core';
 import type { SessionBus, SessionEvent } from './bus';
 import { describeClient, normaliseIp } from './client-info';
@@ -15,12 +15,6 @@ const PING_EVERY_MS = 30_000;
 const RESUME_WAIT_MS = 5_000;
 /** Per-socket message budget: a widget sends a handful of frames per session. */
 const MESSAGES_PER_10S = 30;
-
-const incoming = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ping') }),
-  z.object({ type: z.literal('refresh') }),
-  z.object({ type: z.literal('resume'), session: z.string().regex(SESSION_ID), secret: z.string().min(1).max(100) }),
-]);
 
 /** Which client IP a request comes from, honouring Express's trust-proxy rule for forwarded headers. */
 export type IpOf = (req: IncomingMessage) => string;
@@ -150,9 +144,9 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
 
     ws.on('message', (data, isBinary) => {
       if (!spend()) return refuse(ws, 'rate_limited', 'Too many messages on this connection', CLOSE.rate_limited);
-      let msg: z.infer<typeof incoming>;
+      let msg: ClientFrame;
       try {
-        const parsed = incoming.safeParse(isBinary ? undefined : JSON.parse(data.toString()));
+        const parsed = clientFrameSchema.safeParse(isBinary ? undefined : JSON.parse(data.toString()));
         if (!parsed.success) throw new Error();
         msg = parsed.data;
       } catch {

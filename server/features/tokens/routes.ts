@@ -1,5 +1,5 @@
 import express, { Router, type Response } from 'express';
-import { z } from 'zod';
+import { verifyTokenBody } from '../../../contract/tokens.js';
 import { ApiError } from '../../lib/errors';
 import { parse } from '../../lib/http';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
@@ -7,15 +7,14 @@ import type { AppRecord, AppsStore } from '../apps/store';
 import type { SigningKeyStore } from './signing-keys';
 import type { TokenVerifier } from './verifier';
 
-/** Every claim a token may carry (see TokenClaims). */
-const CLAIMS_SUPPORTED = ['iss', 'aud', 'sub', 'openid', 'unionid', 'name', 'picture', 'amr', 'mode', 'iat', 'exp', 'jti'];
 const APP_ID = /^app_[A-Za-z0-9]{1,64}$/;
 /** Short enough that a rotated-in key is seen soon; verifiers refetch on an unknown kid anyway. */
 const PUBLIC_MAX_AGE = 300;
 
-const verifyBody = z.object({ token: z.string().min(1).max(8192) });
-
-/** Discovery and JWKS are public documents any tenant backend (or browser) may fetch. */
+/**
+ * The JWKS is a public document any tenant backend (or browser) may fetch. The issuer's
+ * discovery document is the OpenID Provider's (features/oidc), which points here.
+ */
 function publicHeaders(res: Response): void {
   res.setHeader('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`);
   res.setHeader('Access-Control-Allow-Origin', '*');
@@ -25,7 +24,6 @@ export function tokensRouter(deps: {
   apps: AppsStore;
   keys: SigningKeyStore;
   verifier: TokenVerifier;
-  issuer(appId: string): string;
 }): Router {
   const router = Router();
 
@@ -34,20 +32,6 @@ export function tokensRouter(deps: {
     if (!app) throw new ApiError('not_found', 'No such app');
     return app;
   }
-
-  router.get('/apps/:appId/.well-known/openid-configuration', async (req, res) => {
-    const app = await appFromPath(req.params.appId);
-    const issuer = deps.issuer(app.id);
-    publicHeaders(res);
-    res.json({
-      issuer,
-      jwks_uri: `${issuer}/.well-known/jwks.json`,
-      response_types_supported: ['id_token'],
-      subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['ES256'],
-      claims_supported: CLAIMS_SUPPORTED,
-    });
-  });
 
   router.get('/apps/:appId/.well-known/jwks.json', async (req, res) => {
     const app = await appFromPath(req.params.appId);
@@ -60,7 +44,7 @@ export function tokensRouter(deps: {
 
   router.post('/v1/tokens/verify', requireSecretKey(deps.apps), express.json({ limit: '16kb' }), async (req, res) => {
     const { app, mode } = secretKeyAuth(res);
-    const { token } = parse(verifyBody, req.body);
+    const { token } = parse(verifyTokenBody, req.body);
     const claims = await deps.verifier.verifyOnce(app, mode, token);
     res.setHeader('Cache-Control', 'no-store');
     res.json({ valid: true, claims });

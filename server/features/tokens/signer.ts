@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+import type { TokenClaims } from '../../../contract/tokens.js';
 import type { Core } from '../../core';
 import { ApiError } from '../../lib/errors';
 import type { KeyMode } from '../../lib/ids';
@@ -15,21 +16,7 @@ export interface TokenClaimsInput {
   jti: string;
 }
 
-/** Exactly what a signed token carries. `mode` is our extension so a test token can't pass as live. */
-export interface TokenClaims {
-  iss: string;
-  aud: string;
-  sub: string;
-  openid: string;
-  unionid?: string;
-  name?: string;
-  picture?: string;
-  amr: ['wechat_mp_scan'];
-  mode: KeyMode;
-  iat: number;
-  exp: number;
-  jti: string;
-}
+export type { TokenClaims };
 
 export interface TokenSigner {
   sign(app: AppRecord, mode: KeyMode, claims: TokenClaimsInput): Promise<string>;

@@ -1,26 +1,11 @@
 import jwt from 'jsonwebtoken';
-import { z } from 'zod';
+import { tokenClaimsSchema } from '../../../contract/tokens.js';
 import type { Core } from '../../core';
 import { ApiError } from '../../lib/errors';
 import type { KeyMode } from '../../lib/ids';
 import type { AppRecord } from '../apps/store';
 import type { TokenClaims } from './signer';
 import type { SigningKeyStore } from './signing-keys';
-
-const claimsSchema = z.object({
-  iss: z.string(),
-  aud: z.string(),
-  sub: z.string().min(1),
-  openid: z.string().min(1),
-  unionid: z.string().optional(),
-  name: z.string().optional(),
-  picture: z.string().optional(),
-  amr: z.tuple([z.literal('wechat_mp_scan')]),
-  mode: z.enum(['test', 'live']),
-  iat: z.number().int(),
-  exp: z.number().int(),
-  jti: z.string().min(1).max(128),
-});
 
 export interface TokenVerifier {
   /**
@@ -57,7 +42,7 @@ export function createTokenVerifier(core: Core, deps: { keys: SigningKeyStore; i
       const why = err instanceof jwt.JsonWebTokenError ? `: ${err.message}` : '';
       throw invalid(`The token did not verify${why}`);
     }
-    const parsed = claimsSchema.safeParse(payload);
+    const parsed = tokenClaimsSchema.safeParse(payload);
     if (!parsed.success) throw invalid('The token is missing claims this service always sets');
     const claims = parsed.data as TokenClaims;
     if (claims.mode !== mode) {

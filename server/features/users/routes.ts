@@ -1,12 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { pageQuery } from '../../../contract/common.js';
+import { USER_ID } from '../../../contract/users.js';
 import { ApiError } from '../../lib/errors';
 import { parse } from '../../lib/http';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppsStore } from '../apps/store';
 import type { UserScope, UsersCursor, UsersStore } from './store';
 
-const USER_ID = /^usr_[A-Za-z0-9]{1,64}$/;
 
 const cursorSchema = z.object({
   at: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/)
@@ -32,11 +33,6 @@ function decodeCursor(value: string): UsersCursor {
   return r.data;
 }
 
-const listQuery = z.object({
-  cursor: z.string().max(256).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
-
 export function usersRouter(deps: { apps: AppsStore; users: UsersStore }): Router {
   const router = Router();
   const auth = requireSecretKey(deps.apps);
@@ -47,7 +43,7 @@ export function usersRouter(deps: { apps: AppsStore; users: UsersStore }): Route
   }
 
   router.get('/v1/users', auth, async (req, res) => {
-    const q = parse(listQuery, req.query, 'query');
+    const q = parse(pageQuery, req.query, 'query');
     const page = await deps.users.list(scopeOf(res), { limit: q.limit, after: q.cursor ? decodeCursor(q.cursor) : undefined });
     res.setHeader('Cache-Control', 'no-store');
     res.json({ data: page.data, nextCursor: page.next ? encodeCursor(page.next) : null });

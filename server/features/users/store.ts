@@ -1,19 +1,11 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
+import type { EndUser } from '../../../contract/users.js';
 import type { Core } from '../../core';
 import { endUsers } from '../../db/schema/index';
 import type { KeyMode } from '../../lib/ids';
 
 /** One end user as the server API shows it. */
-export interface EndUserView {
-  id: string;
-  openid: string;
-  unionid: string | null;
-  nickname: string | null;
-  avatarUrl: string | null;
-  firstLoginAt: string;
-  lastLoginAt: string;
-  loginCount: number;
-}
+export type EndUserView = EndUser;
 
 /** Everything a read is scoped by; it always comes from the caller's secret key. */
 export interface UserScope {

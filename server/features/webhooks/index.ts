@@ -56,7 +56,7 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
         concurrency: opts.concurrency ?? 32,
       });
       if (!worker) return; // API-only process: enqueues, never delivers
-      worker.on('failed', (job, err) => core.logger.warn({ err: err.message, job: job?.id }, 'webhook delivery job failed; the sweeper will retry it'));
+      worker.on('failed', (job, err) => core.logger.warn({ err, job: job?.id }, 'webhook delivery job failed; the sweeper will retry it'));
       workerStarted = true;
       sweeper.start();
       retention.start();

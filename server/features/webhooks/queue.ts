@@ -46,7 +46,7 @@ export function createDeliveryQueue(core: Core): DeliveryQueue {
         new Promise((_, fail) => { timer = setTimeout(() => fail(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS); }),
       ]);
     } catch (err) {
-      core.logger.warn({ err: (err as Error).message, count: items.length }, 'webhook enqueue failed; the sweeper will retry');
+      core.logger.warn({ err, count: items.length }, 'webhook enqueue failed; the sweeper will retry');
     } finally {
       clearTimeout(timer);
     }

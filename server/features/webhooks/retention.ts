@@ -38,7 +38,7 @@ export function createRetention(core: Core, opts: { retentionMs: number; interva
       if (n) core.logger.info({ count: n }, 'deleted webhook messages past their retention');
     },
     opts.intervalMs,
-    (err) => core.logger.warn({ err: err.message }, 'webhook retention pass failed'),
+    (err) => core.logger.warn({ err }, 'webhook retention pass failed'),
   );
   return { purge, ...periodic };
 }

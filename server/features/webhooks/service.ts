@@ -3,7 +3,9 @@ import type { Core } from '../../core';
 import { webhookDeliveries } from '../../db/schema/index';
 import { ApiError } from '../../lib/errors';
 import type { DeliveryQueue } from './queue';
-import type { EndpointView, WebhookScope, WebhookStore } from './store';
+import { decodeCursor, encodeCursor, type MessagesQuery } from './schemas';
+import type { Endpoint, Message } from '../../../contract/webhooks.js';
+import type { WebhookScope, WebhookStore } from './store';
 import { checkUrl, UnsafeUrlError, webhookUrlPolicy } from './url-safety';
 
 /** What both the server API and the console do with endpoints: checks, then store, then enqueue. */
@@ -29,13 +31,22 @@ export function createWebhookService(core: Core, store: WebhookStore, queue: Del
       return store.createEndpoint(s, { url, events: [...new Set(input.events ?? [])], description: input.description ?? null });
     },
 
-    async updateEndpoint(s: WebhookScope, id: string, patch: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }): Promise<EndpointView> {
+    async updateEndpoint(s: WebhookScope, id: string, patch: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }): Promise<Endpoint> {
       if (!(await store.getEndpoint(s, id))) throw new ApiError('not_found', 'No such webhook endpoint');
       const url = patch.url === undefined ? undefined : await safeUrl(s, patch.url);
       const events = patch.events === undefined ? undefined : [...new Set(patch.events)];
       const ep = await store.updateEndpoint(s, id, { ...patch, url, events });
       if (!ep) throw new ApiError('not_found', 'No such webhook endpoint');
       return ep;
+    },
+
+    /** One page of the delivery log, newest first, with an opaque cursor to the next. */
+    async messagesPage(s: WebhookScope, q: MessagesQuery): Promise<{ data: Message[]; nextCursor: string | null }> {
+      const page = await store.listMessages(s, {
+        limit: q.limit, after: q.cursor ? decodeCursor(q.cursor) : undefined, type: q.type, status: q.status,
+        endpointId: q.endpoint_id, since: q.since, until: q.until,
+      });
+      return { data: page.data, nextCursor: page.next ? encodeCursor(page.next) : null };
     },
 
     async sendTestEvent(s: WebhookScope, endpointId: string): Promise<{ messageId: string }> {

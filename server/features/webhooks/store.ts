@@ -1,4 +1,5 @@
 import { and, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Attempt, DeliveryStatus, Endpoint, Message } from '../../../contract/webhooks.js';
 import type { Core } from '../../core';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookMessages } from '../../db/schema/index';
 import { decrypt, encrypt } from '../../lib/crypto';
@@ -15,39 +16,6 @@ export interface WebhookScope {
   mode: KeyMode;
 }
 
-export interface EndpointView {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  disabledReason: string | null;
-  failingSince: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface MessageView {
-  id: string;
-  type: string;
-  timestamp: string;
-  payload: Record<string, unknown>;
-  createdAt: string;
-  deliveries: Array<{ id: string; endpointId: string; status: string; attempts: number; nextAttemptAt: string | null; lastAttemptAt: string | null }>;
-}
-
-export interface AttemptView {
-  id: string;
-  deliveryId: string;
-  endpointId: string;
-  attempt: number;
-  statusCode: number | null;
-  durationMs: number;
-  responseBody: string | null;
-  error: string | null;
-  createdAt: string;
-}
-
 export interface MessagesCursor {
   at: string;
   id: string;
@@ -57,7 +25,7 @@ export interface MessageFilter {
   limit: number;
   after?: MessagesCursor;
   type?: string;
-  status?: 'pending' | 'succeeded' | 'failed';
+  status?: DeliveryStatus;
   endpointId?: string;
   since?: Date;
   until?: Date;
@@ -68,7 +36,7 @@ export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
 type EndpointRow = typeof webhookEndpoints.$inferSelect;
 
-function endpointView(r: EndpointRow): EndpointView {
+function endpointView(r: EndpointRow): Endpoint {
   return {
     id: r.id,
     url: r.url,
@@ -112,12 +80,12 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
       return { endpoint: endpointView(r!), secret };
     },
 
-    async listEndpoints(s: WebhookScope): Promise<EndpointView[]> {
+    async listEndpoints(s: WebhookScope): Promise<Endpoint[]> {
       const rows = await db.select().from(webhookEndpoints).where(inScope(s)).orderBy(webhookEndpoints.createdAt, webhookEndpoints.id);
       return rows.map(endpointView);
     },
 
-    async getEndpoint(s: WebhookScope, id: string): Promise<EndpointView | null> {
+    async getEndpoint(s: WebhookScope, id: string): Promise<Endpoint | null> {
       const r = await row(s, id);
       return r ? endpointView(r) : null;
     },
@@ -183,7 +151,7 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
       });
     },
 
-    async listMessages(s: WebhookScope, f: MessageFilter): Promise<{ data: MessageView[]; next: MessagesCursor | null }> {
+    async listMessages(s: WebhookScope, f: MessageFilter): Promise<{ data: Message[]; next: MessagesCursor | null }> {
       const conds: Array<SQL | undefined> = [msgScope(s)];
       if (f.type) conds.push(eq(webhookMessages.type, f.type));
       if (f.since) conds.push(gte(webhookMessages.createdAt, f.since));
@@ -219,7 +187,7 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
       return { data, next: rows.length > f.limit && last ? { at: last.createdAt.toISOString(), id: last.id } : null };
     },
 
-    async listAttempts(s: WebhookScope, messageId: string): Promise<AttemptView[] | null> {
+    async listAttempts(s: WebhookScope, messageId: string): Promise<Attempt[] | null> {
       const [m] = await db.select({ id: webhookMessages.id }).from(webhookMessages).where(and(msgScope(s), eq(webhookMessages.id, messageId)));
       if (!m) return null;
       const rows = await db

@@ -21,7 +21,7 @@ export function createSweeper(core: Core, queue: DeliveryQueue, opts: { interval
       if (n) core.logger.debug({ count: n }, 'webhook sweeper enqueued due deliveries');
     },
     opts.intervalMs,
-    (err) => core.logger.warn({ err: err.message }, 'webhook sweep failed'),
+    (err) => core.logger.warn({ err }, 'webhook sweep failed'),
   );
   return { sweep, ...periodic };
 }

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import type { KeyMode } from '../../lib/ids';
 
 /**
@@ -27,67 +28,45 @@ export function webhookUrlPolicy(config: { env: string; webhookAllowPrivateUrls:
   return { mode, allowPrivate: config.webhookAllowPrivateUrls, testLoopback: config.env !== 'production' };
 }
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
+/** ipaddr.js's ranges (RFC 6890 and successors) by what they mean for us; only `unicast` is public. */
+const CLASS_OF_RANGE: Record<string, AddressClass> = {
+  unicast: 'public',
+  loopback: 'loopback',
+  private: 'private',
+  uniqueLocal: 'private',
+  carrierGradeNat: 'private',
+  linkLocal: 'link-local',
+};
 
-const linkLocal = new BlockList();
-linkLocal.addSubnet('169.254.0.0', 16, 'ipv4');
-linkLocal.addSubnet('fe80::', 10, 'ipv6');
+/** NAT64's well-known prefix carries a routable IPv4 address in its last 32 bits (RFC 6052). */
+const NAT64 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
+/** Local-use NAT64 (RFC 8215) is a private network's translator; ipaddr.js lumps it with the one above. */
+const NAT64_LOCAL = ipaddr.IPv6.parseCIDR('64:ff9b:1::/48');
+/**
+ * Deprecated IPv4-compatible addresses (RFC 4291 §2.5.5.1). ipaddr.js reads `::127.0.0.1` as
+ * IPv4-mapped but calls the same address written `::7f00:1` (how URLs normalise it) unicast,
+ * so both spellings are judged here by the IPv4 address inside.
+ */
+const V4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
 
-const privateNets = new BlockList();
-privateNets.addSubnet('10.0.0.0', 8, 'ipv4');
-privateNets.addSubnet('172.16.0.0', 12, 'ipv4');
-privateNets.addSubnet('192.168.0.0', 16, 'ipv4');
-privateNets.addSubnet('100.64.0.0', 10, 'ipv4'); // carrier-grade NAT
-privateNets.addSubnet('fc00::', 7, 'ipv6'); // unique local
-
-const reserved = new BlockList();
-reserved.addSubnet('0.0.0.0', 8, 'ipv4');
-reserved.addSubnet('192.0.0.0', 24, 'ipv4');
-reserved.addSubnet('192.0.2.0', 24, 'ipv4');
-reserved.addSubnet('198.18.0.0', 15, 'ipv4');
-reserved.addSubnet('198.51.100.0', 24, 'ipv4');
-reserved.addSubnet('203.0.113.0', 24, 'ipv4');
-reserved.addSubnet('224.0.0.0', 4, 'ipv4'); // multicast
-reserved.addSubnet('240.0.0.0', 4, 'ipv4'); // reserved + broadcast
-reserved.addAddress('::', 'ipv6');
-reserved.addSubnet('ff00::', 8, 'ipv6'); // multicast
-reserved.addSubnet('2001:db8::', 32, 'ipv6');
-
-/** An IPv4 address hidden inside an IPv6 one (mapped ::ffff:a.b.c.d, NAT64, 6to4) is judged as IPv4. */
-function embeddedIpv4(ip: string): string | null {
-  const lower = ip.toLowerCase();
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1]!;
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) {
-    const hi = parseInt(hex[1]!, 16);
-    const lo = parseInt(hex[2]!, 16);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  }
-  const sixToFour = /^2002:([0-9a-f]{1,4}):([0-9a-f]{1,4}):/.exec(lower);
-  if (sixToFour) {
-    const hi = parseInt(sixToFour[1]!, 16);
-    const lo = parseInt(sixToFour[2]!, 16);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  }
+function embeddedIpv4(addr: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const last32 = () => new ipaddr.IPv4(addr.parts.slice(6).flatMap((p) => [p >> 8, p & 255]));
+  if (addr.isIPv4MappedAddress()) return last32();
+  if (addr.match(NAT64)) return last32();
+  // :: and ::1 are the unspecified and loopback addresses, not IPv4-compatible ones.
+  if (addr.match(V4_COMPATIBLE) && !['unspecified', 'loopback'].includes(addr.range())) return last32();
   return null;
 }
 
 export function classifyAddress(ip: string): AddressClass {
-  const family = isIP(ip);
-  if (family === 0) return 'reserved';
-  if (family === 6) {
-    const v4 = embeddedIpv4(ip);
-    if (v4) return classifyAddress(v4);
+  // node's parser first: ipaddr.js also accepts non-standard forms (0x7f.1) that are never a resolved address.
+  if (isIP(ip) === 0) return 'reserved';
+  let addr = ipaddr.parse(ip);
+  if (addr.kind() === 'ipv6') {
+    if ((addr as ipaddr.IPv6).match(NAT64_LOCAL)) return 'private';
+    addr = embeddedIpv4(addr as ipaddr.IPv6) ?? addr;
   }
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (loopback.check(ip, type)) return 'loopback';
-  if (linkLocal.check(ip, type)) return 'link-local';
-  if (privateNets.check(ip, type)) return 'private';
-  if (reserved.check(ip, type)) return 'reserved';
-  return 'public';
+  return CLASS_OF_RANGE[addr.range()] ?? 'reserved';
 }
 
 export function addressAllowed(ip: string, policy: UrlPolicy): boolean {

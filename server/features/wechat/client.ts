@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
+import type { EnvVersion } from '../../../contract/common.js';
 import type { Metrics } from '../../lib/metrics';
 import { LOCAL, WechatError, type WechatApi } from './errors';
 import { readWechatJson, wechatRequest } from './http';
-import { createTokenCache, type WechatCredentials } from './token-cache';
+import { createTokenCache, type ForceBudget, type WechatCredentials } from './token-cache';
 
 export type { WechatCredentials };
-export type EnvVersion = 'release' | 'trial' | 'develop';
+export type { EnvVersion };
 
 export interface WechatClientDeps {
   redis: Redis;
@@ -13,6 +14,8 @@ export interface WechatClientDeps {
   metrics?: Pick<Metrics, 'wechatCalls'>;
   /** Per HTTP request. */
   timeoutMs?: number;
+  /** force_refresh budget per AppID, shared in Redis; default WeChat's (20 a day, 30 s apart). */
+  forceBudget?: ForceBudget;
 }
 
 export interface CodeParams {
@@ -35,7 +38,7 @@ export interface UrlLinkParams {
  */
 export function createWechatClient(deps: WechatClientDeps) {
   const timeoutMs = deps.timeoutMs ?? 5_000;
-  const tokens = createTokenCache({ redis: deps.redis, key: deps.key, timeoutMs });
+  const tokens = createTokenCache({ redis: deps.redis, key: deps.key, timeoutMs, forceBudget: deps.forceBudget });
 
   async function measured<T>(api: WechatApi, run: () => Promise<T>): Promise<T> {
     try {
@@ -50,8 +53,10 @@ export function createWechatClient(deps: WechatClientDeps) {
 
   /**
    * Runs a call that needs an access token. On 40001/42001 the cached token is dropped and the
-   * call retried once with a fresh one; force_refresh only when WeChat keeps handing back the
-   * token it just rejected, and only within our budget.
+   * call retried once with a token fetched in normal mode (which never disturbs anyone else's
+   * token). force_refresh only when normal mode hands back the very token just rejected, and
+   * only within the budget: it invalidates the token of every other holder, the tenant's own
+   * servers included.
    */
   async function withToken<T>(base: string, creds: WechatCredentials, call: (token: string) => Promise<T>): Promise<T> {
     const token = await tokens.get(base, creds);
@@ -116,19 +121,6 @@ export function createWechatClient(deps: WechatClientDeps) {
           return body.url_link;
         }),
       );
-    },
-
-    /** Sandbox only: what wx.login on the simulated phone returns for this openid. */
-    async sandboxLoginCode(base: string, appid: string, openid: string): Promise<string> {
-      const res = await wechatRequest('jscode2session', `${base}/__sim/phone/login`, { method: 'POST', json: { appid, openid }, timeoutMs });
-      let body: { code?: unknown } | null = null;
-      try {
-        body = JSON.parse(res.body.toString('utf8')) as { code?: unknown };
-      } catch {
-        // Not JSON: reported below as no code.
-      }
-      if (typeof body?.code !== 'string') throw new WechatError('jscode2session', LOCAL.badResponse, 'the simulator gave no code');
-      return body.code;
     },
   };
 }

@@ -1,7 +1,10 @@
+import { ApiError } from '../../lib/errors';
+
 /**
- * Every failure talking to WeChat becomes a WechatError: the raw errcode/errmsg for logs and
- * support, and `plain` words a tenant can act on. It crosses the BullMQ job boundary as JSON
- * in the job's failedReason and is rebuilt on the other side.
+ * Every failure talking to WeChat becomes a WechatError where the client meets it: an ApiError
+ * (`wechat_error`, 502) whose message is the `plain` words a tenant can act on, with the raw
+ * errcode/errmsg for logs and support. It crosses the BullMQ job boundary as JSON in the job's
+ * failedReason and is rebuilt on the other side.
  */
 
 export type WechatApi = 'stable_token' | 'getwxacodeunlimit' | 'jscode2session' | 'generate_urllink' | 'credentials' | 'queue';
@@ -28,9 +31,11 @@ const PLAIN: Record<number, string> = {
   40029: 'The login code is invalid or expired; open the page again in WeChat',
   40163: 'The login code was already used; open the page again in WeChat',
   40226: 'WeChat blocked this user as risky (high-risk account)',
-  40097: 'WeChat rejected the request parameters (scene, width or env_version)',
-  40169: 'The scene is too long for WeChat (at most 32 characters)',
+  40097: 'WeChat rejected the request parameters (width or env_version)',
+  40169: 'The scene is empty or too long for WeChat (1 to 32 characters)',
   40129: 'The scene has characters WeChat does not accept',
+  40212: 'WeChat rejected the URL Link query (at most 1,024 characters of a limited set)',
+  85401: 'WeChat rejected the URL Link validity (1 to 30 days)',
   41030: 'The page does not exist in the published mini-program: publish it, fix the page path, or turn off check_path for trial/develop versions',
   40165: 'The page does not exist in the published mini-program (URL Link)',
   42001: 'The access token expired',
@@ -50,7 +55,7 @@ export function plainWords(errcode: number, errmsg: string): string {
   return PLAIN[errcode] ?? `WeChat error ${errcode}: ${errmsg.replace(/ rid: \S+$/, '')}`;
 }
 
-export class WechatError extends Error {
+export class WechatError extends ApiError {
   readonly plain: string;
   constructor(
     readonly api: WechatApi,
@@ -58,9 +63,10 @@ export class WechatError extends Error {
     readonly errmsg: string,
     plain?: string,
   ) {
-    super(`${api}: ${errcode} ${errmsg}`);
+    const words = plain ?? plainWords(errcode, errmsg);
+    super('wechat_error', words, { errcode });
     this.name = 'WechatError';
-    this.plain = plain ?? plainWords(errcode, errmsg);
+    this.plain = words;
   }
 
   /** Worth another try later (WeChat busy, our timeouts, 5xx); not a configuration problem. */

@@ -1,15 +1,14 @@
 import type { Redis } from 'ioredis';
+import { UnavailableError } from '../../lib/errors';
 import type { Jobs } from '../../lib/jobs';
 import { randomBase64url, type KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
+import type { AppRef } from '../../../contract/common.js';
 import type { CodeParams, EnvVersion } from './client';
 import { LOCAL, WechatError, type WechatApi } from './errors';
 import { WECHAT_QUEUE, type JobOutcome, type WechatJobData, type WechatJobName } from './jobs';
 
-export interface AppRef {
-  appId: string;
-  mode: KeyMode;
-}
+export type { AppRef };
 
 export interface VerifyCheck {
   /** `url_link` is optional: without it phone visitors get a save-the-code hint, and logins still work. */
@@ -40,7 +39,7 @@ export interface WechatGateway {
 }
 
 export interface GatewayDeps {
-  jobs: Pick<Jobs, 'queue'>;
+  jobs: Pick<Jobs, 'queue' | 'runsWorkers' | 'workersAlive'>;
   redis: Redis;
   /** A connection of its own for this process's outcome channel; asked for once, on first need. */
   subscriber(): Redis;
@@ -53,9 +52,15 @@ export interface GatewayDeps {
   limit(api: WechatApi, wechatAppId: string): Promise<void>;
   wechatAppIdFor(ref: AppRef): Promise<string>;
   sandboxPhoneCode(appId: string, openid: string): Promise<string>;
-  /** How long a caller waits for a worker before giving up. */
+  /**
+   * How long a caller waits for a worker before giving up with a retryable 503: well under the
+   * phone's own 15 s wx.request timeout, so the phone hears our answer rather than its own.
+   */
   waitMs: number;
 }
+
+/** An API-only process trusts a "some worker is alive" answer this long before asking Redis again. */
+const WORKERS_SEEN_CACHE_MS = 1_000;
 
 /**
  * Every WeChat call runs as a BullMQ job, so API instances never hold WeChat connections and
@@ -77,6 +82,16 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
   settleLocally(jobId: string, outcome: JobOutcome): boolean;
 } {
   let queueReady = false;
+  let workersSeen: { at: number; alive: boolean } | undefined;
+
+  /** With no worker process alive, waiting would only end in the timeout: say so at once. */
+  async function requireWorker(): Promise<void> {
+    if (deps.jobs.runsWorkers) return;
+    if (!workersSeen || Date.now() - workersSeen.at > WORKERS_SEEN_CACHE_MS) {
+      workersSeen = { at: Date.now(), alive: (await deps.jobs.workersAlive()) > 0 };
+    }
+    if (!workersSeen.alive) throw new UnavailableError('No worker is running to call WeChat right now; try again in a few seconds', 5);
+  }
   /** Callers waiting for an outcome, by job id; `null` = stop waiting, look at the key. */
   const waiting = new Map<string, (outcome: JobOutcome | null) => void>();
   let listening: Promise<void> | undefined;
@@ -131,6 +146,7 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
   }
 
   async function run<N extends WechatJobName>(name: N, data: WechatJobData<N>): Promise<Extract<JobOutcome, { ok: true }>['value']> {
+    await requireWorker();
     await listen();
     const queue = deps.jobs.queue(WECHAT_QUEUE);
     if (!queueReady) {
@@ -171,7 +187,8 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
     }
     // Nobody picked it up in time: take it back so a late worker doesn't spend a one-time code.
     await job.remove().catch(() => {});
-    throw new WechatError(name, LOCAL.timeout, `no worker finished the call within ${deps.waitMs} ms`);
+    workersSeen = undefined;
+    throw new UnavailableError(`WeChat calls are not being answered in time (${deps.waitMs / 1000} s); try again shortly`, 2);
   }
 
   async function getCode(ref: AppRef, p: CodeParams) {

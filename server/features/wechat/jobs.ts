@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { envVersionSchema, modeSchema } from '../../../contract/common.js';
 import { LOCAL, WechatError, serializeWechatError } from './errors';
 import type { WechatClient, WechatCredentials } from './client';
 import type { KeyMode } from '../../lib/ids';
@@ -10,8 +11,8 @@ export const WECHAT_QUEUE = 'wechat';
 
 /** `caller`: the instance waiting for the outcome (its id names its reply channel). */
 const callerOf = z.string().regex(/^[\w-]{1,64}$/);
-const ref = { appId: z.string().min(1).max(64), mode: z.enum(['test', 'live']), caller: callerOf.optional() };
-const envVersion = z.enum(['release', 'trial', 'develop']);
+const ref = { appId: z.string().min(1).max(64), mode: modeSchema, caller: callerOf.optional() };
+const envVersion = envVersionSchema;
 
 /** Job payloads: ids and public parameters only. The one-time wx.login code is not a credential. */
 export const jobSchemas = {

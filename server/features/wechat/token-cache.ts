@@ -12,15 +12,23 @@ export interface TokenCacheDeps {
   redis: Redis;
   key(...parts: string[]): string;
   timeoutMs: number;
+  /** force_refresh budget per AppID; default WeChat's own (20 a day, 30 s apart). */
+  forceBudget?: ForceBudget;
+}
+
+export interface ForceBudget {
+  perDay: number;
+  gapMs: number;
 }
 
 /** Refresh this long before WeChat's expiry, so a token is never used in its last minutes. */
 const MARGIN_S = 300;
 const LOCK_MS = 15_000;
 const WAIT_STEP_MS = 50;
-/** Our own cap on force_refresh, inside WeChat's (20/day, ≥ 30 s apart) so we never hit theirs. */
-const FORCE_GAP_MS = 30_000;
-const FORCE_PER_DAY = 10;
+/** WeChat's own limits on force_refresh: 20 a day per AppID, at least 30 s apart. */
+const WECHAT_FORCE_BUDGET: ForceBudget = { perDay: 20, gapMs: 30_000 };
+/** WeChat's day is Beijing's (UTC+8). */
+const CHINA_OFFSET_MS = 8 * 3_600_000;
 
 // KEYS[1] = key; ARGV[1] = expected value. Deletes the key only while it still holds that value.
 const DEL_IF_EQUAL = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -34,11 +42,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export function createTokenCache(deps: TokenCacheDeps) {
   const { redis } = deps;
+  const budget = deps.forceBudget ?? WECHAT_FORCE_BUDGET;
   // The base is part of the key: a sandbox and a live API never share a cache entry.
   const keys = (base: string, appid: string) => {
     const tag = createHash('sha256').update(base).digest('hex').slice(0, 8);
     const k = deps.key('wechat', 'token', `{${appid}:${tag}}`);
-    return { token: k, lock: `${k}:lock`, forceGap: `${k}:force-gap`, forceDay: `${k}:force-day` };
+    const day = new Date(Date.now() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+    return { token: k, lock: `${k}:lock`, forceGap: `${k}:force-gap`, forceDay: `${k}:force-day:${day}` };
   };
 
   async function fetchToken(base: string, creds: WechatCredentials, force: boolean): Promise<{ token: string; ttlMs: number }> {
@@ -91,12 +101,15 @@ export function createTokenCache(deps: TokenCacheDeps) {
       await redis.eval(DEL_IF_EQUAL, 1, keys(base, creds.appid).token, token);
     },
 
-    /** force_refresh, within our own budget; null when the budget says no. */
+    /**
+     * force_refresh, within the budget every instance shares in Redis; null when the budget says
+     * no. It invalidates the token the tenant's own servers hold too, so it is the last resort.
+     */
     async force(base: string, creds: WechatCredentials): Promise<string | null> {
       const k = keys(base, creds.appid);
-      if ((await redis.set(k.forceGap, '1', 'PX', FORCE_GAP_MS, 'NX')) !== 'OK') return null;
-      const res = (await redis.multi().set(k.forceDay, '0', 'EX', 86_400, 'NX').incr(k.forceDay).exec()) ?? [];
-      if (Number(res[1]?.[1]) > FORCE_PER_DAY) return null;
+      if ((await redis.set(k.forceGap, '1', 'PX', budget.gapMs, 'NX')) !== 'OK') return null;
+      const res = (await redis.multi().incr(k.forceDay).expire(k.forceDay, 2 * 86_400).exec()) ?? [];
+      if (Number(res[0]?.[1]) > budget.perDay) return null;
       return refresh(base, creds, true);
     },
   };

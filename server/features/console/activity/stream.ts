@@ -50,7 +50,7 @@ export function createLiveStreams(deps: { db: Db; logger: Logger }): LiveStreams
           const horizon = Date.now() - (WINDOW_SECONDS + 30) * 1000;
           for (const [id, at] of sent) if (at < horizon) sent.delete(id);
         } catch (err) {
-          deps.logger.warn({ err: (err as Error).message }, 'console live stream poll failed');
+          deps.logger.warn({ err }, 'console live stream poll failed');
         } finally {
           busy = false;
         }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { envVersionSchema } from '../../../../contract/common.js';
 import type { Logger } from '../../../lib/logger';
 import type { Db } from '../../../db/client';
 import { ApiError } from '../../../lib/errors';
 import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
-import { asWechatError, type ConsoleDeps } from '../deps';
+import type { ConsoleDeps } from '../deps';
 import { pageQuery } from '../pagination';
 import { originsSchema } from './origins';
 import { deleteApp, getTenantApp, hasLiveKeys, listApps, setUrlLinkEnabled, updateApp } from './store';
@@ -37,7 +38,7 @@ const patchBody = z.object({
   wechatAppId: wechatAppId.optional(),
   wechatSecret: wechatSecret.nullable().optional(),
   mpPage: mpPage.optional(),
-  envVersion: z.enum(['release', 'trial', 'develop']).optional(),
+  envVersion: envVersionSchema.optional(),
   checkPath: z.boolean().optional(),
   sessionTtlSeconds: z.number().int().min(30, 'must be at least 30 seconds').max(600, 'must be at most 600 seconds').optional(),
 }).strict();
@@ -101,26 +102,21 @@ export function mountAppRoutes(r: ConsoleRouter, deps: ConsoleDeps & { db: Db; m
       throw new ApiError('bad_request', 'Add the mini-program\'s AppID and AppSecret first, then verify');
     }
     const advice = settingsAdvice(app);
-    try {
-      const result = await deps.wechat.verifyApp({ appId: app.id, mode: 'live' });
-      const checks = result.checks.map((c) => ({
-        name: c.name,
-        ok: c.ok,
-        ...(c.ok ? {} : { failure: c.name === 'url_link' ? explainNoUrlLink(c.errcode ?? 0, c.message ?? '') : explainVerifyFailure(c.errcode ?? 0, c.errmsg ?? c.message ?? '', app, c.message) }),
-      }));
-      const failed = checks.find((c) => !c.ok);
-      if (failed) deps.logger.info({ appId: app.id, check: failed.name }, 'console verify failed');
-      // Only a verify that reached the URL Link step says anything about links.
-      const urlLink = checks.find((c) => c.name === 'url_link');
-      if (urlLink && urlLink.ok !== app.urlLinkEnabled) {
-        await setUrlLinkEnabled(db, ctx.tenantId, app.id, urlLink.ok);
-        deps.apps.invalidate(app.id);
-      }
-      return { ok: result.ok, checks, advice };
-    } catch (err) {
-      const w = asWechatError(err);
-      if (!w) throw err;
-      return { ok: false, checks: [{ name: 'credentials', ok: false, failure: explainVerifyFailure(w.errcode, w.errmsg, app, w.plain) }], advice };
+    // The gateway answers every WeChat failure as a failed check, in plain words.
+    const result = await deps.wechat.verifyApp({ appId: app.id, mode: 'live' });
+    const checks = result.checks.map((c) => ({
+      name: c.name,
+      ok: c.ok,
+      ...(c.ok ? {} : { failure: c.name === 'url_link' ? explainNoUrlLink(c.errcode ?? 0, c.message ?? '') : explainVerifyFailure(c.errcode ?? 0, c.errmsg ?? c.message ?? '', app, c.message) }),
+    }));
+    const failed = checks.find((c) => !c.ok);
+    if (failed) deps.logger.info({ appId: app.id, check: failed.name }, 'console verify failed');
+    // Only a verify that reached the URL Link step says anything about links.
+    const urlLink = checks.find((c) => c.name === 'url_link');
+    if (urlLink && urlLink.ok !== app.urlLinkEnabled) {
+      await setUrlLinkEnabled(db, ctx.tenantId, app.id, urlLink.ok);
+      deps.apps.invalidate(app.id);
     }
+    return { ok: result.ok, checks, advice };
   });
 }

@@ -1,4 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
+import type { App, EnvVersion } from '../../../../contract/index.js';
 import type { Db } from '../../../db/client';
 import { apiKeys, apps } from '../../../db/schema/index';
 import { encrypt } from '../../../lib/crypto';
@@ -8,25 +9,8 @@ import { afterCursor, decodeCursor, microsOf, toPage, type Page } from '../pagin
 
 type AppRow = typeof apps.$inferSelect;
 
-/** What the console shows of an app: never the AppSecret, only whether one is set. */
-export interface ConsoleApp {
-  id: string;
-  name: string;
-  displayName: string | null;
-  logoUrl: string | null;
-  wechatAppId: string | null;
-  hasWechatSecret: boolean;
-  liveReady: boolean;
-  allowedOrigins: string[];
-  mpPage: string;
-  envVersion: 'release' | 'trial' | 'develop';
-  checkPath: boolean;
-  sessionTtlSeconds: number;
-  tokenTtlSeconds: number;
-  urlLinkEnabled: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** What the console shows of an app (the contract's App): never the AppSecret, only whether one is set. */
+export type ConsoleApp = Omit<App, 'advice'>;
 
 export function toConsoleApp(row: AppRow): ConsoleApp {
   return {
@@ -44,8 +28,8 @@ export function toConsoleApp(row: AppRow): ConsoleApp {
     sessionTtlSeconds: row.sessionTtlSeconds,
     tokenTtlSeconds: row.tokenTtlSeconds,
     urlLinkEnabled: row.urlLinkEnabled,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
   };
 }
 
@@ -73,7 +57,7 @@ export interface AppPatch {
   wechatSecret?: string | null;
   allowedOrigins?: string[];
   mpPage?: string;
-  envVersion?: 'release' | 'trial' | 'develop';
+  envVersion?: EnvVersion;
   checkPath?: boolean;
   sessionTtlSeconds?: number;
 }

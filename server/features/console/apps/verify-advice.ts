@@ -1,3 +1,5 @@
+import type { EnvVersion } from '../../../../contract/common.js';
+
 /**
  * What the console says after "Verify": WeChat's code, what it means, and what to do,
  * in words a site owner can act on without reading WeChat's docs.
@@ -15,7 +17,7 @@ export interface VerifyFailure {
 
 export interface AppSettingsForAdvice {
   mpPage: string;
-  envVersion: 'release' | 'trial' | 'develop';
+  envVersion: EnvVersion;
   checkPath: boolean;
 }
 

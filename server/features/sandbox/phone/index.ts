@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Router, type Response } from 'express';
-import type { Core, Feature } from '../../../core';
 
 const PAGE_DIR = new URL('./page/', import.meta.url);
 /** The mini-program page's own modules: the sandbox phone runs the same logic and texts. */
@@ -39,7 +38,7 @@ const PAGE_CSP = [
  * GET /sandbox/phone?scene=… — the web twin of the mini-program confirm page, which the
  * sandbox WeChat simulator's codes point at. It calls the same /v1/mp/* API as the real page.
  */
-export function createPhoneFeature(_core: Core): { feature: Feature } {
+export function createPhoneRouter(): Router {
   const html = readFileSync(new URL('index.html', PAGE_DIR), 'utf8');
   const assets: Record<string, { type: string; body: string }> = {
     'phone.js': { type: 'text/javascript', body: readFileSync(new URL('phone.js', PAGE_DIR), 'utf8') },
@@ -66,5 +65,5 @@ export function createPhoneFeature(_core: Core): { feature: Feature } {
     common(res);
     res.type(asset.type).send(asset.body);
   });
-  return { feature: { name: 'sandbox-phone', router } };
+  return router;
 }

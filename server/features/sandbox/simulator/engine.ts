@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
+import { ENV_VERSIONS } from '../../../../contract/constants.js';
 import type { SimKv } from './kv';
 
 /**
@@ -48,8 +49,6 @@ export interface EngineOptions {
 const TOKEN_TTL_MS = 7_200_000;
 /** Normal mode hands out a fresh token once the current one has less than this left. */
 const RENEW_BEFORE_MS = 300_000;
-/** After force_refresh the previous token keeps working this long. */
-const FORCE_GRACE_MS = 30_000;
 const FORCE_MIN_GAP_MS = 30_000;
 const FORCE_PER_DAY = 20;
 const CODE_TTL_MS = 300_000;
@@ -61,8 +60,9 @@ const STATS_TTL_MS = 86_400_000;
 
 /** WeChat's scene charset: digits, letters and !#$&'()*+,/:;=?@-._~ */
 export const SCENE_PATTERN = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]+$/;
+/** generate_urllink's query: digits, letters and !#$&'()*+,/:;=?@-._~% (at most 1,024). */
+const URL_LINK_QUERY_PATTERN = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~%]*$/;
 const PAGE_PATTERN = /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+)*$/;
-const ENV_VERSIONS = ['release', 'trial', 'develop'];
 
 const err = (errcode: number, errmsg: string): { ok: false; error: WxError } => ({ ok: false, error: { errcode, errmsg } });
 const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
@@ -75,6 +75,11 @@ interface TokenRecord {
   exp: number;
   /** Set when force_refresh replaced it: after this it is "not latest" (40001), not expired. */
   supersededAt?: number;
+  /**
+   * Every API answers 40001 for it while normal-mode stable_token keeps handing it back, as
+   * WeChat sometimes does: only a force_refresh gets past it (see the client's withToken).
+   */
+  rejected?: boolean;
 }
 
 interface CodeRecord {
@@ -113,7 +118,7 @@ export function createEngine(opts: EngineOptions) {
   async function checkToken(token: string | undefined): Promise<WxResult<TokenRecord>> {
     if (!token) return err(41001, msg('access_token missing'));
     const rec = await readToken(token);
-    if (!rec) return err(40001, msg('invalid credential, access_token is invalid or not latest'));
+    if (!rec || rec.rejected) return err(40001, msg('invalid credential, access_token is invalid or not latest'));
     if (rec.supersededAt !== undefined && now() >= rec.supersededAt) return err(40001, msg('invalid credential, access_token is invalid or not latest'));
     if (now() >= rec.exp) return err(42001, msg('access_token expired'));
     return ok(rec);
@@ -150,13 +155,17 @@ export function createEngine(opts: EngineOptions) {
 
       if (body.force_refresh === true) {
         const last = Number((await kv.get(`force:last:${appid}`)) ?? 0);
-        if (last && now() - last < FORCE_MIN_GAP_MS) return err(45009, msg('reach max api daily quota limit (force_refresh more than once in 30s)'));
+        // WeChat's documented rule: a second force_refresh within 30 s "does not refresh" (no error).
+        if (last && now() - last < FORCE_MIN_GAP_MS && currentToken && current) {
+          return ok({ access_token: currentToken, expires_in: Math.floor((current.exp - now()) / 1000) });
+        }
         const day = new Date(now()).toISOString().slice(0, 10);
         if ((await kv.incr(`force:day:${appid}:${day}`, 86_400_000 + KEEP_MARGIN_MS)) > FORCE_PER_DAY) {
           return err(45009, msg('reach max api daily quota limit'));
         }
         await kv.set(`force:last:${appid}`, String(now()), FORCE_MIN_GAP_MS + KEEP_MARGIN_MS);
-        if (currentToken && current) await writeToken(currentToken, { ...current, supersededAt: Math.min(current.exp, now() + FORCE_GRACE_MS) });
+        // Documented: a forced refresh invalidates the previous token at once, whoever holds it.
+        if (currentToken && current) await writeToken(currentToken, { ...current, supersededAt: now() });
         const token = await issueToken(appid, `force:${currentToken ?? 'none'}:${now()}`);
         return ok({ access_token: token, expires_in: TOKEN_TTL_MS / 1000 });
       }
@@ -178,9 +187,9 @@ export function createEngine(opts: EngineOptions) {
       const t = await checkToken(token);
       if (!t.ok) return t;
       const scene = body.scene;
-      if (typeof scene !== 'string' || scene.length === 0) return err(40097, msg('invalid args: scene is required'));
-      if (scene.length > 32) return err(40169, msg('invalid length for scene, or the data is not json string'));
-      if (!SCENE_PATTERN.test(scene)) return err(40097, msg('invalid args: scene has characters outside [0-9A-Za-z!#$&\'()*+,/:;=?@-._~]'));
+      // WeChat answers a missing or empty scene like a too-long one (40169), a bad character with 40129.
+      if (typeof scene !== 'string' || scene.length === 0 || scene.length > 32) return err(40169, msg('invalid length for scene, or the data is not json string'));
+      if (!SCENE_PATTERN.test(scene)) return err(40129, msg('invalid scene'));
       // An empty page means the home page, as on WeChat.
       const page = body.page === '' ? undefined : body.page;
       if (page !== undefined) {
@@ -193,7 +202,7 @@ export function createEngine(opts: EngineOptions) {
         return err(40097, msg('invalid args: width must be 280-1280'));
       }
       const env = body.env_version ?? 'release';
-      if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(40097, msg('invalid args: env_version'));
+      if (typeof env !== 'string' || !(ENV_VERSIONS as readonly string[]).includes(env)) return err(40097, msg('invalid args: env_version'));
       const url = `${opts.phoneBaseUrl().replace(/\/+$/, '')}/sandbox/phone?scene=${encodeURIComponent(scene)}`;
       return ok(await drawCode(url, width));
     },
@@ -229,11 +238,24 @@ export function createEngine(opts: EngineOptions) {
         if (app?.pages && !app.pages.includes(path)) return err(40165, msg('invalid weapp pagepath'));
       }
       const query = body.query ?? '';
-      if (typeof query !== 'string' || query.length > 1024) return err(40212, msg('invalid query'));
+      if (typeof query !== 'string' || query.length > 1024 || !URL_LINK_QUERY_PATTERN.test(query)) return err(40212, msg('invalid query'));
       const env = body.env_version ?? 'release';
-      if (typeof env !== 'string' || !ENV_VERSIONS.includes(env)) return err(40097, msg('invalid args: env_version'));
+      if (typeof env !== 'string' || !(ENV_VERSIONS as readonly string[]).includes(env)) return err(85402, msg('invalid env_version'));
+      if (body.expire_type === 1) {
+        const days = body.expire_interval;
+        if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 30) return err(85401, msg('invalid expire_interval: 1 to 30 days'));
+      }
       const id = randomBytes(9).toString('base64url').replace(/[-_]/g, 'a');
       return ok(`https://wxaurl.cn/${id}`);
+    },
+
+    /** Makes the AppID's current token one WeChat rejects (40001) yet still hands back in normal mode. */
+    async rejectCurrentToken(appid: string): Promise<boolean> {
+      const token = await kv.get(`cur:${appid}`);
+      const rec = token ? await readToken(token) : null;
+      if (!token || !rec) return false;
+      await writeToken(token, { ...rec, rejected: true });
+      return true;
     },
 
     /** What the phone's wx.login would return for this user of this mini-program. */

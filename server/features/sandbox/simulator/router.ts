@@ -130,6 +130,14 @@ export function createSimulatorRouter(opts: SimulatorOptions): Router {
     res.json({ code: r.value });
   });
 
+  // WeChat now and then rejects a token (40001) that normal-mode stable_token still hands back.
+  router.post('/__sim/tokens/reject', json, async (req, res) => {
+    const { appid } = parse(z.object({ appid: z.string().min(1).max(64) }), req.body);
+    await authorize(req, appid);
+    if (!(await engine.rejectCurrentToken(appid))) throw new ApiError('not_found', `No current access token for AppID ${appid}`);
+    res.json({ ok: true });
+  });
+
   router.post('/__sim/faults', json, async (req, res) => {
     const f = parse(faultSchema, req.body) as Fault;
     await authorize(req, f.appid);

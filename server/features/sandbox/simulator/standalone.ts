@@ -28,6 +28,8 @@ export interface RunningSimulator {
   registerApp(appid: string, secret: string, opts?: { pages?: string[] }): void;
   issueCode(appid: string, openid: string, unionid?: string): Promise<string>;
   inject(fault: Fault): Promise<void>;
+  /** WeChat rejects the AppID's current token (40001) but normal-mode stable_token still hands it back. */
+  rejectToken(appid: string): Promise<void>;
   clearFaults(appid?: string): Promise<void>;
   stats(appid?: string): Promise<Record<SimApi, number>>;
   /** Moves the simulated clock forward: tokens and codes expire without waiting. */
@@ -93,6 +95,9 @@ export async function startSimulator(opts: StandaloneOptions = {}): Promise<Runn
     },
     async inject(fault) {
       await control('POST', '/__sim/faults', fault);
+    },
+    async rejectToken(appid) {
+      await control('POST', '/__sim/tokens/reject', { appid });
     },
     async clearFaults(appid) {
       await control('DELETE', `/__sim/faults${appid ? `?appid=${encodeURIComponent(appid)}` : ''}`);

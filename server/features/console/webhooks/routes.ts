@@ -1,14 +1,13 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import type { Core } from '../../core';
-import { ApiError } from '../../lib/errors';
-import { parse } from '../../lib/http';
-import { idParam, type ConsoleRouter } from '../console/auth/guard';
-import { getTenantApp } from '../console/apps/store';
-import { createDeliveryQueue } from './queue';
-import { decodeCursor, encodeCursor, endpointInput, endpointPatch, messagesQuery, replayBody, replayFailedBody } from './routes';
-import { createWebhookService } from './service';
-import { createWebhookStore, type WebhookScope } from './store';
+import type { Db } from '../../../db/client';
+import { ApiError } from '../../../lib/errors';
+import { parse } from '../../../lib/http';
+import { endpointInput, endpointPatch, messagesQuery, replayBody, replayFailedBody } from '../../webhooks/schemas';
+import type { WebhookScope } from '../../webhooks/store';
+import { getTenantApp } from '../apps/store';
+import { idParam, type ConsoleRouter } from '../auth/guard';
+import type { ConsoleDeps } from '../deps';
 
 const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
 
@@ -17,20 +16,19 @@ const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
  * console's doors (cookie session, tenant membership; admins for anything that changes or
  * reveals). Every route names the app and a `?mode=`; both must belong to the tenant.
  */
-export function mountWebhookConsoleRoutes(r: ConsoleRouter, core: Core): void {
-  const store = createWebhookStore(core);
-  const svc = createWebhookService(core, store, createDeliveryQueue(core));
+export function mountWebhookRoutes(r: ConsoleRouter, deps: { db: Db; webhooks: ConsoleDeps['webhooks'] }): void {
+  const svc = deps.webhooks;
   const base = '/tenants/:tenantId/apps/:appId/webhooks';
 
   async function scope(req: Request, tenantId: string): Promise<WebhookScope> {
-    const app = await getTenantApp(core.db, tenantId, idParam(req, 'appId', 'app'));
+    const app = await getTenantApp(deps.db, tenantId, idParam(req, 'appId', 'app'));
     const { mode } = parse(modeQuery, { mode: req.query.mode }, 'query');
     return { tenantId, appId: app.id, mode };
   }
   const endpointId = (req: Request) => idParam(req, 'endpointId', 'ep');
   const messageId = (req: Request) => idParam(req, 'messageId', 'msg');
 
-  r.read(`${base}/endpoints`, async (req, _res, ctx) => ({ data: await store.listEndpoints(await scope(req, ctx.tenantId)) }));
+  r.read(`${base}/endpoints`, async (req, _res, ctx) => ({ data: await svc.store.listEndpoints(await scope(req, ctx.tenantId)) }));
 
   r.write('post', `${base}/endpoints`, 'admin', async (req, res, ctx) => {
     const created = await svc.createEndpoint(await scope(req, ctx.tenantId), parse(endpointInput, req.body ?? {}));
@@ -39,7 +37,7 @@ export function mountWebhookConsoleRoutes(r: ConsoleRouter, core: Core): void {
   });
 
   r.read(`${base}/endpoints/:endpointId`, async (req, _res, ctx) => {
-    const ep = await store.getEndpoint(await scope(req, ctx.tenantId), endpointId(req));
+    const ep = await svc.store.getEndpoint(await scope(req, ctx.tenantId), endpointId(req));
     if (!ep) throw new ApiError('not_found', 'No such webhook endpoint');
     return ep;
   });
@@ -48,19 +46,19 @@ export function mountWebhookConsoleRoutes(r: ConsoleRouter, core: Core): void {
     svc.updateEndpoint(await scope(req, ctx.tenantId), endpointId(req), parse(endpointPatch, req.body ?? {})));
 
   r.write('delete', `${base}/endpoints/:endpointId`, 'admin', async (req, _res, ctx) => {
-    if (!(await store.deleteEndpoint(await scope(req, ctx.tenantId), endpointId(req)))) throw new ApiError('not_found', 'No such webhook endpoint');
+    if (!(await svc.store.deleteEndpoint(await scope(req, ctx.tenantId), endpointId(req)))) throw new ApiError('not_found', 'No such webhook endpoint');
     return undefined;
   });
 
   // A POST, not a GET: revealing a secret is an admin action and goes through the CSRF check.
   r.write('post', `${base}/endpoints/:endpointId/secret`, 'admin', async (req, _res, ctx) => {
-    const secret = await store.revealSecret(await scope(req, ctx.tenantId), endpointId(req));
+    const secret = await svc.store.revealSecret(await scope(req, ctx.tenantId), endpointId(req));
     if (!secret) throw new ApiError('not_found', 'No such webhook endpoint');
     return { secret };
   });
 
   r.write('post', `${base}/endpoints/:endpointId/rotate`, 'admin', async (req, _res, ctx) => {
-    const rotated = await store.rotateSecret(await scope(req, ctx.tenantId), endpointId(req));
+    const rotated = await svc.store.rotateSecret(await scope(req, ctx.tenantId), endpointId(req));
     if (!rotated) throw new ApiError('not_found', 'No such webhook endpoint');
     return { secret: rotated.secret, previousSecretExpiresAt: rotated.previousSecretUntil };
   });
@@ -80,16 +78,11 @@ export function mountWebhookConsoleRoutes(r: ConsoleRouter, core: Core): void {
   r.read(`${base}/messages`, async (req, _res, ctx) => {
     const s = await scope(req, ctx.tenantId);
     const { mode: _mode, ...rest } = req.query;
-    const q = parse(messagesQuery, rest, 'query');
-    const page = await store.listMessages(s, {
-      limit: q.limit, after: q.cursor ? decodeCursor(q.cursor) : undefined, type: q.type, status: q.status,
-      endpointId: q.endpoint_id, since: q.since, until: q.until,
-    });
-    return { data: page.data, nextCursor: page.next ? encodeCursor(page.next) : null };
+    return svc.messagesPage(s, parse(messagesQuery, rest, 'query'));
   });
 
   r.read(`${base}/messages/:messageId/attempts`, async (req, _res, ctx) => {
-    const attempts = await store.listAttempts(await scope(req, ctx.tenantId), messageId(req));
+    const attempts = await svc.store.listAttempts(await scope(req, ctx.tenantId), messageId(req));
     if (!attempts) throw new ApiError('not_found', 'No such webhook message');
     return { data: attempts };
   });

@@ -1,0 +1,8 @@
+/** The public contract, one source for server, console, SDK and the OpenAPI document. */
+export * from './common.js';
+export * from './console.js';
+export * from './constants.js';
+export * from './sessions.js';
+export * from './tokens.js';
+export * from './users.js';
+export * from './webhooks.js';

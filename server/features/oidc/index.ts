@@ -1,0 +1,33 @@
+import type { Core, Feature } from '../../core';
+import type { AppsStore } from '../apps/store';
+import type { SigningKeyStore } from '../tokens/signing-keys';
+import type { UsersStore } from '../users/store';
+import { createProviderRegistry, type OidcTuning } from './provider';
+import { oidcRouter, type TokenCheck } from './routes';
+import { createOidcClientService } from './service';
+import { createOidcClientStore } from './store';
+
+export type { OidcTuning } from './provider';
+
+/**
+ * Every app an OpenID Provider (DESIGN §8): clients per app and mode, and the authorization
+ * code flow at the app's issuer, on oidc-provider, with the element as the login step.
+ */
+export function createOidcFeature(core: Core, deps: {
+  apps: AppsStore;
+  keys: Pick<SigningKeyStore, 'activeKey'>;
+  users: Pick<UsersStore, 'get'>;
+  tokens: TokenCheck;
+  issuer(appId: string): string;
+  tuning?: OidcTuning;
+}): { feature: Feature } {
+  const store = createOidcClientStore(core.db);
+  const clients = createOidcClientService(store);
+  const providers = createProviderRegistry(core, {
+    activeKey: (app) => deps.keys.activeKey(app),
+    findClient: (appId, id) => store.findForApp(appId, id),
+    findUser: (app, mode, id) => deps.users.get({ tenantId: app.tenantId, appId: app.id, mode }, id),
+    issuer: deps.issuer,
+  }, deps.tuning);
+  return { feature: { name: 'oidc', router: oidcRouter({ core, apps: deps.apps, clients, providers, tokens: deps.tokens }) } };
+}
