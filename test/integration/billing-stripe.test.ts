@@ -167,8 +167,8 @@ describe('the Stripe webhook endpoint', () => {
 
   it('events in any order leave the state Stripe has now', async () => {
     const { c, tenantId } = await owner('order');
-    // Stripe can't reach us for a while: the events pile up undelivered.
-    await standin.setWebhookUrl('http://127.0.0.1:9/unreachable');
+    // No endpoint for a while: the events pile up unsent.
+    await standin.setWebhookUrl(null);
     const from = (await standin.events()).length;
     try {
       const r = await c.post(`/tenants/${tenantId}/billing/checkout`);
@@ -191,7 +191,7 @@ describe('the Stripe webhook endpoint', () => {
 
   it('a Stripe outage while reading back answers 503 and forgets the event, so Stripe\'s retry applies it', async () => {
     const { c, tenantId } = await owner('outage');
-    await standin.setWebhookUrl('http://127.0.0.1:9/unreachable');
+    await standin.setWebhookUrl(null);
     const from = (await standin.events()).length;
     try {
       const r = await c.post(`/tenants/${tenantId}/billing/checkout`);

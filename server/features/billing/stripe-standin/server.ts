@@ -26,7 +26,7 @@ export interface StandinOptions {
   apiKey: string;
   /** Events are signed with it (the endpoint's `whsec_…`). */
   webhookSecret: string;
-  /** Where events are POSTed; settable later (the server under test learns its port after listen). */
+  /** Where events are POSTed; settable later (the server under test learns its port after listen). None: events are kept, not sent. */
   webhookUrl?: string;
   prices: StandinPrice[];
   /** Delivery retries after a failed attempt (Stripe retries for three days; here quicker). */
@@ -58,7 +58,8 @@ export interface StripeEventRecord {
 export interface RunningStandin {
   url: string;
   close(): Promise<void>;
-  setWebhookUrl(url: string): Promise<void>;
+  /** Null: no endpoint, so events from now on are kept but not sent (resend() sends one). */
+  setWebhookUrl(url: string | null): Promise<void>;
   inject(fault: Fault): Promise<void>;
   clearFaults(): Promise<void>;
   meterEvents(): Promise<Obj[]>;
@@ -121,12 +122,13 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
   const now = () => Math.floor(Date.now() / 1000);
 
   // ---- events --------------------------------------------------------------------------
-  async function deliver(event: StripeEventRecord, attempt = 0): Promise<void> {
-    if (!webhookUrl) return;
+  /** To the endpoint configured when the event happened; retries go there too. */
+  async function deliver(event: StripeEventRecord, target = webhookUrl, attempt = 0): Promise<void> {
+    if (!target) return;
     const payload = JSON.stringify(event, null, 2);
     let ok = false;
     try {
-      const res = await fetch(webhookUrl, {
+      const res = await fetch(target, {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': stripeSignature(opts.webhookSecret, payload), 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
         body: payload,
@@ -140,7 +142,7 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
     if (ok || attempt >= retryDelays.length) return;
     const t = setTimeout(() => {
       pendingTimers.delete(t);
-      void deliver(event, attempt + 1);
+      void deliver(event, target, attempt + 1);
     }, retryDelays[attempt]);
     pendingTimers.add(t);
   }
@@ -423,7 +425,7 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
   // ---- control (tests, staging) -------------------------------------------------------------
   const control = express.Router();
   control.post('/webhook', (req, res) => {
-    webhookUrl = String(req.body.url);
+    webhookUrl = typeof req.body.url === 'string' && req.body.url ? req.body.url : undefined;
     res.json({ ok: true });
   });
   control.post('/faults', (req, res) => {
