@@ -6,3 +6,4 @@ export * from './sessions.js';
 export * from './tokens.js';
 export * from './users.js';
 export * from './webhooks.js';
+export * from './billing.js';

@@ -1,5 +1,5 @@
 import { LitElement, css, html } from 'lit';
-import { api, ApiFailure, sessionEvents } from './data/api';
+import { api, ApiFailure, call, sessionEvents } from './data/api';
 import type { Me } from './data/types';
 import { href, interceptLinks, navigate, parseRoute, type Route } from './router';
 import { shared } from './styles';
@@ -8,6 +8,7 @@ import './pages/auth-page';
 import './pages/apps-page';
 import './pages/app-page';
 import './pages/team-page';
+import './pages/billing-page';
 import './pages/invite-page';
 
 /** The console's frame: who is signed in, which organisation, the navigation, and the page. */
@@ -24,16 +25,19 @@ export class ConsoleShell extends LitElement {
     main { max-width: 1100px; margin: 0 auto; padding: 1.25rem 1rem 3rem; }
     @media (max-width: 640px) { .who { display: none; } }
   `];
-  static override properties = { me: { state: true }, route: { state: true }, error: { state: true }, ready: { state: true } };
+  static override properties = { me: { state: true }, route: { state: true }, error: { state: true }, ready: { state: true }, billing: { state: true } };
   declare me: Me | null;
   declare route: Route;
   declare error: unknown;
   declare ready: boolean;
+  /** Whether this server bills (STRIPE_SECRET_KEY set); off, there is no Billing page. */
+  declare billing: boolean;
 
   constructor() {
     super();
     this.me = null;
     this.ready = false;
+    this.billing = false;
     this.error = null;
     this.route = parseRoute(location.pathname);
     window.addEventListener('popstate', () => {
@@ -48,6 +52,7 @@ export class ConsoleShell extends LitElement {
     interceptLinks(this);
     this.addEventListener('me-changed', (e) => {
       this.me = (e as CustomEvent<Me>).detail;
+      void this.loadBillingFlag();
       this.guard();
     });
   }
@@ -65,7 +70,13 @@ export class ConsoleShell extends LitElement {
       this.me = null;
     }
     this.ready = true;
+    void this.loadBillingFlag();
     this.guard();
+  }
+
+  private async loadBillingFlag() {
+    if (!this.me || this.billing) return;
+    this.billing = await call<{ enabled: boolean }>('GET', '/billing').then((r) => r.enabled, () => false);
   }
 
   /** Where a person may be: signed out → sign-in (keeping invite links), signed in → not on the auth pages. */
@@ -114,6 +125,9 @@ export class ConsoleShell extends LitElement {
       case 'apps': return html`<wsl-apps-page .tenant=${tenant}></wsl-apps-page>`;
       case 'app': return html`<wsl-app-page .tenant=${tenant} .appId=${r.appId} .tab=${r.tab}></wsl-app-page>`;
       case 'team': return html`<wsl-team-page .tenant=${tenant} .me=${this.me}></wsl-team-page>`;
+      case 'billing': return this.billing && tenant?.role === 'owner'
+        ? html`<wsl-billing-page .tenant=${tenant}></wsl-billing-page>`
+        : html`<div class="card empty"><p>There is no page here.</p><a href=${href('')}>Go to your apps</a></div>`;
       case 'notfound': return html`<div class="card empty"><p>There is no page here.</p><a href=${href('')}>Go to your apps</a></div>`;
       default: return loading();
     }
@@ -131,6 +145,8 @@ export class ConsoleShell extends LitElement {
             <nav aria-label="Main">
               <a href=${href('t', tid, 'apps')} aria-current=${r.name === 'apps' || r.name === 'app' ? 'page' : 'false'}>Apps</a>
               <a href=${href('t', tid, 'team')} aria-current=${r.name === 'team' ? 'page' : 'false'}>Team</a>
+              ${this.billing && me.tenants.find((t) => t.id === tid)?.role === 'owner'
+                ? html`<a href=${href('t', tid, 'billing')} aria-current=${r.name === 'billing' ? 'page' : 'false'}>Billing</a>` : ''}
             </nav>
             ${me.tenants.length > 1 ? html`
               <select aria-label="Organisation" @change=${this.switchTenant}>

@@ -3,10 +3,9 @@
  * and the subscription's state as last read from Stripe; the plan in force is derived from
  * them at read time, so the end of a grace period needs no timer.
  */
-export const PLANS = ['free', 'pro', 'custom'] as const;
-export type PlanName = (typeof PLANS)[number];
+import { PLANS, type BillingStatus, type PlanName } from '../../../contract/index.js';
 
-export type BillingStatus = 'active' | 'past_due' | 'canceled';
+export { PLANS, type BillingStatus, type PlanName };
 
 /** A failed renewal keeps Pro this long, so the owner has time to fix the card. */
 export const PAST_DUE_GRACE_MS = 7 * 24 * 3600_000;

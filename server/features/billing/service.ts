@@ -1,35 +1,11 @@
 import type Stripe from 'stripe';
+import type { BillingStatusAnswer, Invoice, Usage } from '../../../contract/index.js';
 import type { Core } from '../../core';
 import { ApiError } from '../../lib/errors';
 import type { KeyMode } from '../../lib/ids';
 import { monthOf, planInForce, WARNING_THRESHOLDS, type PlanInForce, type PlanName } from './plans';
 import type { BillingStore, TenantBillingRow } from './store';
 import { isStripeOutage } from './stripe-client';
-
-/** What `GET /v1/usage` answers and the console shows: this month's live MAU against the plan. */
-export interface Usage {
-  month: string;
-  activeUsers: number;
-  limit: number | null;
-  plan: PlanName;
-}
-
-export interface BillingStatusAnswer extends Usage {
-  status: PlanInForce['status'];
-  graceEndsAt: string | null;
-  /** 80 or 100 once this month's MAU reaches that share of the limit. */
-  warning: number | null;
-}
-
-export interface Invoice {
-  id: string;
-  number: string | null;
-  status: string | null;
-  total: number;
-  currency: string;
-  created: string;
-  url: string | null;
-}
 
 /** Sends `billing.quota_warning` to a tenant's endpoints (the webhooks feature's outbox). */
 export interface QuotaWarningPort {
