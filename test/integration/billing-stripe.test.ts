@@ -57,6 +57,23 @@ async function upgrade(c: ConsoleClient, tenantId: string) {
   return row;
 }
 
+async function checkoutPaid(c: ConsoleClient, tenantId: string) {
+  const r = await c.post(`/tenants/${tenantId}/billing/checkout`);
+  await fetch(r.body.url, { method: 'POST', redirect: 'manual' });
+}
+
+/** Runs `fn` while Stripe has no endpoint to send to, and answers the events it caused (kept, unsent). */
+async function unsent(fn: (since: number) => Promise<unknown>) {
+  await standin.setWebhookUrl(null);
+  const since = (await standin.events()).length;
+  try {
+    await fn(since);
+  } finally {
+    await standin.setWebhookUrl(`${server.url}/v1/billing/stripe-webhook`);
+  }
+  return (await standin.events()).slice(since);
+}
+
 async function postEvent(body: string, signature?: string) {
   const res = await fetch(`${server.url}/v1/billing/stripe-webhook`, {
     method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) }, body,
@@ -169,18 +186,11 @@ describe('the Stripe webhook endpoint', () => {
 
   it('events in any order leave the state Stripe has now', async () => {
     const { c, tenantId } = await owner('order');
-    // No endpoint for a while: the events pile up unsent.
-    await standin.setWebhookUrl(null);
-    const from = (await standin.events()).length;
-    try {
-      const r = await c.post(`/tenants/${tenantId}/billing/checkout`);
-      await fetch(r.body.url, { method: 'POST', redirect: 'manual' });
-      const subId = (await standin.events()).slice(from).find((e) => e.type === 'customer.subscription.created')!.data.object.id as string;
+    const pile = await unsent(async (since) => {
+      await checkoutPaid(c, tenantId);
+      const subId = (await standin.events()).slice(since).find((e) => e.type === 'customer.subscription.created')!.data.object.id as string;
       await stripe.subscriptions.cancel(subId);
-    } finally {
-      await standin.setWebhookUrl(`${server.url}/v1/billing/stripe-webhook`);
-    }
-    const pile = (await standin.events()).slice(from);
+    });
     expect(pile.map((e) => e.type)).toEqual(['customer.subscription.created', 'invoice.paid', 'checkout.session.completed', 'customer.subscription.deleted']);
     // Newest first: the deletion arrives before the creation it ends.
     for (const e of [...pile].reverse()) {
@@ -193,15 +203,8 @@ describe('the Stripe webhook endpoint', () => {
 
   it('a Stripe outage while reading back answers 503 and forgets the event, so Stripe\'s retry applies it', async () => {
     const { c, tenantId } = await owner('outage');
-    await standin.setWebhookUrl(null);
-    const from = (await standin.events()).length;
-    try {
-      const r = await c.post(`/tenants/${tenantId}/billing/checkout`);
-      await fetch(r.body.url, { method: 'POST', redirect: 'manual' });
-    } finally {
-      await standin.setWebhookUrl(`${server.url}/v1/billing/stripe-webhook`);
-    }
-    const created = (await standin.events()).slice(from).find((e) => e.type === 'customer.subscription.created')!;
+    const pile = await unsent(() => checkoutPaid(c, tenantId));
+    const created = pile.find((e) => e.type === 'customer.subscription.created')!;
     await standin.inject({ path: '/v1/subscriptions/', method: 'GET', kind: 'error', status: 503, times: 4 });
     const body = JSON.stringify(created);
     const first = await postEvent(body, stripeSignature(STRIPE_WHSEC, body));
