@@ -121,7 +121,7 @@ export class BillingPage extends LitElement {
           ${upgradable ? html`<button type="button" ?disabled=${this.busy} @click=${() => this.go('checkout')}>Upgrade to Pro</button>` : ''}
           ${subscribed ? html`<button class="secondary" type="button" ?disabled=${this.busy} @click=${() => this.go('portal')}>Manage subscription</button>` : ''}
         </p>
-        <p class="small muted">Free: ${upgradable && d.limit !== null ? d.limit : 'a limited number of'} live monthly active users and 3 webhook endpoints per app. Pro: unlimited users, billed per active user, 20 endpoints per app. Test mode is never counted.</p>
+        <p class="small muted">Free: ${upgradable && d.limit !== null ? `${d.limit} live monthly active users` : 'a monthly limit of live active users'} and 3 webhook endpoints per app. Pro: unlimited users, billed per active user, 20 endpoints per app. Test mode is never counted.</p>
       </div>
       <div class="card">
         <h2 style="margin-top:0">Invoices</h2>
