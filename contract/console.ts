@@ -86,3 +86,6 @@ export const memberSchema = z.object({ accountId: z.string(), email: z.string(),
 export type Member = z.infer<typeof memberSchema>;
 export const invitationSchema = z.object({ id: z.string(), role: roleSchema, expiresAt: timestamp, createdAt: timestamp, createdBy: z.string().nullable() });
 export type Invitation = z.infer<typeof invitationSchema>;
+/** What an invitation link offers, shown before the person accepts (POST /console/api/invitations/preview). */
+export const invitationPreviewSchema = z.object({ tenant: z.object({ name: z.string() }), role: roleSchema, invitedBy: z.string().nullable(), expiresAt: timestamp });
+export type InvitationPreview = z.infer<typeof invitationPreviewSchema>;

@@ -6,4 +6,6 @@ export * from './sessions.js';
 export * from './tokens.js';
 export * from './users.js';
 export * from './webhooks.js';
+export * from './oidc.js';
+export * from './openapi.js';
 export * from './billing.js';

@@ -8,7 +8,7 @@ export type EventType = z.infer<typeof eventTypeSchema>;
 export type MessageType = EventType | typeof TEST_EVENT_TYPE;
 
 /** Optional context the session may not know; always present on the wire, null when unknown. */
-const maybe = z.string().nullish().transform((v) => v ?? null);
+const maybe = z.string().nullable().default(null);
 
 /** What each event's `data` holds; validated when recorded so a caller's slip can't ship garbage. */
 export const eventDataSchemas = {
@@ -27,6 +27,8 @@ export const eventDataSchemas = {
   }),
   'login.cancelled': z.object({ sessionId: z.string(), origin: maybe, time: timestamp }),
   'user.created': z.object({ userId: z.string(), openid: z.string(), unionid: z.string().optional(), time: timestamp }),
+  /** The user was erased (DELETE /v1/users/:id or the console): erase what you keep about them too. */
+  'user.deleted': z.object({ userId: z.string(), time: timestamp }),
   // Sent by features/billing to the live endpoints of each of the tenant's apps, once per threshold (80, 100 %) per month.
   'billing.quota_warning': z.object({ month: z.string(), activeUsers: z.number().int(), limit: z.number().int(), threshold: z.number().int(), plan: z.string() }),
 } satisfies Record<EventType, z.ZodType>;
@@ -36,6 +38,7 @@ export type EventData<T extends EventType> = z.output<(typeof eventDataSchemas)[
 export type LoginSucceeded = EventData<'login.succeeded'>;
 export type LoginCancelled = EventData<'login.cancelled'>;
 export type UserCreated = EventData<'user.created'>;
+export type UserDeleted = EventData<'user.deleted'>;
 export type QuotaWarning = EventData<'billing.quota_warning'>;
 
 /** What every webhook body looks like; `data` depends on `type`. */

@@ -2,6 +2,17 @@ import express, { type Express } from 'express';
 import type { Core, Feature } from './core';
 import { errorHandler, notFound, requestId } from './lib/http';
 
+/** A readiness probe answers within a second, whatever the stores do. */
+const READY_CHECK_MS = 800;
+
+function withinReadyBudget<T>(check: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_ok, fail) => {
+    timer = setTimeout(() => fail(new Error('no answer in time')), READY_CHECK_MS);
+  });
+  return Promise.race([check, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** The Express app: shared middleware, operations endpoints, then each feature's routes. */
 export function createHttpApp(core: Core, features: Feature[]): Express {
   const app = express();
@@ -18,7 +29,8 @@ export function createHttpApp(core: Core, features: Feature[]): Express {
     res.json({ ok: true });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks = await Promise.allSettled([core.database.ping(), core.redis.client.ping()]);
+    // A store that hangs (Postgres unreachable waits for its connect timeout) is as down as one that refuses.
+    const checks = await Promise.allSettled([withinReadyBudget(core.database.ping()), withinReadyBudget(core.redis.client.ping())]);
     const [pg, redis] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'down'));
     // An API-only instance can't log anyone in without a worker process (WeChat calls run there).
     const workers = core.jobs.runsWorkers || redis !== 'ok' ? undefined : await workersStatus(core);

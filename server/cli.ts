@@ -4,6 +4,7 @@ import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { createAppsStore } from './features/apps/store';
 import { normaliseOrigin } from './features/apps/origins';
+import { createOidcClientFromCli, OIDC_CLI_USAGE } from './features/oidc/cli';
 import { monthOf, planInForce, PLANS } from './features/billing/plans';
 import { createBillingStore } from './features/billing/store';
 
@@ -17,6 +18,7 @@ Commands:
   tenants:plan --tenant ID --plan free|pro|custom [--mau N]
                                             set a tenant's plan by hand (custom: --mau is its live MAU limit, none = unlimited)
   billing:status --tenant ID                print {plan, status, activeUsers, limit} as JSON
+${OIDC_CLI_USAGE}
   config                                    list the environment variables the server reads`;
 
 const createArgs = z.object({
@@ -58,6 +60,11 @@ async function main(argv: string[]): Promise<void> {
     await database.migrate();
     if (command === 'migrate') {
       console.log(JSON.stringify({ migrated: true, database: database.kind }));
+      return;
+    }
+    if (command === 'oidc-clients:create') {
+      const created = await createOidcClientFromCli(database.db, config, rest, (appId) => `${config.publicUrl}/apps/${appId}`);
+      console.log(JSON.stringify(created, null, 2));
       return;
     }
     if (command === 'apps:create') {

@@ -53,6 +53,14 @@ const envSchema = z.object({
     .describe('days webhook messages and their attempts are kept (delivery log, replay); undelivered ones are kept until they finish'),
   SESSION_RATE_LIMIT: z.coerce.number().int().min(1).default(120)
     .describe('login sessions one IP address may open per minute (WebSocket and polling together)'),
+  CONFIRM_LEASE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000)
+    .describe('how long one confirm may hold a session before the phone\'s retry or the recovery pass finishes it in its place'),
+  SESSION_RESYNC_MS: z.coerce.number().int().min(200).max(600_000).default(15_000)
+    .describe('how often an instance re-reads the state of the sessions its browsers wait on (events are also pushed; this catches lost ones)'),
+  FAULT_EXIT_AFTER_LOGIN_RECORD: z.stringbool().default(false)
+    .describe('fault injection for tests and bench/faults.ts only: the process exits right after a confirm\'s Postgres write, before Redis hears of it'),
+  URL_LINKS_PER_DAY: z.coerce.number().int().min(0).max(500_000).default(50_000)
+    .describe("'Open in WeChat' URL Links one mini-program AppID may create per day (WeChat allows 500,000 with Schemes); 0 = none"),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -62,8 +70,8 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config {
   env: Env['NODE_ENV'];
   port: number;
-  /** Mutable only in one case: PORT=0 without PUBLIC_URL (tests) learns the bound port after listen. */
-  publicUrl: string;
+  /** With PORT=0 and no PUBLIC_URL (tests), main.ts resolves it to the bound port before building anything. */
+  readonly publicUrl: string;
   publicUrlExplicit: boolean;
   databaseUrl: string | undefined;
   databasePoolSize: number;
@@ -82,7 +90,11 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
+  urlLinksPerDay: number;
   sessionRateLimit: number;
+  confirmLeaseMs: number;
+  sessionResyncMs: number;
+  faultExitAfterLoginRecord: boolean;
   webhookRetentionDays: number;
 }
 
@@ -166,7 +178,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
+    urlLinksPerDay: e.URL_LINKS_PER_DAY,
     sessionRateLimit: e.SESSION_RATE_LIMIT,
+    confirmLeaseMs: e.CONFIRM_LEASE_MS,
+    sessionResyncMs: e.SESSION_RESYNC_MS,
+    faultExitAfterLoginRecord: e.FAULT_EXIT_AFTER_LOGIN_RECORD,
     webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
   };
 }

@@ -1,10 +1,12 @@
-import { createServer, type Server } from 'node:http';
+import type { Express } from 'express';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config';
 import type { Core, Feature } from './core';
 import { createHttpApp } from './app';
 import { openDatabase } from './db/client';
+import { errorBody } from './lib/errors';
 import { newId } from './lib/ids';
 import { createJobs } from './lib/jobs';
 import { createLogger, type Logger } from './lib/logger';
@@ -15,6 +17,7 @@ import { createConsoleFeature } from './features/console/index';
 import { createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
 import { createUsersFeature } from './features/users/index';
+import { createDocsFeature } from './features/docs/index';
 import { createWechatFeature } from './features/wechat/index';
 import { createSessionsFeature } from './features/sessions/index';
 import { createSandboxFeature } from './features/sandbox/index';
@@ -42,6 +45,8 @@ export interface RunningServer {
   url: string;
   port: number;
   http: Server | null;
+  /** The Express app serving `http` (null for worker-only processes): its route table is the API. */
+  app: Express | null;
   close(): Promise<void>;
 }
 
@@ -87,9 +92,10 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const webhooks = createWebhooksFeature(core, { apps, ...opts.webhooks });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
-  const users = createUsersFeature(core, { apps });
+  const users = createUsersFeature(core, { apps, events: webhooks.outbox });
   // Before tokens: the provider answers the issuer's discovery document.
-  features.push(createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc }).feature);
+  const oidc = createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc });
+  features.push(oidc.feature);
   features.push(tokens.feature, users.feature);
   const sandbox = createSandboxFeature(core, { apps });
   const wechat = createWechatFeature(core, { apps, sandbox: sandbox.service });
@@ -97,34 +103,52 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const billing = createBillingFeature(core, { apps, outbox: webhooks.outbox, tuning: opts.billing });
   features.push(billing.feature);
   const activity = { statementCtes: billing.activity.statementCtes, refusal: billing.service.refusal };
-  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity });
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, hostedPages: oidc.hostedPages });
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
-  features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature);
-  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, billing: billing.service }).feature);
+  features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);
+  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights, billing: billing.service }).feature);
   return features;
 }
 
-export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
-  const core = await buildCore(config, opts);
-  const features = await buildFeatures(core, opts);
-  const serveHttp = config.role !== 'worker';
+export async function startServer(given: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const serveHttp = given.role !== 'worker';
+  let config = given;
   let http: Server | null = null;
   let port = 0;
+  // Requests that arrive while the rest is built (migrations can take a while) hear why they wait.
+  let handle: RequestListener = (_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify(errorBody('unavailable', 'The server is starting; try again shortly', '')));
+  };
   if (serveHttp) {
-    const app = createHttpApp(core, features);
-    http = createServer(app);
-    http.on('upgrade', (req, socket, head) => {
-      for (const f of features) if (f.upgrade?.(req, socket, head)) return;
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-    });
+    // Listening first: with PORT=0 and no PUBLIC_URL (tests) the public URL is the bound port,
+    // and it is known before anything is built from the configuration.
+    http = createServer((req, res) => handle(req, res));
     await new Promise<void>((ok, fail) => {
       http!.once('error', fail);
       http!.listen(config.port, ok);
     });
     port = (http.address() as AddressInfo).port;
+    if (!config.publicUrlExplicit && config.port === 0) config = { ...config, publicUrl: `http://127.0.0.1:${port}` };
+  }
+  let core: Core;
+  let features: Feature[];
+  try {
+    core = await buildCore(config, opts);
+    features = await buildFeatures(core, opts);
+  } catch (err) {
+    http?.close();
+    throw err;
+  }
+  let app: Express | null = null;
+  if (http) {
     core.localUrl = `http://127.0.0.1:${port}`;
-    if (!config.publicUrlExplicit && config.port === 0) config.publicUrl = `http://127.0.0.1:${port}`;
+    handle = app = createHttpApp(core, features);
+    http.on('upgrade', (req, socket, head) => {
+      for (const f of features) if (f.upgrade?.(req, socket, head)) return;
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    });
   }
   for (const f of features) await f.start?.();
   core.logger.info({ port, role: config.role, db: core.database.kind, instance: core.instanceId }, 'wechat-scan-login started');
@@ -135,6 +159,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     url: `http://127.0.0.1:${port}`,
     port,
     http,
+    app,
     close() {
       closing ??= (async () => {
         if (http) {
@@ -173,6 +198,11 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw err;
   }
+  // Plain lines a person can open, beside the JSON logs.
+  if (server.http) {
+    const u = config.publicUrl;
+    console.log(`${config.env === 'production' ? '' : `Demo:          ${u}/\n`}Console:       ${u}/console/\nSandbox phone: ${u}/sandbox/phone?scene=… (the code and the demo's link open it)`);
+  }
   const stop = async (signal: string) => {
     server.core.logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);
@@ -180,6 +210,10 @@ async function runFromCommandLine(): Promise<void> {
     await server.close();
     process.exit(0);
   };
+  // Last resort: a promise someone forgot to handle, or a throw in a callback, is a bug to log,
+  // not a reason to drop every socket and request this process holds.
+  process.on('unhandledRejection', (err) => server.core.logger.error({ err }, 'unhandled promise rejection (a bug: kept serving)'));
+  process.on('uncaughtException', (err) => server.core.logger.error({ err }, 'uncaught exception (a bug: kept serving)'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }

@@ -9,13 +9,14 @@ export type Route =
   | { name: 'signup' }
   | { name: 'invite' }
   | { name: 'home' }
+  | { name: 'neworg' }
   | { name: 'apps'; tenantId: string }
   | { name: 'app'; tenantId: string; appId: string; tab: AppTab }
   | { name: 'team'; tenantId: string }
   | { name: 'billing'; tenantId: string }
   | { name: 'notfound' };
 
-export const APP_TABS = ['settings', 'keys', 'install', 'users', 'activity', 'webhooks'] as const;
+export const APP_TABS = ['settings', 'keys', 'install', 'users', 'activity', 'webhooks', 'oidc'] as const;
 export type AppTab = (typeof APP_TABS)[number];
 
 export function parseRoute(pathname: string): Route {
@@ -25,6 +26,7 @@ export function parseRoute(pathname: string): Route {
   if (parts[0] === 'signin' && parts.length === 1) return { name: 'signin' };
   if (parts[0] === 'signup' && parts.length === 1) return { name: 'signup' };
   if (parts[0] === 'invite' && parts.length === 1) return { name: 'invite' };
+  if (parts[0] === 'organisations' && parts[1] === 'new' && parts.length === 2) return { name: 'neworg' };
   if (parts[0] === 't' && parts[1]) {
     const tenantId = parts[1];
     if (parts[2] === 'apps' && parts.length === 3) return { name: 'apps', tenantId };

@@ -10,6 +10,8 @@ import './pages/app-page';
 import './pages/team-page';
 import './pages/billing-page';
 import './pages/invite-page';
+import './pages/new-org-page';
+import { titlePage } from './page-title';
 
 /** The console's frame: who is signed in, which organisation, the navigation, and the page. */
 export class ConsoleShell extends LitElement {
@@ -17,16 +19,22 @@ export class ConsoleShell extends LitElement {
     header { background: #fff; border-bottom: 1px solid var(--line); }
     .bar { max-width: 1100px; margin: 0 auto; padding: .6rem 1rem; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
     .brand { font-weight: 700; text-decoration: none; color: inherit; margin-right: auto; }
+    .who { max-width: 16rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .flash { max-width: 1100px; margin: 1rem auto 0; padding: 0 1rem; }
+    main:focus { outline: none; }
     .brand span { color: var(--accent-ink); }
     nav { display: flex; gap: 1rem; }
     nav a { text-decoration: none; font-weight: 600; color: var(--muted); }
     nav a[aria-current=page] { color: var(--accent-ink); }
     select { width: auto; max-width: 14rem; padding: .3rem .5rem; }
     main { max-width: 1100px; margin: 0 auto; padding: 1.25rem 1rem 3rem; }
-    @media (max-width: 640px) { .who { display: none; } }
+    /* Narrow: the brand keeps the first line, who you are and where you are share the second. */
+    @media (max-width: 640px) { .brand { flex-basis: 100%; } .who { max-width: 11rem; } }
   `];
-  static override properties = { me: { state: true }, route: { state: true }, error: { state: true }, ready: { state: true }, billing: { state: true } };
+  static override properties = { me: { state: true }, route: { state: true }, error: { state: true }, ready: { state: true }, flash: { state: true }, billing: { state: true } };
   declare me: Me | null;
+  /** A message that survives the one navigation it announces (e.g. "organisation created"). */
+  declare flash: { text: string; path: string | null } | null;
   declare route: Route;
   declare error: unknown;
   declare ready: boolean;
@@ -39,11 +47,18 @@ export class ConsoleShell extends LitElement {
     this.ready = false;
     this.billing = false;
     this.error = null;
+    this.flash = null;
     this.route = parseRoute(location.pathname);
     window.addEventListener('popstate', () => {
       this.route = parseRoute(location.pathname);
+      if (this.flash) {
+        if (this.flash.path === null) this.flash = { ...this.flash, path: location.pathname };
+        else if (this.flash.path !== location.pathname) this.flash = null;
+      }
       this.guard();
+      void this.arrived();
     });
+    this.addEventListener('flash', (e) => (this.flash = { text: (e as CustomEvent<string>).detail, path: null }));
     sessionEvents.addEventListener('signedout', () => {
       this.me = null;
       this.guard();
@@ -72,6 +87,7 @@ export class ConsoleShell extends LitElement {
     this.ready = true;
     void this.loadBillingFlag();
     this.guard();
+    this.nameRoute();
   }
 
   private async loadBillingFlag() {
@@ -97,6 +113,36 @@ export class ConsoleShell extends LitElement {
     }
   }
 
+  /**
+   * After a route change: name the page (title and a polite announcement) and move the
+   * keyboard to the new content, as a full page load would.
+   */
+  private async arrived() {
+    this.nameRoute();
+    await this.updateComplete;
+    const main = this.renderRoot.querySelector<HTMLElement>('main');
+    // A page that already put the keyboard somewhere useful (its first field) keeps it there.
+    const active = (this.renderRoot as ShadowRoot).activeElement;
+    if (main && !(active && main.contains(active))) main.focus({ preventScroll: true });
+  }
+
+  private nameRoute() {
+    const r = this.route;
+    const tenant = this.me?.tenants.find((t) => 'tenantId' in r && t.id === r.tenantId);
+    switch (r.name) {
+      case 'signin': return titlePage('Sign in');
+      case 'signup': return titlePage('Create your account');
+      case 'invite': return titlePage('Invitation');
+      case 'neworg': return titlePage('New organisation');
+      case 'apps': return titlePage('Apps', tenant?.name);
+      case 'team': return titlePage('Team', tenant?.name);
+      // The app page names itself once it knows the app's name.
+      case 'app': return undefined;
+      case 'notfound': return titlePage('Page not found');
+      default: return titlePage();
+    }
+  }
+
   private get tenantId(): string | undefined {
     const r = this.route;
     return 'tenantId' in r ? r.tenantId : this.me?.tenants[0]?.id;
@@ -118,7 +164,7 @@ export class ConsoleShell extends LitElement {
     if (this.error) return failed(this.error, () => { this.error = null; void this.load(); });
     if (r.name === 'invite') return html`<wsl-invite-page .me=${this.me}></wsl-invite-page>`;
     if (!this.me) return html`<wsl-auth-page .mode=${r.name === 'signup' ? 'signup' : 'signin'}></wsl-auth-page>`;
-    if (!this.me.tenants.length) return html`<wsl-apps-page .tenant=${undefined}></wsl-apps-page>`;
+    if (r.name === 'neworg' || !this.me.tenants.length) return html`<wsl-new-org-page ?first=${!this.me.tenants.length}></wsl-new-org-page>`;
     const tenant = this.me.tenants.find((t) => 'tenantId' in r && t.id === r.tenantId);
     if ('tenantId' in r && !tenant) return html`<div class="card empty"><p>This organisation doesn't exist or you're not a member of it.</p><a href=${href('')}>Go to your apps</a></div>`;
     switch (r.name) {
@@ -152,11 +198,14 @@ export class ConsoleShell extends LitElement {
               <select aria-label="Organisation" @change=${this.switchTenant}>
                 ${me.tenants.map((t) => html`<option value=${t.id} ?selected=${t.id === tid}>${t.name}</option>`)}
               </select>` : html`<span class="muted small">${me.tenants[0]?.name}</span>`}
-            <span class="who muted small">${me.account.email}</span>
+            <a class="small" href=${href('organisations', 'new')}>New organisation</a>
+            <span class="who muted small" title=${me.account.email}>${me.account.email}</span>
             <button class="secondary" type="button" @click=${this.signOut}>Sign out</button>` : ''}
         </div>
       </header>
-      <main>${this.page()}</main>`;
+      ${this.flash ? html`<div class="flash"><div class="success" role="status">${this.flash.text}
+        <button class="link" type="button" @click=${() => (this.flash = null)}>Dismiss</button></div></div>` : ''}
+      <main tabindex="-1">${this.page()}</main>`;
   }
 }
 customElements.get('wsl-console') ?? customElements.define('wsl-console', ConsoleShell);

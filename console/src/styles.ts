@@ -15,13 +15,17 @@ export const shared = css`
   .row { display: flex; gap: .75rem; align-items: center; flex-wrap: wrap; }
   .spread { justify-content: space-between; }
   .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 1rem; align-items: start; }
+  /* Grid items default to min-width:auto, so a long <pre> would widen its column past the page. */
+  .grid2 > * { min-width: 0; }
   label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
   label .hint, .hint { font-weight: 400; color: var(--muted); font-size: .85rem; }
   input, select, textarea { font: inherit; padding: .5rem .6rem; border: 1px solid #b9c2cb; border-radius: 6px; width: 100%; background: #fff; color: inherit; }
   textarea { min-height: 5rem; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
   input[type=checkbox], input[type=radio] { width: auto; margin-right: .35rem; }
   label.inline { display: inline-flex; align-items: center; font-weight: 400; margin: 0 1rem 0 0; }
-  input:focus-visible, select:focus-visible, textarea:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid #8fd6ad; outline-offset: 1px; }
+  /* The ring is the accent ink (5.3:1 on white), not the light brand green (1.7:1). */
+  :focus-visible { outline: 3px solid var(--accent-ink); outline-offset: 2px; }
+  [tabindex='-1']:focus { outline: none; }
   button, .button { font: inherit; font-weight: 600; border: 1px solid var(--accent-ink); background: var(--accent-ink); color: #fff; border-radius: 6px; padding: .45rem .9rem; cursor: pointer; text-decoration: none; display: inline-block; }
   button.secondary, .button.secondary { background: #fff; color: var(--accent-ink); }
   button.danger { background: var(--danger); border-color: var(--danger); }
@@ -39,12 +43,15 @@ export const shared = css`
   .badge.cancelled { background: #eceff3; color: #4a5561; }
   .badge.expired { background: #fff1dd; color: #8a4b00; }
   .badge.failed, .badge.bad { background: #fde4e4; color: #9c1c1c; }
+  .field-error { color: var(--danger); font-size: .85rem; margin: .25rem 0 0; }
+  [aria-invalid=true] { border-color: var(--danger); }
   .error { color: var(--danger); background: #fdeeee; border: 1px solid #f5c2c2; border-radius: 8px; padding: .6rem .8rem; margin: .5rem 0; }
   .success { color: #05632f; background: #e8f8ef; border: 1px solid #b6e6c9; border-radius: 8px; padding: .6rem .8rem; margin: .5rem 0; }
   .warn { color: #6b4400; background: #fff6e0; border: 1px solid #f2d79b; border-radius: 8px; padding: .6rem .8rem; margin: .5rem 0; }
   .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   .empty { text-align: center; color: var(--muted); padding: 2rem 1rem; }
-  .tabs { display: flex; gap: .25rem; border-bottom: 1px solid var(--line); margin: 0 0 1rem; overflow-x: auto; }
+  /* Tabs wrap onto a second line on narrow screens rather than scrolling out of sight. */
+  .tabs { display: flex; flex-wrap: wrap; gap: .25rem; border-bottom: 1px solid var(--line); margin: 0 0 1rem; }
   .tabs a { padding: .5rem .8rem; text-decoration: none; color: var(--muted); border-bottom: 3px solid transparent; white-space: nowrap; font-weight: 600; }
   .tabs a[aria-current=page] { color: var(--accent-ink); border-bottom-color: var(--accent-ink); }
   @media (max-width: 640px) {

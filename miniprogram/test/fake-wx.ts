@@ -2,7 +2,7 @@
  * A scripted `wx` for unit tests of the page logic: request answers come from `respond`,
  * every call is recorded. Integration tests use a `wx` that reaches the real server instead.
  */
-export type Answer = { status: number; body: unknown } | 'network';
+export type Answer = { status: number; body: unknown; header?: Record<string, string> } | 'network';
 
 export interface FakeWxOptions {
   language?: string;
@@ -47,7 +47,7 @@ export function fakeWx(o: FakeWxOptions): FakeWx {
       const path = new URL(req.url).pathname;
       wx.requests.push({ path, body: req.data });
       const a = o.respond(path, req.data);
-      setTimeout(() => (a === 'network' ? req.fail?.({ errMsg: 'request:fail timeout' }) : req.success?.({ statusCode: a.status, data: a.body })), 0);
+      setTimeout(() => (a === 'network' ? req.fail?.({ errMsg: 'request:fail timeout' }) : req.success?.({ statusCode: a.status, data: a.body, header: a.header ?? {} })), 0);
     },
     uploadFile(req: Cb & { url: string; filePath: string; name: string; formData: Record<string, string> }) {
       wx.uploads.push({ path: new URL(req.url).pathname, filePath: req.filePath, formData: req.formData, name: req.name });

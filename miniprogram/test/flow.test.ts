@@ -147,6 +147,50 @@ describe('flow', () => {
     expect(wx.requests.map((r) => r.body.code)).toEqual(['code-1', 'code-2']);
   });
 
+  it('tries a scan again on its own when the server says unavailable (after its Retry-After), with a fresh code each time', async () => {
+    let unavailable = 2;
+    const busy: Answer = { ...apiError(503, 'unavailable'), header: { 'Retry-After': '1' } };
+    const { wx, flow } = setup((path) => (path === '/v1/mp/scan' && unavailable-- > 0 ? busy : ok(SCAN_OK)));
+    await flow.start({ scene: SCENE });
+    expect(flow.view().state).toBe('review');
+    expect(wx.requests.map((r) => r.body.code)).toEqual(['code-1', 'code-2', 'code-3']);
+  });
+
+  it('after a few unavailable answers asks the visitor to retry, and a confirm is sent again the same way', async () => {
+    let down = true;
+    const busy: Answer = { ...apiError(503, 'unavailable'), header: { 'retry-after': '0.1' } };
+    const { wx, flow } = setup((path) => (path === '/v1/mp/scan' ? ok(SCAN_OK) : down ? busy : ok({ ok: true })), { language: 'en' });
+    await flow.start({ scene: SCENE });
+    await flow.confirm({});
+    // The first try and two automatic ones.
+    expect(wx.requests.filter((r) => r.path === '/v1/mp/confirm').length).toBe(3);
+    expect(flow.view().result).toMatchObject({ code: 'server', retry: true });
+    down = false;
+    await flow.retry();
+    expect(flow.view().state).toBe('done');
+  });
+
+  it('shrinks the avatar with wx.compressImage before uploading it, and uploads the original where it cannot', async () => {
+    const upload = () => ok({ avatarUrl: 'https://login.example/v1/avatars/avt_1' });
+    const withCompress = setup((path) => (path === '/v1/mp/scan' ? ok(SCAN_OK) : ok({ ok: true })), { upload });
+    const asked: Array<Record<string, unknown>> = [];
+    withCompress.wx.compressImage = (o: { src: string; success: (r: { tempFilePath: string }) => void }) => {
+      asked.push(o);
+      setTimeout(() => o.success({ tempFilePath: 'wxfile://small.jpg' }), 0);
+    };
+    await withCompress.flow.start({ scene: SCENE });
+    await withCompress.flow.uploadAvatar('wxfile://big.png');
+    expect(asked[0]).toMatchObject({ src: 'wxfile://big.png', quality: expect.any(Number), compressedWidth: expect.any(Number) });
+    expect(withCompress.wx.uploads[0]!.filePath).toBe('wxfile://small.jpg');
+
+    const failing = setup((path) => (path === '/v1/mp/scan' ? ok(SCAN_OK) : ok({ ok: true })), { upload });
+    failing.wx.compressImage = (o: { fail: (e: unknown) => void }) => setTimeout(() => o.fail({ errMsg: 'compressImage:fail' }), 0);
+    await failing.flow.start({ scene: SCENE });
+    await failing.flow.uploadAvatar('wxfile://big.png');
+    expect(failing.wx.uploads[0]!.filePath).toBe('wxfile://big.png');
+    expect(failing.flow.view().profile.notice).toBe('');
+  });
+
   it('retries a failed confirm with the same ticket and nickname', async () => {
     let fails = 1;
     const { wx, flow } = setup((path) => (path === '/v1/mp/scan' ? ok(SCAN_OK) : fails-- > 0 ? 'network' : ok({ ok: true })));
@@ -227,5 +271,11 @@ describe('flow', () => {
     expect(formatLocation('Shanghai, China', 'en')).toBe('Shanghai, China');
     expect(formatLocation({ country: '中国', region: '广东', city: '深圳' }, 'zh-CN')).toBe('中国 广东 深圳');
     expect(formatLocation(undefined, 'en')).toBe('');
+  });
+
+  it("puts the server's own place names (private addresses) in the page's language", () => {
+    expect(formatLocation('This computer (localhost)', 'zh-CN')).toBe('本机 (localhost)');
+    expect(formatLocation('Local network', 'zh-CN')).toBe('局域网');
+    expect(formatLocation('This computer (localhost)', 'en')).toBe('This computer (localhost)');
   });
 });

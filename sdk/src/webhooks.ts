@@ -1,36 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { LoginCancelled, LoginSucceeded, UserCreated, WebhookEvent } from '../../contract/webhooks.js';
 
 /** What every webhook body looks like. `data` depends on `type` (see README). */
-export type WebhookEvent =
-  | { type: 'login.succeeded'; timestamp: string; data: LoginSucceeded }
-  | { type: 'login.cancelled'; timestamp: string; data: LoginCancelled }
-  | { type: 'user.created'; timestamp: string; data: UserCreated }
-  | { type: 'webhook.test'; timestamp: string; data: { endpointId: string; message: string } };
-
-export interface LoginSucceeded {
-  userId: string;
-  openid: string;
-  unionid?: string;
-  nickname?: string;
-  avatarUrl?: string;
-  origin: string | null;
-  browser: string | null;
-  os: string | null;
-  ip: string | null;
-  sessionId: string;
-  time: string;
-}
-export interface LoginCancelled {
-  sessionId: string;
-  origin: string | null;
-  time: string;
-}
-export interface UserCreated {
-  userId: string;
-  openid: string;
-  unionid?: string;
-  time: string;
-}
+export type { LoginCancelled, LoginSucceeded, UserCreated, WebhookEvent };
 
 export type WebhookErrorReason = 'missing_headers' | 'bad_timestamp' | 'timestamp_out_of_range' | 'bad_signature' | 'bad_secret' | 'bad_body';
 
@@ -53,13 +24,23 @@ function header(headers: HeadersLike, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function keyOf(secret: string): Buffer {
-  const raw = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
-  const key = Buffer.from(raw, 'base64');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || key.length < 16) {
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function fromBase64(b64: string): Uint8Array<ArrayBuffer> | null {
+  if (!BASE64.test(b64)) return null;
+  try {
+    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+function keyOf(secret: string): Promise<CryptoKey> {
+  const raw = fromBase64(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret);
+  if (!raw || raw.length < 16) {
     throw new WebhookVerificationError('bad_secret', 'The webhook secret is not a `whsec_…` value from the console or API');
   }
-  return key;
+  return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 }
 
 export interface VerifyWebhookOptions {
@@ -71,9 +52,10 @@ export interface VerifyWebhookOptions {
 /**
  * Checks a Standard Webhooks signature and returns the parsed event. Pass the raw body exactly
  * as received (not re-serialized JSON). `secret` may be a list: during your own rotation,
- * accept both. Throws WebhookVerificationError.
+ * accept both. Rejects with WebhookVerificationError. WebCrypto only (no dependencies), so it
+ * runs in Node ≥ 20, Deno, Bun and edge workers; the comparison is WebCrypto's own `verify`.
  */
-export function verifyWebhook(body: string | Uint8Array, headers: HeadersLike, secret: string | string[], opts: VerifyWebhookOptions = {}): WebhookEvent {
+export async function verifyWebhook(body: string | Uint8Array, headers: HeadersLike, secret: string | string[], opts: VerifyWebhookOptions = {}): Promise<WebhookEvent> {
   const id = header(headers, 'webhook-id');
   const ts = header(headers, 'webhook-timestamp');
   const sigs = header(headers, 'webhook-signature');
@@ -86,17 +68,19 @@ export function verifyWebhook(body: string | Uint8Array, headers: HeadersLike, s
   if (Math.abs(now - Number(ts)) > tolerance) {
     throw new WebhookVerificationError('timestamp_out_of_range', `webhook-timestamp is more than ${tolerance} s from this server's clock (replayed, or a clock is wrong)`);
   }
-  const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
-  const content = Buffer.concat([Buffer.from(`${id}.${ts}.`), payload]);
-  const given = sigs.split(' ').map((s) => s.split(',')).filter(([v, s]) => v === 'v1' && s).map(([, s]) => Buffer.from(s!, 'base64'));
-  const secrets = Array.isArray(secret) ? secret : [secret];
-  const ok = secrets.some((sec) => {
-    const expected = createHmac('sha256', keyOf(sec)).update(content).digest();
-    return given.some((g) => g.length === expected.length && timingSafeEqual(g, expected));
-  });
-  if (!ok) throw new WebhookVerificationError('bad_signature', 'No signature matches this secret (wrong secret, or the body was changed or re-serialized)');
+  const payload = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  const prefix = new TextEncoder().encode(`${id}.${ts}.`);
+  const content = new Uint8Array(prefix.length + payload.length);
+  content.set(prefix);
+  content.set(payload, prefix.length);
+  const given = sigs.split(' ').map((s) => s.split(',')).filter(([v, s]) => v === 'v1' && s).map(([, s]) => fromBase64(s!)).filter((s) => s !== null);
+  const keys = await Promise.all((Array.isArray(secret) ? secret : [secret]).map(keyOf));
+  const checks = keys.flatMap((key) => given.map((sig) => crypto.subtle.verify('HMAC', key, sig, content)));
+  if (!(await Promise.all(checks)).some(Boolean)) {
+    throw new WebhookVerificationError('bad_signature', 'No signature matches this secret (wrong secret, or the body was changed or re-serialized)');
+  }
   try {
-    return JSON.parse(payload.toString('utf8')) as WebhookEvent;
+    return JSON.parse(new TextDecoder().decode(payload)) as WebhookEvent;
   } catch {
     throw new WebhookVerificationError('bad_body', 'The body is not JSON');
   }

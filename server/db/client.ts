@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import { UnavailableError } from '../lib/errors';
 import * as schema from './schema/index';
 
 export type Schema = typeof schema;
@@ -18,6 +19,24 @@ export function rowsOf(result: unknown): unknown[] {
   const rows = (result as { rows?: unknown }).rows;
   return Array.isArray(rows) ? rows : [];
 }
+
+/**
+ * The failures of postgres-js (and of drizzle wrapping it, as `cause`) that mean Postgres can't
+ * be reached or dropped the connection, by their codes: the driver's own connection codes, and
+ * SQLSTATE classes 08 (connection exception) and 57P (the server shutting down or terminating
+ * the backend, e.g. pg_terminate_backend).
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof UnavailableError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (DRIVER_OUTAGE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300') return true;
+  }
+  return false;
+}
+
+const DRIVER_OUTAGE_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 export interface Database {
   db: Db;

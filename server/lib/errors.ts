@@ -54,7 +54,10 @@ export class UnavailableError extends ApiError {
   constructor(
     message = 'A backing service is unavailable; try again shortly',
     readonly retryAfterSeconds = 2,
+    /** What failed underneath (an ioredis or driver error), for the log. */
+    options?: { cause?: unknown },
   ) {
     super('unavailable', message);
+    if (options) this.cause = options.cause;
   }
 }

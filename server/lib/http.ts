@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/client';
 import { ApiError, errorBody, UnavailableError } from './errors';
 import { newId } from './ids';
 import type { Logger } from './logger';
@@ -11,13 +12,47 @@ export function requestId(req: Request, res: Response, next: NextFunction): void
   next();
 }
 
-/** Parse input at the edge; the first issue becomes a 400 that names the field. */
+/** zod's own messages name types ("expected string, received undefined"); people need words. */
+const ZOD_DEFAULT_MESSAGE = /^(Invalid|Too (small|big)|Unrecognized)/;
+
+function plainIssue(issue: z.core.$ZodIssue): string {
+  // A schema's own message ("must be an https:// URL") is already plain.
+  if (issue.code === 'custom' || !ZOD_DEFAULT_MESSAGE.test(issue.message)) return issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      return /received undefined/.test(issue.message) ? 'is required' : `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `needs at least ${issue.minimum} item${Number(issue.minimum) === 1 ? '' : 's'}`;
+      return `must be at least ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `can have at most ${issue.maximum} items`;
+      return `must be at most ${issue.maximum}`;
+    case 'invalid_format':
+      if (issue.format === 'url') return 'must be a full URL, like https://example.com';
+      if (issue.format === 'email') return 'must be an email address';
+      return 'is not in the expected format';
+    case 'invalid_value':
+      return `must be one of: ${issue.values.map(String).join(', ')}`;
+    case 'unrecognized_keys':
+      return `has fields we don't know: ${issue.keys.join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+/**
+ * Parse input at the edge; the first issue becomes a 400 that names the field. `details`
+ * carries the field's path and the reason on its own, so a form can show it beside the field.
+ */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.infer<T> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  const field = issue.path.length ? `${where}.${issue.path.join('.')}` : where;
-  throw new ApiError('bad_request', `${field}: ${issue.message}`);
+  const path = issue.path.map(String).join('.');
+  const reason = plainIssue(issue);
+  throw new ApiError('bad_request', `${path ? `${where}.${path}` : where}: ${reason}`, { field: path || where, reason });
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -38,7 +73,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(400).json(errorBody('bad_request', 'Request body is not valid JSON', id));
       return;
     }
-    if ((err as { code?: string }).code === 'REDIS_UNAVAILABLE' || /Stream isn't writeable|Connection is closed/.test(String((err as Error).message))) {
+    if (isDatabaseUnavailable(err)) {
+      res.setHeader('Retry-After', '2');
       res.status(503).json(errorBody('unavailable', 'A backing store is unavailable; try again shortly', id));
       return;
     }

@@ -2,8 +2,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Command, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
+import { UnavailableError } from './errors';
 import type { Logger } from './logger';
 
 export type { Redis };
@@ -20,6 +21,24 @@ export interface RedisHandle {
 }
 
 export class RedisUnavailableError extends Error {}
+
+/**
+ * ioredis with typed failures: a command that fails because Redis can't be reached (no
+ * connection, connection lost, retries spent, timed out) rejects with UnavailableError, so
+ * callers and the HTTP edge tell an outage from Redis's own answers (ReplyError: a script's
+ * error, a wrong type), which pass through unchanged.
+ */
+class GuardedRedis extends Redis {
+  constructor(url: string, options: Omit<RedisOptions, 'replyMapping'>) {
+    super(url, options);
+  }
+
+  override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
+    const reject = command.reject;
+    command.reject = (err: Error) => reject(err instanceof ReplyError || err instanceof UnavailableError ? err : new UnavailableError('Redis is unavailable; try again shortly', 2, { cause: err }));
+    return super.sendCommand(command, stream);
+  }
+}
 
 async function answers(url: string): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
@@ -89,7 +108,7 @@ export async function connectRedis(opts: {
   }
   // No enableAutoPipelining: measured at 250 logins/s it raised confirm→success p99 from ~11 ms
   // to 28–100 ms (commands wait for the next tick) and gave no throughput at saturation.
-  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  const client = new GuardedRedis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   client.on('error', (err) => opts.logger.warn({ err: err.message }, 'redis connection error'));
   try {
     await client.connect();
@@ -102,7 +121,7 @@ export async function connectRedis(opts: {
     url,
     client,
     duplicate(o) {
-      const r = new Redis(url, { maxRetriesPerRequest: null, ...o });
+      const r = new GuardedRedis(url, { maxRetriesPerRequest: null, ...o });
       r.on('error', (err) => opts.logger.warn({ err: err.message }, 'redis connection error'));
       extra.push(r);
       return r;

@@ -188,7 +188,7 @@ async function axeViolations(p: Page): Promise<string[]> {
 }
 
 describe('console invitations in a browser', () => {
-  it('lets an invited person sign up from the link, join as a viewer and only read', async () => {
+  it('lets an invited person sign up from the link straight into the organisation, as a viewer who only reads', async () => {
     const owner = new ConsoleClient(s.url);
     const tenant = (await owner.signUp('boss@team.example', undefined, 'Team Example')).tenants[0]!.id;
     const appId = (await owner.post(`/tenants/${tenant}/apps`, { name: 'Team app' })).body.app.id as string;
@@ -198,12 +198,14 @@ describe('console invitations in a browser', () => {
     const guest = await browser.newContext({ viewport: { width: 1024, height: 800 } });
     const p = await guest.newPage();
     await p.goto(link);
-    await p.getByRole('heading', { name: "You're invited" }).waitFor();
+    await p.getByRole('heading', { name: 'Join Team Example' }).waitFor();
+    await p.getByText('boss@team.example invites you').waitFor();
     await p.getByRole('link', { name: 'Create an account' }).click();
     await p.getByLabel('Email').fill('newbie@team.example');
+    // No organisation of their own to name: the new account joins the inviting one.
+    expect(await p.getByLabel('Organisation').count()).toBe(0);
     await p.getByLabel('Password').fill('another long password');
     await p.getByRole('button', { name: 'Create account' }).click();
-    await p.getByRole('button', { name: 'Accept invitation' }).click();
     await p.waitForURL(`${s.url}/console/t/${tenant}/apps`);
     await p.getByRole('link', { name: 'Team app' }).click();
     await p.getByText('settings are read-only').waitFor();
@@ -214,8 +216,9 @@ describe('console invitations in a browser', () => {
     expect(await p.getByRole('button', { name: 'Create secret key' }).count()).toBe(0);
     expect(await p.getByRole('button', { name: 'Rotate signing key' }).count()).toBe(0);
     expect(p.url()).toContain(`/apps/${appId}/keys`);
-    // Two organisations now: their own and the one they joined.
-    expect(await p.getByRole('combobox', { name: 'Organisation' }).locator('option').count()).toBe(2);
+    // Only the organisation they joined: signing up from an invitation creates no empty one.
+    expect(await p.getByRole('combobox', { name: 'Organisation' }).count()).toBe(0);
+    await p.getByText('Team Example', { exact: true }).waitFor();
     await guest.close();
   }, 120_000);
 });

@@ -8,7 +8,9 @@ import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apps as appsTable } from '../../server/db/schema/index';
 import type { RunningServer } from '../../server/main';
+import { axeViolations } from '../helpers/axe';
 import { artifactPath, launchBrowser } from '../helpers/browser';
+import { focusRing } from '../helpers/focus';
 import { createTestApp, openSocket, testScan, type TestSocket } from '../helpers/login';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 
@@ -35,8 +37,8 @@ async function newSession(key = app.keys.test.publishable): Promise<{ sock: Test
 }
 
 /** A phone: its own browser context (so its own localStorage, i.e. its own sandbox WeChat user). */
-async function openPhone(locale: string): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ locale, viewport: { width: 390, height: 844 } });
+async function openPhone(locale: string, o: { bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ locale, viewport: { width: 390, height: 844 }, ...o });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -117,6 +119,7 @@ describe('the sandbox phone page', () => {
     await page.click('#btn-cancel');
     await state(page, 'cancelled');
     expect(await page.textContent('#result-title')).toBe('已取消登录');
+    expect(await resultMark(page)).toBe('✕');
     await sock.next('scanned');
     expect(await sock.next('cancelled')).toEqual({ type: 'cancelled' });
     expect(problems).toEqual([]);
@@ -167,4 +170,46 @@ describe('the sandbox phone page', () => {
     expect(await page.textContent('#result-title')).toBe('This code cannot be read');
     await context.close();
   });
+
+  it('passes axe and works by keyboard alone, with a visible focus ring on every control, in Chinese', async () => {
+    const { sock, scene, match } = await newSession();
+    // (CSP bypassed only so that axe-core can be injected.)
+    const { context, page, problems } = await openPhone('zh-CN', { bypassCSP: true });
+    await visit(page, scene);
+    await state(page, 'review');
+    // The server names a loopback visitor's place in English; the page says it in the phone's language.
+    expect(await page.textContent('#v-location')).toBe('本机 (localhost)');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('phone-review-zh.png'), fullPage: true });
+
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      const ring = await focusRing(page);
+      seen.push(ring.element);
+      expect(ring.outlineStyle, ring.element).toBe('solid');
+      expect(ring.outlineWidth, ring.element).toBeGreaterThanOrEqual(2);
+      expect(ring.contrast, ring.element).toBeGreaterThanOrEqual(3);
+      if (ring.element === 'input#nickname') await page.keyboard.type('键盘用户');
+    }
+    expect(seen).toEqual(['input#avatar-input', 'input#nickname', 'button#btn-confirm', 'button#btn-cancel']);
+    await page.keyboard.press('Shift+Tab');
+    expect((await focusRing(page)).element).toBe('button#btn-confirm');
+    await page.keyboard.press('Enter');
+    await state(page, 'done');
+    expect(await resultMark(page)).toBe('✓');
+    expect(await page.textContent('#result-title')).toBe('登录成功');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: artifactPath('phone-done-zh.png'), fullPage: true });
+    await sock.next('scanned');
+    expect(((await sock.next('success')).user as Record<string, string>).name).toBe('键盘用户');
+    expect(match).toMatch(/^\d\d$/);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
 });
+
+/** The glyph drawn in the result circle (a CSS ::after, so it is decoration beside the title). */
+function resultMark(page: Page): Promise<string> {
+  return page.evaluate(() => getComputedStyle(document.getElementById('result-icon')!, '::after').content.replace(/"/g, ''));
+}

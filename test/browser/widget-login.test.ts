@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apps as appsTable } from '../../server/db/schema/index';
 import type { RunningServer } from '../../server/main';
 import { artifactPath, launchBrowser } from '../helpers/browser';
+import { focusRing } from '../helpers/focus';
 import { createTestApp, postJson, testScan } from '../helpers/login';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 
@@ -90,6 +91,8 @@ interface Site {
   page: Page;
   sockets: PwSocket[];
   pageErrors: string[];
+  /** console.error lines from the element (the page's own resource errors left out). */
+  consoleErrors: string[];
   requests: string[];
 }
 
@@ -118,8 +121,9 @@ async function openSite(html: string, o: { origin?: string; csp?: string; userAg
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   }, [...EVENTS]);
   const page = await ctx.newPage();
-  const site: Site = { ctx, page, sockets: [], pageErrors: [], requests: [] };
+  const site: Site = { ctx, page, sockets: [], pageErrors: [], consoleErrors: [], requests: [] };
   page.on('websocket', (ws) => site.sockets.push(ws));
+  page.on('console', (m) => m.type() === 'error' && m.text().includes('wechat-scan-login') && site.consoleErrors.push(m.text()));
   page.on('pageerror', (e) => site.pageErrors.push(String(e)));
   page.on('request', (r) => site.requests.push(`${r.method()} ${r.url()}`));
   await page.goto(`${origin}${path}`);
@@ -197,7 +201,7 @@ describe('<wechat-scan-login> against the real server', () => {
     // The code image really loaded, from the server's relative-or-absolute qr URL.
     const img = page.locator('wechat-scan-login [part=code]');
     await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true);
-    expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('Scan with WeChat to log in');
+    expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('Scan the code with WeChat');
     expect(await page.locator('wechat-scan-login [part=status]').getAttribute('role')).toBe('status');
     // Styled by the constructable stylesheet under a CSP without 'unsafe-inline'.
     expect(await page.locator('wechat-scan-login [part=base]').evaluate((b) => getComputedStyle(b).borderTopLeftRadius)).toBe('12px');
@@ -261,7 +265,7 @@ describe('<wechat-scan-login> against the real server', () => {
   it('expires, refreshes on one click, and refreshes by itself with auto-refresh', async () => {
     const { page, ctx } = await openSite(hostPage(`site-key="${shortApp.keys.test.publishable}" lang="zh-CN"`));
     await waitState(page, 'ready');
-    expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('请使用微信扫码登录');
+    expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('请使用微信扫一扫');
     const first = await sessionIdOf(page);
     await waitState(page, 'expired');
     expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('小程序码已过期');
@@ -323,8 +327,8 @@ describe('<wechat-scan-login> against the real server', () => {
     }
   });
 
-  it('explains a page origin the app does not allow, and stops', async () => {
-    const { page, ctx, sockets } = await openSite(hostPage(`site-key="${app.keys.test.publishable}"`), { origin: EVIL });
+  it('explains a page origin the app does not allow: plain words for visitors, one console.error for developers, no retry', async () => {
+    const { page, ctx, sockets, consoleErrors } = await openSite(hostPage(`site-key="${app.keys.test.publishable}"`), { origin: EVIL });
     await waitState(page, 'error');
     expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('This site may not use this login.');
     const failed = (await events(page)).filter((e) => e.type === 'failed');
@@ -332,6 +336,11 @@ describe('<wechat-scan-login> against the real server', () => {
     expect(failed[0]!.detail.code).toBe('origin_not_allowed');
     expect(failed[0]!.detail.message).toContain(EVIL);
     expect((await events(page)).some((e) => e.type === 'error')).toBe(false);
+    // A retry can't help a visitor here: no button. The developer is told what to add where.
+    expect(await page.locator('wechat-scan-login button').count()).toBe(0);
+    expect(consoleErrors).toHaveLength(1);
+    expect(consoleErrors[0]).toContain(`origin_not_allowed: ${EVIL} is not an allowed origin of the app with site-key="${app.keys.test.publishable}"`);
+    expect(consoleErrors[0]).toContain("Fix: add it to the app's allowed origins in the console");
     await shoot(page, 'error');
     expect(await axeViolations(page)).toEqual([]);
     expect(sockets).toHaveLength(1);
@@ -339,16 +348,21 @@ describe('<wechat-scan-login> against the real server', () => {
     await ctx.close();
   });
 
-  it('explains a bad site key, and Try again asks once more', async () => {
-    const { page, ctx, sockets } = await openSite(hostPage('site-key="pk_test_doesnotexist"', { lang: 'zh-CN' }));
+  it('explains a bad site key the same way, and never retries it by itself', async () => {
+    const { page, ctx, sockets, requests, consoleErrors } = await openSite(hostPage('site-key="pk_test_doesnotexist"', { lang: 'zh-CN' }));
     await waitState(page, 'error');
     expect(await page.locator('wechat-scan-login [part=status]').textContent()).toBe('本站登录密钥无效。');
     expect((await events(page)).find((e) => e.type === 'failed')!.detail.code).toBe('invalid_key');
+    expect(await page.locator('wechat-scan-login button').count()).toBe(0);
+    expect(consoleErrors).toEqual([expect.stringContaining('invalid_key: site-key="pk_test_doesnotexist" is unknown or revoked. Fix:')]);
+    // Longer than the first two backoff steps: a transient failure would have been retried by now.
+    await page.waitForTimeout(1600);
     expect(sockets).toHaveLength(1);
-    await page.locator('wechat-scan-login button').click();
+    expect(requests.filter((r) => r.includes('/v1/'))).toEqual([]);
+    expect((await events(page)).filter((e) => e.type === 'failed')).toHaveLength(1);
+    // refresh() is still there for a page that fixes its key.
+    await page.evaluate(() => document.querySelector('wechat-scan-login')!.refresh());
     await expect.poll(() => sockets.length).toBe(2);
-    await waitState(page, 'error');
-    expect((await events(page)).filter((e) => e.type === 'failed')).toHaveLength(2);
     await ctx.close();
   });
 
@@ -425,25 +439,85 @@ describe('<wechat-scan-login> against the real server', () => {
 });
 
 describe('the demo page at /', () => {
-  it('logs in with the sandbox phone opened from the link under the code, under its strict CSP', async () => {
+  it("logs in with the sandbox phone opened from the element's own link, under its strict CSP", async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
-    // (The favicon's 404 is the only other console error; CSP refusals are what matter here.)
-    page.on('console', (m) => m.type() === 'error' && /Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
     await page.goto(`${server.url}/`);
     await waitState(page, 'ready');
+    expect(await page.locator('#state').textContent()).toBe('ready');
     const popup = page.waitForEvent('popup');
-    await page.locator('#phone-href').click();
+    await page.locator('wechat-scan-login [part=sandbox]').click();
     const phone = await popup;
     await phone.locator('#match').filter({ hasText: /\d\d/ }).waitFor();
     await waitState(page, 'scanned');
+    expect((await phone.locator('#match').textContent())!.trim()).toBe((await page.locator('wechat-scan-login [part=match]').textContent())!.trim());
     await phone.locator('#btn-confirm').click();
     await page.locator('#result').waitFor();
     expect(await page.locator('#state').textContent()).toBe('success');
-    expect(await page.locator('#phone-link').isHidden()).toBe(true);
+    expect(await page.locator('#who').textContent()).toMatch(/^usr_/);
     expect(pageErrors).toEqual([]);
+    await ctx.close();
+  });
+
+  for (const [width, scheme] of [[1280, 'light'], [390, 'dark']] as const) {
+    it(`has no axe violations at ${width} px in ${scheme}, in both languages`, async () => {
+      // (CSP bypassed only so that axe-core can be injected.)
+      const ctx = await browser.newContext({ bypassCSP: true, colorScheme: scheme, viewport: { width, height: 900 } });
+      const page = await ctx.newPage();
+      await page.goto(`${server.url}/`);
+      await waitState(page, 'ready');
+      await page.locator('wechat-scan-login [part=code]').evaluate((i: HTMLImageElement) => i.decode());
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: artifactPath(`demo-${width}-${scheme}-en.png`), fullPage: true });
+      await page.getByRole('button', { name: '中文' }).click();
+      await expect.poll(() => page.locator('wechat-scan-login [part=status]').textContent()).toBe('请使用微信扫一扫');
+      expect(await page.locator('h1').textContent()).toBe('扫描小程序码，用微信登录');
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: artifactPath(`demo-${width}-${scheme}-zh.png`), fullPage: true });
+      await ctx.close();
+    });
+  }
+
+  it('logs in by keyboard alone, with a visible focus ring at every stop, and focus lands on the result', async () => {
+    const ctx = await browser.newContext({ bypassCSP: true });
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}/?lang=en`);
+    await waitState(page, 'ready');
+    const stops: string[] = [];
+    const tab = async () => {
+      await page.keyboard.press('Tab');
+      const ring = await focusRing(page);
+      stops.push(ring.element);
+      expect(ring.outlineStyle, ring.element).toBe('solid');
+      expect(ring.outlineWidth, ring.element).toBeGreaterThanOrEqual(2);
+      expect(ring.contrast, ring.element).toBeGreaterThanOrEqual(3);
+    };
+    for (let i = 0; i < 4; i++) await tab();
+    expect(stops).toEqual(['a', 'a', 'button', 'button']);
+    await page.keyboard.press('Enter'); // 中文
+    await expect.poll(() => page.locator('wechat-scan-login [part=status]').textContent()).toBe('请使用微信扫一扫');
+    await tab();
+    expect(stops.at(-1)).toBe('a[part=sandbox]');
+    const popup = page.waitForEvent('popup');
+    await page.keyboard.press('Enter');
+    const phone = await popup;
+    await phone.locator('body[data-state="review"]').waitFor();
+    for (let i = 0; i < 3; i++) await phone.keyboard.press('Tab');
+    expect(await phone.evaluate(() => document.activeElement?.id)).toBe('btn-confirm');
+    await phone.keyboard.press('Enter');
+    await page.locator('#result').waitFor();
+    // The element that had focus went away with the login: focus moved to the result's button.
+    const ring = await focusRing(page);
+    expect(ring.element).toBe('button#again');
+    expect(ring.contrast).toBeGreaterThanOrEqual(3);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.keyboard.press('Enter');
+    await waitState(page, 'ready');
+    expect(await page.locator('#result').isHidden()).toBe(true);
     await ctx.close();
   });
 });

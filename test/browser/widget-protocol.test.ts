@@ -72,13 +72,14 @@ afterAll(async () => {
   await Promise.all([fake, other].map((f) => f && new Promise((ok) => f.server.close(ok))));
 });
 
-async function open(attrs: string, o: { userAgent?: string; lang?: string } = {}): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+async function open(attrs: string, o: { userAgent?: string; lang?: string; clock?: boolean } = {}): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
   const path = `/p${n++}`;
   fake.pages.set(path, `<!doctype html><html lang="${o.lang ?? 'en'}"><head><meta charset="utf-8"><title>t</title><script type="module" src="/widget.js"></script></head><body><main><wechat-scan-login ${attrs}></wechat-scan-login></main></body></html>`);
   const ctx = await browser.newContext(o.userAgent ? { userAgent: o.userAgent, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : {});
   const page = await ctx.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  if (o.clock) await page.clock.install();
   await page.goto(`${fake.url}${path}`);
   return { page, errors, close: () => ctx.close() };
 }
@@ -110,13 +111,23 @@ describe('<wechat-scan-login> protocol edge cases', () => {
     await close();
   });
 
-  it('shows neither on a desktop browser', async () => {
-    const { page, close } = await open('site-key="pk_test_x"');
+  it('shows neither on a desktop browser; in test mode only the sandbox phone link', async () => {
+    const live = await open('site-key="pk_live_x"');
     (await fake.next()).send(session({ urlLink: 'https://wxaurl.cn/abcdef' }));
-    await waitState(page, 'ready');
-    expect(await page.locator('wechat-scan-login a').count()).toBe(0);
-    expect(await page.locator('wechat-scan-login small').allTextContents()).not.toContain('On a phone? Save this code, then open it with Scan in WeChat.');
-    await close();
+    await waitState(live.page, 'ready');
+    expect(await live.page.locator('wechat-scan-login a').count()).toBe(0);
+    expect(await live.page.locator('wechat-scan-login small').allTextContents()).not.toContain('On a phone? Save this code, then open it with Scan in WeChat.');
+    await live.close();
+
+    const test = await open('site-key="pk_test_x"', { lang: 'zh-CN' });
+    (await fake.next()).send(session());
+    await waitState(test.page, 'ready');
+    const link = test.page.locator('wechat-scan-login a');
+    expect(await link.count()).toBe(1);
+    expect(await link.textContent()).toBe('打开沙盒手机');
+    expect(await link.getAttribute('href')).toBe(`${fake.url}/sandbox/phone?scene=AAAAAAAAAAAAAAAAAAAAAA`);
+    expect(await link.getAttribute('part')).toBe('sandbox');
+    await test.close();
   });
 
   it('ignores junk and unknown frames without failing', async () => {
@@ -163,6 +174,36 @@ describe('<wechat-scan-login> protocol edge cases', () => {
     expect(JSON.parse(resume)).toEqual({ type: 'resume', session: 'AAAAAAAAAAAAAAAAAAAAAA', secret: 's' });
     second.send('{"type":"success","token":"t.o.k","user":{"id":"usr_1"}}');
     await waitState(page, 'success');
+    await close();
+  });
+
+  it('ends a code by its own deadline when the server never says expired, and stops its socket', async () => {
+    const { page, close } = await open('site-key="pk_test_x"', { clock: true });
+    const ws = await fake.next();
+    const closed = new Promise((ok) => ws.once('close', ok));
+    ws.send(session({ expiresAt: new Date(Date.now() + 60_000).toISOString() }));
+    await waitState(page, 'ready');
+    await page.evaluate(() => document.addEventListener('expired', () => ((window as unknown as { __expired: number }).__expired = ((window as unknown as { __expired?: number }).__expired ?? 0) + 1)));
+    // Past the code's end but inside the grace, the server still has the word.
+    await page.clock.runFor(61_000);
+    expect(await page.evaluate(() => document.querySelector('wechat-scan-login')!.state)).toBe('ready');
+    await page.clock.runFor(3_000);
+    await waitState(page, 'expired');
+    expect(await page.evaluate(() => (window as unknown as { __expired: number }).__expired)).toBe(1);
+    expect(await page.locator('wechat-scan-login button').textContent()).toBe('Get a new code');
+    await closed;
+    await close();
+  });
+
+  it('takes a fresh session frame at any time (the server lost the old session) and shows the new code', async () => {
+    const { page, close } = await open('site-key="pk_test_x"');
+    const ws = await fake.next();
+    ws.send(session());
+    ws.send('{"type":"scanned"}');
+    await waitState(page, 'scanned');
+    ws.send(session({ session: 'BBBBBBBBBBBBBBBBBBBBBB', match: '55' }));
+    await waitState(page, 'ready');
+    expect(await page.evaluate(() => document.querySelector('wechat-scan-login')!.sessionId)).toBe('BBBBBBBBBBBBBBBBBBBBBB');
     await close();
   });
 });

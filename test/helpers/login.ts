@@ -85,3 +85,20 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 export function testScan(baseUrl: string, secretKey: string, sessionId: string, openid?: string) {
   return postJson(`${baseUrl}/v1/test_helpers/sessions/${sessionId}/scan`, openid ? { openid } : {}, { authorization: `Bearer ${secretKey}` });
 }
+
+/** One whole sandbox login as a site's page and phone make it: the socket's `success` frame. */
+export async function loginInSandbox(baseUrl: string, keys: { publishable: string; secret: string }, openid?: string) {
+  const sock = await openSocket(baseUrl, keys.publishable);
+  try {
+    const session = await sock.next('session');
+    const scan = await testScan(baseUrl, keys.secret, String(session.session), openid);
+    if (scan.status !== 200) throw new Error(`test scan answered ${scan.status}: ${JSON.stringify(scan.body)}`);
+    await sock.next('scanned');
+    const confirm = await postJson(`${baseUrl}/v1/mp/confirm`, { scene: session.session, ticket: scan.body.ticket });
+    if (confirm.status !== 200) throw new Error(`confirm answered ${confirm.status}: ${JSON.stringify(confirm.body)}`);
+    const success = await sock.next('success');
+    return { session: String(session.session), token: String(success.token), user: success.user as { id: string; openid: string } };
+  } finally {
+    sock.close();
+  }
+}

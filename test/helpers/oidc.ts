@@ -25,9 +25,15 @@ export class CookieJar {
   }
 }
 
-/** One request as a browser makes it (no redirects followed), keeping cookies. */
-export async function browse(jar: CookieJar, url: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
-  const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...init.headers, cookie: jar.header() } });
+/** A fetch as openid-client calls it (so one stand-in proxy serves the RP and the browser). */
+export type Fetch = oidc.CustomFetch;
+type BrowseInit = { method?: string; headers?: Record<string, string>; body?: string };
+/** No proxy: the request goes where its URL says. */
+export const direct: Fetch = (url, options) => fetch(url, options as RequestInit);
+
+/** One request as a browser makes it (no redirects followed), keeping cookies; `via` stands in for a proxy. */
+export async function browse(jar: CookieJar, url: string, init: BrowseInit = {}, via: Fetch = direct): Promise<Response> {
+  const res = await via(url, { method: init.method ?? 'GET', body: init.body, redirect: 'manual', headers: { ...init.headers, cookie: jar.header() } });
   jar.take(res);
   return res;
 }
@@ -42,9 +48,11 @@ export function createClient(server: RunningServer, secretKey: string, body: Rec
 }
 
 /** openid-client's discovery of an app's issuer; http is allowed since tests run on loopback. */
-export async function discover(issuer: string, creds: ClientCreds, clientAuth?: oidc.ClientAuth): Promise<oidc.Configuration> {
+export async function discover(issuer: string, creds: ClientCreds, clientAuth?: oidc.ClientAuth, via?: Fetch): Promise<oidc.Configuration> {
   const execute = issuer.startsWith('http://') ? [oidc.allowInsecureRequests] : [];
-  return oidc.discovery(new URL(issuer), creds.client_id, creds.client_secret, clientAuth, { execute });
+  const config = await oidc.discovery(new URL(issuer), creds.client_id, creds.client_secret, clientAuth, { execute, [oidc.customFetch]: via });
+  if (via) config[oidc.customFetch] = via;
+  return config;
 }
 
 /** A login on the element's socket at the hosted page's origin, confirmed with the test helper. */
@@ -64,28 +72,29 @@ export async function elementLogin(server: RunningServer, keys: { publishable: s
 
 export interface AuthorizeStart {
   jar: CookieJar;
+  via: Fetch;
   /** The hosted page's URL (the interaction). */
   interactionUrl: string;
 }
 
 /** The browser's first hop: authorize → the hosted page. */
-export async function startAuthorize(url: URL, jar = new CookieJar()): Promise<AuthorizeStart> {
-  const res = await browse(jar, url.href);
+export async function startAuthorize(url: URL, jar = new CookieJar(), via: Fetch = direct): Promise<AuthorizeStart> {
+  const res = await browse(jar, url.href, {}, via);
   if (res.status !== 303 && res.status !== 302) throw new Error(`authorize answered ${res.status}: ${await res.text()}`);
-  return { jar, interactionUrl: new URL(res.headers.get('location')!, url).href };
+  return { jar, via, interactionUrl: new URL(res.headers.get('location')!, url).href };
 }
 
 /** Posts the element's token to the interaction and follows the provider's redirects to the RP's redirect URI. */
 export async function finishWithToken(start: AuthorizeStart, token: string): Promise<URL> {
   let res = await browse(start.jar, `${start.interactionUrl}/login`, {
     method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString(),
-  });
+  }, start.via);
   let url = new URL(`${start.interactionUrl}/login`);
   for (let hops = 0; hops < 5; hops++) {
     if (res.status !== 303 && res.status !== 302) throw new Error(`expected a redirect, got ${res.status}: ${await res.text()}`);
     url = new URL(res.headers.get('location')!, url);
     if (url.href.startsWith(RP_REDIRECT) || !url.pathname.includes('/oauth2/')) return url;
-    res = await browse(start.jar, url.href);
+    res = await browse(start.jar, url.href, {}, start.via);
   }
   throw new Error('too many redirects');
 }

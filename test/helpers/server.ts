@@ -65,10 +65,13 @@ export async function createTestEnv(label: string): Promise<TestEnv> {
 export async function serveFeatures(label: string, build: (core: Core) => Feature[], env: Record<string, string> = {}) {
   const db = await createTestDatabase(label);
   const redis = testRedisPrefix(label);
-  const core = await buildCore(testConfig(db.url, redis.prefix, env));
-  const http = createServer(createHttpApp(core, build(core)));
+  // Listening first, so the core is built with its real PUBLIC_URL.
+  let app: ReturnType<typeof createHttpApp> | undefined;
+  const http = createServer((req, res) => app!(req, res));
   await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const core = await buildCore(testConfig(db.url, redis.prefix, { PUBLIC_URL: url, ...env }));
+  app = createHttpApp(core, build(core));
   return {
     core,
     url,

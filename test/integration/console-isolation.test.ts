@@ -14,7 +14,8 @@ import { ConsoleClient } from './console-client';
  * on purpose.
  */
 const ACCOUNT_ROUTES = [
-  'POST /auth/signup', 'POST /auth/signin', 'POST /auth/signout', 'GET /auth/me', 'POST /tenants', 'POST /invitations/accept', 'GET /billing',
+  'POST /auth/signup', 'POST /auth/signin', 'POST /auth/signout', 'GET /auth/me', 'POST /tenants', 'POST /invitations/accept',
+  'POST /invitations/preview', 'GET /billing',
 ];
 
 /** Reads only an owner may make: a viewer gets 403. */
@@ -51,12 +52,14 @@ async function seed(c: ConsoleClient, email: string, org: string) {
   const inv = await c.post(`/tenants/${tenantId}/invitations`, { role: 'viewer' });
   const hook = await c.post(`/tenants/${tenantId}/apps/${appId}/webhooks/endpoints?mode=test`, { url: 'http://127.0.0.1:9/hook' });
   const hookMsg = await c.post(`/tenants/${tenantId}/apps/${appId}/webhooks/endpoints/${hook.body.id}/test?mode=test`);
-  await s.core.db.insert(endUsers).values({ id: newId('usr'), tenantId, appId, mode: 'test', openid: `openid-${org}`, nickname: `nick-${org}` });
+  const oidcClient = await c.post(`/tenants/${tenantId}/apps/${appId}/oidc/clients?mode=test`, { name: `${org} RP`, redirect_uris: ['https://rp.example.com/cb'] });
+  const userId = newId('usr');
+  await s.core.db.insert(endUsers).values({ id: userId, tenantId, appId, mode: 'test', openid: `openid-${org}`, nickname: `nick-${org}` });
   await s.core.db.insert(loginEvents).values({ id: newId('evt'), tenantId, appId, mode: 'test', sessionId: `s-${appId}`, status: 'succeeded', origin: 'https://shop.example.com' });
   return {
     ids: { tenantId, appId, keyId: key.body.id as string, accountId: me.account.id, invitationId: inv.body.id as string, inviteToken: new URL(inv.body.url).hash.slice(1),
-      endpointId: hook.body.id as string, messageId: hookMsg.body.messageId as string },
-    secrets: [key.body.secret as string, app.body.keys.test.secret as string, hook.body.secret as string],
+      endpointId: hook.body.id as string, messageId: hookMsg.body.messageId as string, clientId: oidcClient.body.client_id as string, userId },
+    secrets: [key.body.secret as string, app.body.keys.test.secret as string, hook.body.secret as string, oidcClient.body.client_secret as string],
   };
 }
 
@@ -79,6 +82,7 @@ const BODY: Record<string, unknown> = {
   'POST /tenants/:tenantId/apps/:appId/webhooks/endpoints': { url: 'http://127.0.0.1:9/other' },
   'PATCH /tenants/:tenantId/apps/:appId/webhooks/endpoints/:endpointId': { description: 'changed' },
   'POST /tenants/:tenantId/apps/:appId/webhooks/endpoints/:endpointId/replay-failed': { since: '2020-01-01T00:00:00Z' },
+  'POST /tenants/:tenantId/apps/:appId/oidc/clients': { name: 'x', redirect_uris: ['https://rp.example.com/other'] },
 };
 
 beforeAll(async () => {
@@ -171,11 +175,11 @@ describe('console tenant isolation', () => {
   it('refuses every state-changing route without the CSRF token, with a wrong one, or from another site, and changes nothing', async () => {
     const writes = routes.filter((r) => r.method !== 'GET');
     expect(writes.length).toBeGreaterThan(20);
-    const open = new Set(['POST /auth/signup', 'POST /auth/signin']);
+    const open = new Set(['POST /auth/signup', 'POST /auth/signin', 'POST /invitations/preview']);
     for (const r of writes) {
       const label = `${r.method} ${r.path}`;
       const path = r.path.startsWith('/tenants/:tenantId') ? fill(r.path, A.ids) : r.path;
-      const body = BODY[label] ?? (label === 'POST /invitations/accept' ? { token: A.ids.inviteToken } : label === 'POST /tenants' ? { name: 'csrf' } : {});
+      const body = BODY[label] ?? (label === 'POST /invitations/accept' || label === 'POST /invitations/preview' ? { token: A.ids.inviteToken } : label === 'POST /tenants' ? { name: 'csrf' } : {});
       const attempts = open.has(label)
         ? [{ origin: 'https://evil.example' }]
         : [{ csrf: null }, { csrf: 'x'.repeat(32) }, { origin: 'https://evil.example' }, { origin: 'null' }];

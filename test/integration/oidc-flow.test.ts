@@ -3,7 +3,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/main';
 import { createTestApp } from '../helpers/login';
-import { createClient, discover, elementLogin, finishWithToken, RP_REDIRECT, startAuthorize, type ClientCreds } from '../helpers/oidc';
+import { browse, CookieJar, createClient, direct, discover, elementLogin, finishWithToken, RP_REDIRECT, startAuthorize, type ClientCreds, type Fetch } from '../helpers/oidc';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 
 let env: TestEnv;
@@ -62,5 +62,47 @@ describe('the authorization code flow, driven as a browser would', () => {
     expect(verified.payload).toMatchObject({ nonce, amr: ['wechat_mp_scan'] });
     const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
     expect(info.sub).toBe(claims.sub);
+  });
+});
+
+describe('behind a proxy that terminates TLS', () => {
+  const PUBLIC = 'https://login.example.test';
+
+  it('serves https URLs, Secure cookies and https-issued tokens while the socket is plain http', async () => {
+    const behind = await env.start({ PUBLIC_URL: PUBLIC, TRUST_PROXY: 'loopback' });
+    const hosted = await createTestApp(behind, { name: 'Proxied shop' });
+    const creds = (await createClient(behind, hosted.keys.test.secret)).body as ClientCreds;
+    const proxiedIssuer = `${PUBLIC}/apps/${hosted.app.id}`;
+    // The proxy: https://login.example.test/… reaches the server on loopback with forwarded headers.
+    const via: Fetch = (url, init) => direct(url.replace(PUBLIC, behind.url), {
+      ...init, headers: { ...init.headers, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'login.example.test', 'x-forwarded-for': '203.0.113.7' },
+    });
+
+    const config = await discover(proxiedIssuer, creds, undefined, via);
+    expect(config.serverMetadata()).toMatchObject({
+      issuer: proxiedIssuer,
+      authorization_endpoint: `${proxiedIssuer}/oauth2/authorize`,
+      token_endpoint: `${proxiedIssuer}/oauth2/token`,
+      jwks_uri: `${proxiedIssuer}/.well-known/jwks.json`,
+    });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: RP_REDIRECT, scope: 'openid', state: 'tls', nonce: 'n-tls',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    const start = await startAuthorize(url, new CookieJar(), via);
+    expect(start.interactionUrl).toMatch(new RegExp(`^${proxiedIssuer}/oauth2/interaction/`));
+    const page = await browse(start.jar, start.interactionUrl, {}, via);
+    expect(page.status).toBe(200);
+    // Every cookie the provider and the page set is Secure, as PUBLIC_URL is https.
+    expect(start.jar.seen.length).toBeGreaterThan(0);
+    for (const c of start.jar.seen) expect(c.toLowerCase()).toContain('; secure');
+    expect(page.headers.get('content-security-policy')).toContain('connect-src \'self\' wss://login.example.test');
+
+    const token = await elementLogin(behind, hosted.keys.test, PUBLIC);
+    const callback = await finishWithToken(start, token);
+    expect(callback.searchParams.get('iss')).toBe(proxiedIssuer);
+    const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'tls', expectedNonce: 'n-tls' });
+    expect(tokens.claims()).toMatchObject({ iss: proxiedIssuer, aud: creds.client_id });
   });
 });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oidcClients } from '../../server/db/schema/index';
 import type { RunningServer } from '../../server/main';
 import { sha256 } from '../../server/lib/crypto';
-import { createTestApp } from '../helpers/login';
+import WebSocket from 'ws';
+import { createTestApp, TestSocket } from '../helpers/login';
 import {
   browse, CookieJar, createClient, discover, elementLogin, finishWithToken, RP_REDIRECT, startAuthorize, type ClientCreds,
 } from '../helpers/oidc';
@@ -255,6 +256,39 @@ describe('the element token posted to the interaction', () => {
     const start = await startAuthorize(st.url);
     const res = await fetch(`${start.interactionUrl}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
     expect(res.status).toBe(400);
+  });
+});
+
+describe("the hosted page's socket", () => {
+  async function socket(key: string, headers: Record<string, string>): Promise<TestSocket> {
+    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/ws?key=${key}`, { headers });
+    const sock = new TestSocket(ws);
+    await new Promise<void>((ok, fail) => {
+      ws.once('open', () => ok());
+      ws.once('error', fail);
+    });
+    return sock;
+  }
+
+  it("admits a live key on our own origin only with the pass the app's interaction page set", async () => {
+    const live = (await createClient(server, liveApp.keys.live!.secret, { redirect_uris: ['https://rp.example.com/callback'] })).body as ClientCreds;
+    const config = await discover(issuerOf(liveApp), live);
+    const start = await startAuthorize(oidc.buildAuthorizationUrl(config, { redirect_uri: 'https://rp.example.com/callback', scope: 'openid', state: 'p' }));
+    await browse(start.jar, start.interactionUrl);
+    const pass = start.jar.seen.find((c) => c.startsWith(`wsl_oidc_${liveApp.app.id}=`))!;
+    expect(pass).toMatch(/Path=\/v1; Max-Age=600; HttpOnly; SameSite=Strict$/);
+    const cookie = pass.split(';')[0]!;
+    const key = liveApp.keys.live!.publishable;
+
+    expect(await (await socket(key, { origin, cookie })).next()).toMatchObject({ type: 'session' });
+    // Without the pass, with it on another origin, or tampered with: the app's own rules apply.
+    for (const headers of [{ origin }, { origin: 'https://evil.example', cookie }, { origin, cookie: cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) }] as Array<Record<string, string>>) {
+      expect(await (await socket(key, headers)).next()).toMatchObject({ type: 'error', code: 'origin_not_allowed' });
+    }
+    // The pass is for this app and mode only: another live app's key is still refused.
+    const other = await createTestApp(server, { name: 'Other live', wechatAppId: 'wx00112233445566bb', wechatSecret: 'cd'.repeat(16) });
+    const renamed = cookie.replace(`wsl_oidc_${liveApp.app.id}`, `wsl_oidc_${other.app.id}`);
+    expect(await (await socket(other.keys.live!.publishable, { origin, cookie: renamed })).next()).toMatchObject({ type: 'error', code: 'origin_not_allowed' });
   });
 });
 

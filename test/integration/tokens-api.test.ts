@@ -41,7 +41,6 @@ beforeAll(async () => {
   });
   ({ core, url, dispose } = served);
   signer = tokens.signer;
-  core.config.publicUrl = url;
   const tenantId = await apps.ensureDefaultTenant('Tokens test tenant');
   ({ app: appA, keys: keysA } = await apps.createApp({
     tenantId, name: 'Shop A', allowedOrigins: ['https://a.example.com'], wechatAppId: 'wx0123456789abcdef', wechatSecret: 'a'.repeat(32),

@@ -4,6 +4,7 @@ import type { Core } from '../../server/core';
 import { endUsers } from '../../server/db/schema/index';
 import { createAppsStore, type AppRecord, type KeyPair } from '../../server/features/apps/store';
 import { createUsersFeature } from '../../server/features/users/index';
+import { createWebhooksFeature } from '../../server/features/webhooks/index';
 import { newId, type KeyMode } from '../../server/lib/ids';
 import { serveFeatures } from '../helpers/server';
 
@@ -35,7 +36,7 @@ beforeAll(async () => {
   let apps!: ReturnType<typeof createAppsStore>;
   ({ core, url, dispose } = await serveFeatures('users', (c) => {
     apps = createAppsStore(c);
-    return [createUsersFeature(c, { apps }).feature];
+    return [createUsersFeature(c, { apps, events: createWebhooksFeature(c, { apps }).outbox }).feature];
   }));
   const tenantA = await apps.ensureDefaultTenant('Tenant A');
   const tenantB = await apps.ensureDefaultTenant('Tenant B');

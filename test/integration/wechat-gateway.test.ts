@@ -42,17 +42,20 @@ const records = new Map<string, AppRecord>([
   ['app_t2', app('app_t2')],
   ['app_t3', app('app_t3')],
   ['app_t4', app('app_t4')],
+  ['app_t5', app('app_t5')],
 ]);
 const secrets = new Map([['app_live', 'live-secret-1'], ['app_badsecret', 'not-the-secret']]);
 const SK_T1 = 'sk_test_t1aaaaaaaaaaaaaaaaaaaaaaaa';
 const SK_T1_LIVE = 'sk_live_t1aaaaaaaaaaaaaaaaaaaaaaaa';
 const SK_T2 = 'sk_test_t2aaaaaaaaaaaaaaaaaaaaaaaa';
 const SK_T4 = 'sk_test_t4aaaaaaaaaaaaaaaaaaaaaaaa';
+const SK_T5 = 'sk_test_t5aaaaaaaaaaaaaaaaaaaaaaaa';
 const keys = new Map([
   [SK_T1, { appId: 'app_t1', mode: 'test' as const }],
   [SK_T1_LIVE, { appId: 'app_t1', mode: 'live' as const }],
   [SK_T2, { appId: 'app_t2', mode: 'test' as const }],
   [SK_T4, { appId: 'app_t4', mode: 'test' as const }],
+  [SK_T5, { appId: 'app_t5', mode: 'test' as const }],
 ]);
 const apps: Pick<AppsStore, 'getApp' | 'getWechatSecret' | 'resolveSecretKey'> = {
   getApp: async (id) => records.get(id) ?? null,
@@ -94,18 +97,17 @@ beforeAll(async () => {
   sim.registerApp('wxlive000000000001', 'live-secret-1', { pages: [PAGE] });
   sim.registerApp('wxlive000000000002', 'live-secret-2', { pages: [PAGE] });
   db = await createTestDatabase('wxgateway');
-  core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url }));
-  const sandbox = createSandboxFeature(core, { apps, controlsNeedKey: true });
-  wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandbox: sandbox.service });
   const ex = express();
-  ex.use(sandbox.feature.router!);
-  ex.use(notFound);
-  ex.use(errorHandler(core.logger));
   http = createServer(ex);
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url, PUBLIC_URL: url }));
+  const sandbox = createSandboxFeature(core, { apps, controlsNeedKey: true });
+  wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandbox: sandbox.service });
+  ex.use(sandbox.feature.router!);
+  ex.use(notFound);
+  ex.use(errorHandler(core.logger));
   core.localUrl = url;
-  core.config.publicUrl = url;
   await wechat.feature.start!();
 });
 
@@ -230,6 +232,24 @@ describe('per-AppID limit', () => {
     expect(((await stats.json()) as { calls: Record<string, number> }).calls.getwxacodeunlimit).toBe(3);
     const other = await wechat.gateway.getCode({ appId: 'app_t2', mode: 'test' }, codeParams('calm'));
     expect(other.contentType).toBe('image/png');
+  });
+});
+
+describe('URL Link budget', () => {
+  it('a daily budget per AppID, shared through Redis: once spent, no link and no call to WeChat', async () => {
+    const ref = { appId: 'app_t5', mode: 'test' as const };
+    const link = { page: PAGE, query: 'scene=budget', envVersion: 'release' as const };
+    // Two features on the same Redis stand for two instances.
+    const [a, b] = [1, 2].map(() => createWechatFeature(core, { apps, urlLinksPerDay: 2, sandbox: createSandboxFeature(core, { apps }).service }));
+    expect(await a!.gateway.generateUrlLink(ref, link)).toMatch(/^https:\/\/wxaurl\.cn\//);
+    expect(await b!.gateway.generateUrlLink(ref, link)).toMatch(/^https:\/\/wxaurl\.cn\//);
+    const spent = await rejection(a!.gateway.generateUrlLink(ref, link));
+    expect(spent.errcode).toBe(45009);
+    expect(spent.plain).toMatch(/URL Links for today/);
+    const stats = await fetch(`${url}/sandbox/wechat/__sim/stats?appid=${sandboxAppId('app_t5')}`, { headers: { authorization: `Bearer ${SK_T5}` } });
+    expect(((await stats.json()) as { calls: Record<string, number> }).calls.generate_urllink).toBe(2);
+    // Codes have a budget of their own.
+    expect((await a!.gateway.getCode(ref, codeParams('budgetcode'))).contentType).toBe('image/png');
   });
 });
 

@@ -4,8 +4,12 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const OUT = 'dist/widget';
-/** The published budget: widget.js, Lit included, minified and gzipped (README states it). */
-const BUDGET = 10 * 1024;
+/**
+ * The published budget: widget.js, Lit included, minified and gzipped (README states it). Raised
+ * from 10 KB to 11.5 KB for the WeChat mark (~250 B), riding out outages (reconnecting state, own
+ * deadline: ~400 B) and the developer-facing errors and heading in both languages (~400 B).
+ */
+const BUDGET = 11.5 * 1024;
 
 beforeAll(() => {
   // `npm test` builds first; running this file alone builds when nothing is there yet.

@@ -8,5 +8,8 @@ export function backoff(attempt: number, random: () => number = Math.random, bas
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
-/** Failed attempts in a row after which the element stops and says it is offline. */
-export const MAX_ATTEMPTS = 6;
+/**
+ * Failed attempts in a row after which the element stops and says it is offline: about a minute
+ * of retrying, longer than the Redis or Postgres restarts it is meant to ride out.
+ */
+export const MAX_ATTEMPTS = 10;

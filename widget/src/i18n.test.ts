@@ -24,7 +24,7 @@ describe('language choice', () => {
     const t = stringsFor('zh-CN', { ready: '扫码登录 ACME' });
     expect(t.ready).toBe('扫码登录 ACME');
     expect(t.expired).toBe(stringsFor('zh-CN').expired);
-    expect(stringsFor('en').ready).toBe('Scan with WeChat to log in');
+    expect(stringsFor('en').ready).toBe('Scan the code with WeChat');
   });
 
   it('has every string in both languages', () => {

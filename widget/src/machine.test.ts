@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { initial, reduce, secondsLeft, type Emit, type Model } from './machine';
-import type { ServerFrame, SessionFrame } from './protocol';
+import { codeEnd, GRACE_MS, initial, isFinal, overdue, reduce, secondsLeft, type Emit, type Input, type Model } from './machine';
+import type { SessionFrame } from './protocol';
 
 const session = (id = 'S1'): SessionFrame => ({ type: 'session', session: id, secret: 'sec', expiresAt: '2030-01-01T00:00:00.000Z', qr: '/qr', match: '42' });
 
-/** Runs frames through the machine from `initial`, collecting every emitted event. */
-function run(frames: ServerFrame[], from: Model = initial): { model: Model; events: Emit[] } {
+const NOW = Date.parse('2029-12-31T23:58:00.000Z');
+
+/** Runs inputs through the machine from `initial`, collecting every emitted event. */
+function run(frames: Input[], from: Model = initial): { model: Model; events: Emit[] } {
   let model = from;
   const events: Emit[] = [];
   for (const f of frames) {
-    const [m, out] = reduce(model, f, 'plain words');
+    const [m, out] = reduce(model, f, 'plain words', NOW);
     model = m;
     events.push(...out);
   }
@@ -59,9 +61,73 @@ describe('widget state machine', () => {
   });
 
   it('counts seconds left down to zero, never below', () => {
-    const at = Date.parse('2030-01-01T00:00:00.000Z');
-    expect(secondsLeft('2030-01-01T00:00:00.000Z', at - 119_001)).toBe(120);
-    expect(secondsLeft('2030-01-01T00:00:00.000Z', at - 500)).toBe(1);
-    expect(secondsLeft('2030-01-01T00:00:00.000Z', at + 5_000)).toBe(0);
+    expect(secondsLeft(NOW + 119_001, NOW)).toBe(120);
+    expect(secondsLeft(NOW + 500, NOW)).toBe(1);
+    expect(secondsLeft(NOW, NOW + 5_000)).toBe(0);
+  });
+
+  it('ends the code by this clock, clamped to the TTLs an app can have', () => {
+    expect(codeEnd('2030-01-01T00:00:00.000Z', NOW)).toBe(NOW + 120_000);
+    // A visitor clock minutes ahead (or behind) never ends a fresh code at once, nor never.
+    expect(codeEnd('2030-01-01T00:00:00.000Z', NOW + 3_600_000)).toBe(NOW + 3_600_000 + 30_000);
+    expect(codeEnd('2030-01-01T00:00:00.000Z', NOW - 3_600_000)).toBe(NOW - 3_600_000 + 600_000);
+    expect(codeEnd('garbage', NOW)).toBe(NOW + 30_000);
+    expect(run([session()]).model.endsAt).toBe(NOW + 120_000);
+  });
+});
+
+describe('the connection riding out outages', () => {
+  it('marks a live session reconnecting, keeps its state and events, and clears the mark on any answer', () => {
+    const ready = run([session()]).model;
+    const down = run([{ type: 'reconnecting' }, { type: 'reconnecting' }], ready);
+    expect(down.model).toMatchObject({ state: 'ready', reconnecting: true, session: { session: 'S1' } });
+    expect(down.events).toEqual([]);
+    // The resume answers the same session: no new code, no event, just back up.
+    const back = run([session()], down.model);
+    expect(back.model).toMatchObject({ state: 'ready', reconnecting: false, session: { session: 'S1' } });
+    expect(back.events).toEqual([]);
+    // A confirmation made while the link was down arrives once, after the resume.
+    const done = run([{ type: 'reconnecting' }, { type: 'success', token: 'jwt', user: {} }], ready);
+    expect(done.model).toMatchObject({ state: 'success', reconnecting: false });
+    expect(done.events.filter(([n]) => n == 'login')).toHaveLength(1);
+  });
+
+  it('reconnects while still loading, then shows the first code', () => {
+    const { model, events } = run([{ type: 'reconnecting' }, session()]);
+    expect(model).toMatchObject({ state: 'ready', session: { session: 'S1' } });
+    expect(model.reconnecting).toBeFalsy();
+    expect(events).toEqual([['statechange', { state: 'ready' }]]);
+  });
+
+  it('never marks a finished session reconnecting', () => {
+    const cancelled = run([session(), { type: 'cancelled' }]).model;
+    expect(run([{ type: 'reconnecting' }], cancelled).model).toBe(cancelled);
+  });
+
+  it('takes a fresh session at any time but after success (the server lost the old one)', () => {
+    const lost = run([session('A'), { type: 'scanned' }, { type: 'reconnecting' }, session('B')]);
+    expect(lost.model).toMatchObject({ state: 'ready', session: { session: 'B' } });
+    expect(lost.model.reconnecting).toBeFalsy();
+    expect(lost.events.slice(-1)).toEqual([['statechange', { state: 'ready' }]]);
+    const done = run([session('A'), { type: 'success', token: 't', user: {} }]).model;
+    expect(run([session('B')], done).model).toBe(done);
+  });
+
+  it("expires by its own deadline when the server never says so, and only once", () => {
+    const ready = run([session()]).model;
+    expect(overdue(ready, ready.endsAt! + GRACE_MS - 1)).toBe(false);
+    expect(overdue(ready, ready.endsAt! + GRACE_MS)).toBe(true);
+    const scanned = run([{ type: 'scanned' }, { type: 'reconnecting' }], ready).model;
+    expect(overdue(scanned, ready.endsAt! + GRACE_MS)).toBe(true);
+    const ended = run([{ type: 'deadline' }, { type: 'expired' }, { type: 'deadline' }], scanned);
+    expect(ended.model).toMatchObject({ state: 'expired', reconnecting: false });
+    expect(ended.events).toEqual([['statechange', { state: 'expired' }], ['expired', null]]);
+    expect(overdue(ended.model, Infinity)).toBe(false);
+    expect(run([{ type: 'deadline' }]).model.state).toBe('loading');
+  });
+
+  it('calls only configuration errors final', () => {
+    expect(['invalid_key', 'origin_not_allowed', 'no_server'].every(isFinal)).toBe(true);
+    expect(['offline', 'rate_limited', 'quota_exceeded', 'session_not_found', 'wechat_error', 'unavailable'].some(isFinal)).toBe(false);
   });
 });

@@ -32,12 +32,22 @@ export const styles = css`
   }
   .box {
     box-sizing: border-box;
-    width: calc(var(--_size) + 34px);
-    padding: 16px;
+    width: calc(var(--_size) + 60px);
+    padding: 20px 16px 16px;
     text-align: center;
     background: var(--_bg);
     border: 1px solid var(--_line);
     border-radius: var(--wsl-radius, 12px);
+  }
+  .head {
+    display: flex;
+    gap: 8px;
+    align-items: center;
+    justify-content: center;
+    margin: 0 0 14px;
+    font-size: 15px;
+    font-weight: 600;
+    white-space: nowrap;
   }
   .frame {
     position: relative;
@@ -96,6 +106,12 @@ export const styles = css`
   }
   .ok {
     font-size: 32px;
+  }
+  .no {
+    background: var(--_muted);
+  }
+  small a {
+    color: inherit;
   }
   p {
     margin: 12px 0 0;

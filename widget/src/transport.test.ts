@@ -50,7 +50,7 @@ function fakeFetch() {
 const sessionFrame = { type: 'session', session: 'SESSION_ID_22_CHARS___', secret: 's3cret', expiresAt: '2030-01-01T00:00:00Z', qr: '/qr', match: '42' };
 
 function start(extra: Partial<TransportOptions> = {}) {
-  const frames: ServerFrame[] = [];
+  const frames: Array<ServerFrame | { type: 'reconnecting' }> = [];
   const t = connect({
     server: 'https://login.example.com/',
     siteKey: 'pk_test_abc',
@@ -99,7 +99,60 @@ describe('transport over WebSocket', () => {
     sock().open();
     expect(JSON.parse(sock().sent[0]!)).toEqual({ type: 'resume', session: 'SESSION_ID_22_CHARS___', secret: 's3cret' });
     sock().frame({ type: 'scanned' });
-    expect(frames.map((f) => f.type)).toEqual(['session', 'scanned']);
+    expect(frames.map((f) => f.type)).toEqual(['session', 'reconnecting', 'scanned']);
+  });
+
+  it('rides out close 4503 unavailable: reconnecting, backoff, resume, and no error at all', () => {
+    const { frames, sock } = start();
+    sock().open();
+    sock().frame(sessionFrame);
+    for (let i = 0; i < 3; i++) {
+      sock().frame({ type: 'error', code: 'unavailable', message: 'briefly unavailable' });
+      sock().drop(4503);
+      vi.advanceTimersByTime(10_000);
+      expect(sock().url).toContain('&session=SESSION_ID_22_CHARS___');
+      sock().open();
+    }
+    sock().frame(sessionFrame);
+    expect(frames.map((f) => f.type)).toEqual(['session', 'reconnecting', 'reconnecting', 'reconnecting', 'session']);
+    expect(FakeSocket.all).toHaveLength(4);
+  });
+
+  it('retries on an unavailable error frame even when the server keeps the socket open', () => {
+    const { frames, sock } = start();
+    sock().open();
+    sock().frame(sessionFrame);
+    sock().drop(1006);
+    vi.advanceTimersByTime(500);
+    sock().open();
+    sock().frame({ type: 'error', code: 'unavailable', message: 'briefly unavailable' });
+    expect(sock().closedWith).toBe(1000);
+    vi.advanceTimersByTime(1000);
+    expect(FakeSocket.all).toHaveLength(3);
+    expect(sock().url).toContain('&session=SESSION_ID_22_CHARS___');
+    expect(frames.map((f) => f.type)).toEqual(['session', 'reconnecting', 'reconnecting']);
+  });
+
+  it('retries a 4503 refusal before the first code too, even without its error frame', () => {
+    const { frames, sock } = start();
+    sock().open();
+    sock().drop(4503);
+    vi.advanceTimersByTime(500);
+    expect(sock().url).toBe('wss://login.example.com/v1/ws?key=pk_test_abc');
+    sock().open();
+    sock().frame(sessionFrame);
+    expect(frames.map((f) => f.type)).toEqual(['reconnecting', 'session']);
+  });
+
+  it('spaces retries out with jittered backoff', () => {
+    const { sock } = start({ random: () => 0 });
+    sock().open();
+    sock().drop(1006);
+    // random() = 0 takes the bottom of the jitter range: half of 500 ms.
+    vi.advanceTimersByTime(249);
+    expect(FakeSocket.all).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.all).toHaveLength(2);
   });
 
   it('keeps the session across repeated failed reconnects, then says offline', () => {
@@ -206,17 +259,50 @@ describe('transport over long-polling', () => {
     expect(f.calls).toHaveLength(1);
   });
 
-  it('retries network failures with backoff, then says offline', async () => {
+  it('takes a server that answers nothing at all for an outage: back to WebSocket, then offline', async () => {
     const f = fakeFetch();
     const { frames, sock } = start({ fetch: f.fn });
-    sock().drop(1006);
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      sock().drop(1006);
       await settle();
       f.calls[i]!.fail();
       await vi.advanceTimersByTimeAsync(10_000);
     }
-    expect(frames).toEqual([{ type: 'error', code: 'offline' }]);
+    expect(FakeSocket.all).toHaveLength(MAX_ATTEMPTS);
     expect(f.calls).toHaveLength(MAX_ATTEMPTS);
+    expect(frames.at(-1)).toEqual({ type: 'error', code: 'offline' });
+    expect(frames.filter((x) => x.type == 'reconnecting')).toHaveLength(MAX_ATTEMPTS - 1);
+  });
+
+  it('keeps polling through 503 unavailable and network errors once polling has worked', async () => {
+    const f = fakeFetch();
+    const { frames, sock } = start({ fetch: f.fn });
+    sock().drop(1006);
+    await settle();
+    f.calls[0]!.answer(201, sessionFrame);
+    await settle();
+    f.calls[1]!.answer(503, { error: { code: 'unavailable', message: 'briefly unavailable', requestId: 'r' } });
+    await vi.advanceTimersByTimeAsync(500);
+    f.calls[2]!.fail();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(f.calls[3]!.url).toContain('/events?after=pending');
+    f.calls[3]!.answer(200, { type: 'scanned' });
+    await settle();
+    expect(frames.map((x) => x.type)).toEqual(['session', 'reconnecting', 'reconnecting', 'scanned']);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it('says no_server, once and for good, when something other than the API answers', async () => {
+    const f = fakeFetch();
+    const { frames, sock } = start({ fetch: f.fn });
+    sock().drop(1006);
+    await settle();
+    f.calls[0]!.answer(404);
+    await settle();
+    expect(frames).toEqual([{ type: 'error', code: 'no_server', message: 'https://login.example.com does not answer like a wechat-scan-login server' }]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(f.calls).toHaveLength(1);
+    expect(FakeSocket.all).toHaveLength(1);
   });
 
   it('stop() aborts the poll in flight', async () => {

@@ -1,12 +1,16 @@
 import { backoff, MAX_ATTEMPTS } from './backoff';
+import type { Input } from './machine';
 import { parseFrame, type ErrorFrame, type ServerFrame } from './protocol';
 
 export interface TransportOptions {
   /** The service's base URL, e.g. https://login.example.com (a path prefix is kept). */
   server: string;
   siteKey: string;
-  /** Every frame, in order; after a terminal one the transport has already stopped. */
-  onFrame(frame: ServerFrame): void;
+  /**
+   * Every frame, in order, and `reconnecting` each time a retry is scheduled after a transient
+   * failure; after a terminal frame the transport has already stopped.
+   */
+  onFrame(frame: ServerFrame | Extract<Input, { type: 'reconnecting' }>): void;
   random?: () => number;
   /** Injected by unit tests; the browser's own by default. */
   WebSocket?: typeof WebSocket;
@@ -20,12 +24,15 @@ export interface Transport {
 
 /** Close codes of refused sockets, for when the error frame before them was lost. */
 const REFUSED: Record<number, string> = { 4001: 'invalid_key', 4003: 'origin_not_allowed', 4029: 'rate_limited' };
+/** The server's "briefly unavailable" (a Redis or Postgres outage): retried, never shown as an error. */
+const UNAVAILABLE = 4503;
 const PING_MS = 20_000;
 
 /**
  * The session controller: one login session over WebSocket, resumed with its secret after a
- * drop (backoff between attempts), or over the long-polling API where WebSocket can't connect.
- * Terminal frames (success, cancelled, expired, error) stop it.
+ * drop, or over the long-polling API where WebSocket can't connect. Outages (close 4503
+ * `unavailable`, network errors, dropped sockets, 5xx answers) are retried with backoff and
+ * jitter; refusals (`invalid_key`, `origin_not_allowed`, …) and terminal frames stop it.
  */
 export function connect(o: TransportOptions): Transport {
   const base = o.server.replace(/\/+$/, '');
@@ -38,6 +45,8 @@ export function connect(o: TransportOptions): Transport {
   let sess: { id: string; secret: string } | undefined;
   let after = 'pending';
   let opened = false;
+  /** The polling API has answered at least once: WebSocket is blocked here, keep polling. */
+  let polled = false;
   let fails = 0;
 
   const deliver = (f: ServerFrame) => {
@@ -51,8 +60,9 @@ export function connect(o: TransportOptions): Transport {
   const fail = (code: string, message?: string) => deliver({ type: 'error', code, ...(message && { message }) } as ErrorFrame);
 
   const retry = (next: () => void) => {
-    if (++fails >= MAX_ATTEMPTS) fail('offline');
-    else timer = setTimeout(next, backoff(fails, random));
+    if (++fails >= MAX_ATTEMPTS) return fail('offline');
+    timer = setTimeout(next, backoff(fails, random));
+    o.onFrame({ type: 'reconnecting' });
   };
 
   const closeWs = () => {
@@ -85,6 +95,9 @@ export function connect(o: TransportOptions): Transport {
       if (unanswered) answered = true;
       unanswered = 0;
       const f = parseFrame(e.data);
+      // A store outage on the server's side (whether or not it closes the socket): try again
+      // later on a fresh socket; the visitor only sees "reconnecting".
+      if (f?.type == 'error' && f.code == 'unavailable') return closeWs(), retry(openWs);
       if (f?.type == 'error') refused = true;
       if (f) deliver(f);
     };
@@ -92,11 +105,12 @@ export function connect(o: TransportOptions): Transport {
       if (ws != s) return;
       clearInterval(pinger);
       ws = undefined;
-      if (e.code >= 4000 && e.code < 5000) {
+      if (e.code >= 4000 && e.code < 5000 && e.code != UNAVAILABLE) {
         if (!refused) fail(REFUSED[e.code] ?? 'error');
         stop();
       } else if (!opened) {
-        // Never connected at all (a proxy or firewall that blocks WebSocket): use long-polling.
+        // Never connected at all: a proxy or firewall that blocks WebSocket, or the server is down.
+        // Long-polling tells the two apart.
         void poll();
       } else retry(openWs);
     };
@@ -110,6 +124,7 @@ export function connect(o: TransportOptions): Transport {
         sess ? { headers: { authorization: `Bearer ${sess.secret}` }, signal: abort.signal } : { method: 'POST', signal: abort.signal },
       );
       if (stopped) return;
+      polled = true;
       // 204: the long-poll ran out with nothing new; ask again straight away.
       if (res.status == 204) return void poll();
       const body = await res.json().catch(() => null);
@@ -121,10 +136,14 @@ export function connect(o: TransportOptions): Transport {
         return;
       }
       const err = body?.error;
-      if (res.status < 500 && err) return void fail(String(err.code), err.message);
+      if (res.status < 500 && err?.code && err.code != 'unavailable') return void fail(String(err.code), err.message);
+      // Something that isn't this API answered (a bundler's dev server, a static host): retrying
+      // can't help, the page must point the element at its server.
+      if (!err && (res.ok || res.status == 404 || res.status == 405)) return void fail('no_server', `${base} does not answer like a wechat-scan-login server`);
       throw res.status;
     } catch {
-      if (!stopped) retry(poll);
+      // Nothing answered at all: an outage rather than a blocked WebSocket, so try that again first.
+      if (!stopped) retry(polled ? poll : openWs);
     }
   };
 

@@ -22,12 +22,32 @@ export class LoginsChart extends LitElement {
     .swatch { display: inline-block; width: .75rem; height: .75rem; border-radius: 2px; margin-right: .3rem; vertical-align: -1px; }
     .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   `];
-  static override properties = { days: { attribute: false } };
+  static override properties = { days: { attribute: false }, width: { state: true } };
   declare days: DayStats[];
+  /**
+   * The drawing is as wide as the element in CSS pixels, so its 11 px labels stay 11 px on a
+   * phone instead of shrinking with a fixed viewBox.
+   */
+  declare width: number;
+  private readonly resize = new ResizeObserver(([entry]) => {
+    const w = Math.round(entry?.contentRect.width ?? 0);
+    if (w > 0 && Math.abs(w - this.width) > 4) this.width = w;
+  });
 
   constructor() {
     super();
     this.days = [];
+    this.width = 720;
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    this.resize.observe(this);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.resize.disconnect();
   }
 
   override render() {
@@ -36,12 +56,13 @@ export class LoginsChart extends LitElement {
     const sum = totals.reduce((a, b) => a + b, 0);
     const bad = days.reduce((n, d) => n + d.cancelled + d.expired + d.failed, 0);
     const max = Math.max(1, ...totals);
-    const W = 720, H = 220, padL = 34, padB = 26, padT = 8;
+    const W = Math.max(280, this.width), H = 220, padL = 34, padB = 26, padT = 8;
     const plotW = W - padL - 6, plotH = H - padB - padT;
     const step = plotW / Math.max(1, days.length);
     const barW = Math.max(2, step * 0.7);
     const ticks = [0, Math.round(max / 2), max];
-    const labelEvery = Math.ceil(days.length / 8);
+    // A date label needs about 44 px.
+    const labelEvery = Math.max(1, Math.ceil(days.length / Math.max(1, Math.floor(plotW / 44))));
     return html`
       <p class="small"><strong>${sum}</strong> login attempt${sum === 1 ? '' : 's'} in ${days.length} days ·
         <strong>${sum ? Math.round((bad / sum) * 100) : 0}%</strong> failed, cancelled or expired</p>

@@ -1,8 +1,14 @@
-import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, LoginEvent, Me, Member, Mode, Page, Role, SigningKey, TenantRef, VerifyAnswer } from './types';
+import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SigningKey, TenantRef, UserExport, VerifyAnswer } from './types';
 
 /** An error the API answered with: `code` for branching, `message` already in plain words. */
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** For a refused input: which field (its path in the request body) and why, in plain words. */
+    readonly field?: { name: string; reason: string },
+  ) {
     super(message);
   }
 }
@@ -23,11 +29,13 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     throw new ApiFailure(0, 'network', 'Could not reach the server. Check your connection and try again.');
   }
   if (res.status === 204) return undefined as T;
-  const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string; details?: { field?: unknown; reason?: unknown } } } | null;
   if (!res.ok) {
     // A stale token (another tab signed in again): fetch the current one for the next call.
     if (res.status === 403 && data?.error?.code === 'csrf_failed') void api.me().catch(() => {});
-    const err = new ApiFailure(res.status, data?.error?.code ?? 'internal', data?.error?.message ?? `The server answered ${res.status}`);
+    const d = data?.error?.details;
+    const field = typeof d?.field === 'string' && typeof d.reason === 'string' ? { name: d.field, reason: d.reason } : undefined;
+    const err = new ApiFailure(res.status, data?.error?.code ?? 'internal', data?.error?.message ?? `The server answered ${res.status}`, field);
     if (res.status === 401 && !path.startsWith('/auth/sign')) sessionEvents.dispatchEvent(new Event('signedout'));
     throw err;
   }
@@ -52,9 +60,10 @@ const a = (tenantId: string, appId: string) => `${t(tenantId)}/apps/${encodeURIC
 export const api = {
   me: async () => remember(await call<Me>('GET', '/auth/me')),
   signIn: async (email: string, password: string) => remember(await call<Me>('POST', '/auth/signin', { email, password })),
-  signUp: async (body: { email: string; password: string; name?: string; organisation?: string }) => remember(await call<Me>('POST', '/auth/signup', body)),
+  signUp: async (body: { email: string; password: string; name?: string; organisation?: string; invitation?: string }) => remember(await call<Me>('POST', '/auth/signup', body)),
   signOut: () => call<void>('POST', '/auth/signout'),
   createTenant: (name: string) => call<TenantRef>('POST', '/tenants', { name }),
+  previewInvitation: (token: string) => call<InvitationPreview>('POST', '/invitations/preview', { token }),
   acceptInvitation: (token: string) => call<{ tenant: { id: string; name: string }; role: Role }>('POST', '/invitations/accept', { token }),
 
   tenant: (tenantId: string) => call<TenantRef>('GET', t(tenantId)),
@@ -83,6 +92,8 @@ export const api = {
 
   users: (tenantId: string, appId: string, p: { q?: string; mode?: Mode | ''; cursor?: string }) =>
     call<Page<EndUser>>('GET', `${a(tenantId, appId)}/users${q({ ...p, limit: 25 })}`),
+  exportUser: (tenantId: string, appId: string, userId: string) => call<UserExport>('GET', `${a(tenantId, appId)}/users/${encodeURIComponent(userId)}/export`),
+  deleteUser: (tenantId: string, appId: string, userId: string) => call<{ id: string; deleted: true }>('DELETE', `${a(tenantId, appId)}/users/${encodeURIComponent(userId)}`),
   events: (tenantId: string, appId: string, p: { status?: string; mode?: string; origin?: string; from?: string; to?: string; cursor?: string }) =>
     call<Page<LoginEvent>>('GET', `${a(tenantId, appId)}/events${q({ ...p, limit: 25 })}`),
   origins: (tenantId: string, appId: string) => call<{ data: string[] }>('GET', `${a(tenantId, appId)}/origins`),

@@ -4,14 +4,16 @@ import type { App, TenantRef } from '../data/types';
 import { APP_TABS, href, type AppTab } from '../router';
 import { shared } from '../styles';
 import { failed, loading } from '../components/states';
+import { titlePage } from '../page-title';
 import './app-settings';
 import './app-keys';
 import './app-install';
 import './app-users';
 import './app-activity';
 import './app-webhooks';
+import './app-oidc';
 
-const TAB_LABEL: Record<AppTab, string> = { settings: 'Settings', keys: 'Keys', install: 'Install', users: 'Users', activity: 'Activity', webhooks: 'Webhooks' };
+const TAB_LABEL: Record<AppTab, string> = { settings: 'Settings', keys: 'Keys', install: 'Install', users: 'Users', activity: 'Activity', webhooks: 'Webhooks', oidc: 'OpenID Connect' };
 
 /** One app: its tabs share the loaded record; a tab that edits it hands back the new one. */
 export class AppPage extends LitElement {
@@ -32,6 +34,7 @@ export class AppPage extends LitElement {
 
   override updated(changed: Map<string, unknown>) {
     if (changed.has('appId') || changed.has('tenant')) void this.load();
+    if (this.app && (changed.has('app') || changed.has('tab'))) titlePage(TAB_LABEL[this.tab], this.app.name);
   }
 
   private async load() {
@@ -52,6 +55,7 @@ export class AppPage extends LitElement {
       case 'users': return html`<wsl-app-users .tenant=${p.tenant} .app=${app}></wsl-app-users>`;
       case 'activity': return html`<wsl-app-activity .tenant=${p.tenant} .app=${app}></wsl-app-activity>`;
       case 'webhooks': return html`<wsl-app-webhooks .tenant=${p.tenant} .app=${app}></wsl-app-webhooks>`;
+      case 'oidc': return html`<wsl-app-oidc .tenant=${p.tenant} .app=${app}></wsl-app-oidc>`;
       default: return html`<wsl-app-settings .tenant=${p.tenant} .app=${app}></wsl-app-settings>`;
     }
   }

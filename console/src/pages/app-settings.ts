@@ -3,7 +3,13 @@ import { api } from '../data/api';
 import { ENV_VERSIONS, type App, type TenantRef, type VerifyAnswer } from '../data/types';
 import { href, navigate } from '../router';
 import { shared } from '../styles';
+import { describedBy, fieldError, focusFirstInvalid, formError, invalid, noProblem, problemOf, type FormProblem } from '../components/form-errors';
 import '../components/copy-button';
+
+/** The form's controls carry the API's field names. */
+const FIELDS = Object.fromEntries(
+  ['name', 'displayName', 'logoUrl', 'allowedOrigins', 'wechatAppId', 'wechatSecret', 'mpPage', 'envVersion', 'checkPath', 'sessionTtlSeconds'].map((f) => [f, f]),
+);
 
 const CHECK_LABEL: Record<string, string> = {
   credentials: 'AppID and AppSecret',
@@ -16,13 +22,15 @@ const CHECK_LABEL: Record<string, string> = {
 export class AppSettings extends LitElement {
   static override styles = shared;
   static override properties = {
-    tenant: { attribute: false }, app: { attribute: false }, saving: { state: true }, saved: { state: true }, error: { state: true },
+    tenant: { attribute: false }, app: { attribute: false }, saving: { state: true }, saved: { state: true }, problem: { state: true }, error: { state: true },
     verifying: { state: true }, verify: { state: true }, verifyError: { state: true }, confirmDelete: { state: true }, newLive: { state: true },
   };
   declare tenant: TenantRef;
   declare app: App;
   declare saving: boolean;
   declare saved: boolean;
+  declare problem: FormProblem;
+  /** A failed delete. */
   declare error: string;
   declare verifying: boolean;
   declare verify: VerifyAnswer | null;
@@ -34,6 +42,7 @@ export class AppSettings extends LitElement {
     super();
     this.saving = false;
     this.saved = false;
+    this.problem = noProblem;
     this.error = '';
     this.verifying = false;
     this.verify = null;
@@ -48,7 +57,9 @@ export class AppSettings extends LitElement {
 
   private async save(e: SubmitEvent) {
     e.preventDefault();
-    const f = new FormData(e.target as HTMLFormElement);
+    // Taken now: after an await, the event's currentTarget/target no longer point at the form.
+    const form = e.target as HTMLFormElement;
+    const f = new FormData(form);
     const s = (k: string) => String(f.get(k) ?? '').trim();
     const patch: Record<string, unknown> = {
       name: s('name'),
@@ -65,15 +76,16 @@ export class AppSettings extends LitElement {
     if (s('wechatSecret')) patch.wechatSecret = s('wechatSecret');
     this.saving = true;
     this.saved = false;
-    this.error = '';
+    this.problem = noProblem;
     try {
       const updated = await api.updateApp(this.tenant.id, this.app.id, patch);
       if (updated.newLiveKeys) this.newLive = updated.newLiveKeys;
-      (e.target as HTMLFormElement).querySelector<HTMLInputElement>('[name=wechatSecret]')!.value = '';
+      form.querySelector<HTMLInputElement>('[name=wechatSecret]')!.value = '';
       this.saved = true;
       this.dispatchEvent(new CustomEvent('app-changed', { detail: updated, bubbles: true, composed: true }));
     } catch (err) {
-      this.error = (err as Error).message;
+      this.problem = problemOf(err, FIELDS);
+      void focusFirstInvalid(this);
     } finally {
       this.saving = false;
     }
@@ -131,34 +143,34 @@ export class AppSettings extends LitElement {
         <div class="grid2">
           <div class="card">
             <h2 style="margin-top:0">Site</h2>
-            <label for="name">Name</label><input id="name" name="name" .value=${a.name} required maxlength="100" />
+            <label for="name">Name</label><input id="name" name="name" .value=${a.name} required maxlength="100" aria-invalid=${invalid(this.problem, 'name')} aria-describedby=${describedBy(this.problem, 'name')} />${fieldError(this.problem, 'name')}
             <label for="displayName">Display name <span class="hint">(shown on the phone before the visitor confirms)</span></label>
-            <input id="displayName" name="displayName" .value=${a.displayName ?? ''} maxlength="60" placeholder=${a.name} />
+            <input id="displayName" name="displayName" .value=${a.displayName ?? ''} maxlength="60" placeholder=${a.name} aria-invalid=${invalid(this.problem, 'displayName')} aria-describedby=${describedBy(this.problem, 'displayName')} />${fieldError(this.problem, 'displayName')}
             <label for="logoUrl">Logo URL <span class="hint">(https, shown on the phone)</span></label>
-            <input id="logoUrl" name="logoUrl" type="url" .value=${a.logoUrl ?? ''} placeholder="https://example.com/logo.png" />
+            <input id="logoUrl" name="logoUrl" type="url" pattern="https://.+" title="An https:// address (the phone refuses others, in test mode too)" .value=${a.logoUrl ?? ''} placeholder="https://example.com/logo.png" aria-invalid=${invalid(this.problem, 'logoUrl')} aria-describedby=${describedBy(this.problem, 'logoUrl')} />${fieldError(this.problem, 'logoUrl')}
             <label for="allowedOrigins">Allowed origins <span class="hint">(one per line; https://*.example.com covers subdomains only; test mode also allows localhost)</span></label>
-            <textarea id="allowedOrigins" name="allowedOrigins" .value=${a.allowedOrigins.join('\n')}></textarea>
+            <textarea id="allowedOrigins" name="allowedOrigins" .value=${a.allowedOrigins.join('\n')} aria-invalid=${invalid(this.problem, 'allowedOrigins')} aria-describedby=${describedBy(this.problem, 'allowedOrigins')}></textarea>${fieldError(this.problem, 'allowedOrigins')}
             <label for="sessionTtlSeconds">Code lifetime <span class="hint">(seconds before the code expires, 30–600)</span></label>
-            <input id="sessionTtlSeconds" name="sessionTtlSeconds" type="number" min="30" max="600" .value=${String(a.sessionTtlSeconds)} required />
+            <input id="sessionTtlSeconds" name="sessionTtlSeconds" type="number" min="30" max="600" .value=${String(a.sessionTtlSeconds)} required aria-invalid=${invalid(this.problem, 'sessionTtlSeconds')} aria-describedby=${describedBy(this.problem, 'sessionTtlSeconds')} />${fieldError(this.problem, 'sessionTtlSeconds')}
           </div>
           <div class="card">
             <h2 style="margin-top:0">WeChat mini-program <span class="badge ${a.liveReady ? 'live' : 'test'}">${a.liveReady ? 'live ready' : 'test mode only'}</span></h2>
             <p class="small muted">Test mode works without these. Live mode needs your own mini-program with the scan-login page.</p>
             <label for="wechatAppId">AppID</label>
-            <input id="wechatAppId" name="wechatAppId" .value=${a.wechatAppId ?? ''} placeholder="wx0123456789abcdef" autocomplete="off" />
+            <input id="wechatAppId" name="wechatAppId" .value=${a.wechatAppId ?? ''} placeholder="wx0123456789abcdef" autocomplete="off" aria-invalid=${invalid(this.problem, 'wechatAppId')} aria-describedby=${describedBy(this.problem, 'wechatAppId')} />${fieldError(this.problem, 'wechatAppId')}
             <label for="wechatSecret">AppSecret <span class="hint">${a.hasWechatSecret ? '(saved; never shown again. Type a new one to replace it)' : '(write-only: stored encrypted, never shown again)'}</span></label>
-            <input id="wechatSecret" name="wechatSecret" type="password" autocomplete="new-password" placeholder=${a.hasWechatSecret ? '••••••••••••••••' : ''} />
+            <input id="wechatSecret" name="wechatSecret" type="password" autocomplete="new-password" placeholder=${a.hasWechatSecret ? '••••••••••••••••' : ''} aria-invalid=${invalid(this.problem, 'wechatSecret')} aria-describedby=${describedBy(this.problem, 'wechatSecret')} />${fieldError(this.problem, 'wechatSecret')}
             <label for="mpPage">Page <span class="hint">(path of the confirm page, without a leading /)</span></label>
-            <input id="mpPage" name="mpPage" .value=${a.mpPage} required />
+            <input id="mpPage" name="mpPage" .value=${a.mpPage} required aria-invalid=${invalid(this.problem, 'mpPage')} aria-describedby=${describedBy(this.problem, 'mpPage')} />${fieldError(this.problem, 'mpPage')}
             <label for="envVersion">Version (env_version)</label>
-            <select id="envVersion" name="envVersion">
+            <select id="envVersion" name="envVersion" aria-invalid=${invalid(this.problem, 'envVersion')} aria-describedby=${describedBy(this.problem, 'envVersion')}>
               ${ENV_VERSIONS.map((v) => html`<option value=${v} ?selected=${a.envVersion === v}>${v}</option>`)}
-            </select>
+            </select>${fieldError(this.problem, 'envVersion')}
             <label><input type="checkbox" name="checkPath" ?checked=${a.checkPath} /> Check page path <span class="hint">(check_path: needs the page in the published version; turn off for trial/develop)</span></label>
             ${(a.advice ?? []).map((t) => html`<div class="warn small">${t}</div>`)}
           </div>
         </div>
-        ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : ''}
+        ${formError(this.problem)}
         ${this.saved ? html`<div class="success" role="status">Saved.</div>` : ''}
         ${ro ? '' : html`<p><button type="submit" ?disabled=${this.saving}>${this.saving ? 'Saving…' : 'Save settings'}</button></p>`}
         </fieldset>
@@ -176,6 +188,7 @@ export class AppSettings extends LitElement {
           <p class="small">Its keys stop working at once, and its users and activity are deleted. This can't be undone.</p>
           <label for="confirm">Type <strong>${a.name}</strong> to confirm</label>
           <input id="confirm" .value=${this.confirmDelete} @input=${(e: Event) => (this.confirmDelete = (e.target as HTMLInputElement).value)} autocomplete="off" />
+          ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : ''}
           <p><button class="danger" type="button" ?disabled=${this.confirmDelete !== a.name} @click=${this.deleteApp}>Delete app</button></p>
         </div>`}`;
   }

@@ -1,10 +1,21 @@
 import { LitElement, css, html } from 'lit';
 import { call } from '../data/api';
-import type { App, Attempt, Endpoint, Message, Mode, TenantRef } from '../data/types';
+import type { App, Attempt, Delivery, Endpoint, Message, Mode, TenantRef } from '../data/types';
 import { EVENT_TYPES, TEST_EVENT_TYPE } from '../data/types';
 import { shared } from '../styles';
 import { empty, failed, loading, when } from '../components/states';
+import { describedBy, fieldError, focusFirstInvalid, formError, invalid, noProblem, problemOf, type FormProblem } from '../components/form-errors';
 import '../components/copy-button';
+
+/** While a delivery is in flight the log re-reads itself this often, so it never shows a stale state. */
+const LIVE_REFRESH_MS = 3_000;
+
+/** A delivery's state in words: "pending" alone hides whether it is on its way or failing. */
+function deliveryState(d: Delivery): { label: string; badge: string } {
+  if (d.status === 'succeeded') return { label: 'delivered', badge: 'ok' };
+  if (d.status === 'failed') return { label: 'failed', badge: 'failed' };
+  return d.attempts === 0 ? { label: 'sending', badge: 'pending' } : { label: 'retrying', badge: 'expired' };
+}
 
 const qs = (p: Record<string, string | undefined>) => {
   const s = new URLSearchParams();
@@ -30,7 +41,7 @@ export class AppWebhooks extends LitElement {
   static override properties = {
     tenant: { attribute: false }, app: { attribute: false }, mode: { state: true }, endpoints: { state: true }, messages: { state: true },
     next: { state: true }, error: { state: true }, notice: { state: true }, problem: { state: true }, secret: { state: true },
-    filters: { state: true }, open: { state: true }, attempts: { state: true },
+    filters: { state: true }, open: { state: true }, attempts: { state: true }, createProblem: { state: true },
   };
   declare tenant: TenantRef;
   declare app: App;
@@ -46,6 +57,7 @@ export class AppWebhooks extends LitElement {
   declare filters: { status: string; type: string; endpoint_id: string; since: string };
   declare open: string | null;
   declare attempts: Attempt[] | null;
+  declare createProblem: FormProblem;
 
   constructor() {
     super();
@@ -60,15 +72,40 @@ export class AppWebhooks extends LitElement {
     this.filters = { status: '', type: '', endpoint_id: '', since: '' };
     this.open = null;
     this.attempts = null;
+    this.createProblem = noProblem;
   }
 
   private get base() {
     return `/tenants/${encodeURIComponent(this.tenant.id)}/apps/${encodeURIComponent(this.app.id)}/webhooks`;
   }
 
+  private liveTimer: ReturnType<typeof setTimeout> | undefined;
+
   override connectedCallback() {
     super.connectedCallback();
     void this.load();
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    clearTimeout(this.liveTimer);
+  }
+
+  /** Re-reads the log while any delivery on screen is still in flight; stops once all have settled. */
+  private followInFlight() {
+    clearTimeout(this.liveTimer);
+    if (!this.isConnected || !this.messages?.some((m) => m.deliveries.some((d) => d.status === 'pending'))) return;
+    this.liveTimer = setTimeout(() => {
+      this.refreshShown().catch(() => {}).finally(() => this.followInFlight());
+    }, LIVE_REFRESH_MS);
+  }
+
+  /** The messages already on screen, re-read in place (the first page, plus any loaded with "Load more"). */
+  private async refreshShown() {
+    const shown = this.messages?.length ?? 0;
+    const page = await call<{ data: Message[]; nextCursor: string | null }>('GET', `${this.base}/messages?${this.messageQuery(undefined, Math.min(100, Math.max(25, shown)))}`);
+    this.messages = page.data;
+    if (shown <= 25) this.next = page.nextCursor;
   }
 
   private async load() {
@@ -81,15 +118,19 @@ export class AppWebhooks extends LitElement {
     }
   }
 
-  private async loadMessages(more = false) {
+  private messageQuery(cursor: string | undefined, limit = 25) {
     const f = this.filters;
-    const query = qs({
+    return qs({
       mode: this.mode, status: f.status, type: f.type, endpoint_id: f.endpoint_id,
-      since: f.since ? new Date(f.since).toISOString() : undefined, cursor: more ? this.next ?? undefined : undefined, limit: '25',
+      since: f.since ? new Date(f.since).toISOString() : undefined, cursor, limit: String(limit),
     });
-    const page = await call<{ data: Message[]; nextCursor: string | null }>('GET', `${this.base}/messages?${query}`);
+  }
+
+  private async loadMessages(more = false) {
+    const page = await call<{ data: Message[]; nextCursor: string | null }>('GET', `${this.base}/messages?${this.messageQuery(more ? this.next ?? undefined : undefined)}`);
     this.messages = more ? [...(this.messages ?? []), ...page.data] : page.data;
     this.next = page.nextCursor;
+    this.followInFlight();
   }
 
   /** Runs an action, then shows what happened in plain words (or why it didn't). */
@@ -114,18 +155,25 @@ export class AppWebhooks extends LitElement {
     void this.load();
   }
 
-  private create(e: SubmitEvent) {
+  private async create(e: SubmitEvent) {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
     const f = new FormData(form);
     const events = f.getAll('events').map(String);
-    void this.act(async () => {
+    this.notice = '';
+    this.problem = '';
+    this.createProblem = noProblem;
+    try {
       const ep = await call<Endpoint & { secret: string }>('POST', `${this.base}/endpoints?mode=${this.mode}`, {
         url: String(f.get('url')), events, description: String(f.get('description') ?? '') || null,
       });
       this.secret = { endpointId: ep.id, value: ep.secret, why: 'Signing secret of the new endpoint' };
       form.reset();
-    });
+      await this.load();
+    } catch (err) {
+      this.createProblem = problemOf(err, { url: 'url', description: 'description', events: 'events' });
+      void focusFirstInvalid(this);
+    }
   }
 
   private reveal(ep: Endpoint) {
@@ -235,10 +283,13 @@ export class AppWebhooks extends LitElement {
     return html`<tr data-message=${m.id}>
         <td>${when(m.createdAt)}</td>
         <td><code>${m.type}</code><div class="small muted mono">${m.id}</div></td>
-        <td>${m.deliveries.length === 0 ? html`<span class="muted small">no endpoint</span>` : m.deliveries.map((d) => html`<div>
-          <span class="badge ${d.status}">${d.status}</span> <span class="small">${d.attempts} attempt${d.attempts === 1 ? '' : 's'}</span>
+        <td>${m.deliveries.length === 0 ? html`<span class="muted small">no endpoint</span>` : m.deliveries.map((d) => {
+          const st = deliveryState(d);
+          return html`<div data-delivery-state=${st.label}>
+          <span class="badge ${st.badge}">${st.label}</span> <span class="small">${d.attempts} attempt${d.attempts === 1 ? '' : 's'}</span>
           <span class="small muted opt">${eps.get(d.endpointId) ?? d.endpointId}</span>
-          ${d.status === 'pending' && d.nextAttemptAt ? html`<span class="small muted">· next ${when(d.nextAttemptAt)}</span>` : ''}</div>`)}</td>
+          ${d.status === 'pending' && d.attempts > 0 && d.nextAttemptAt ? html`<span class="small muted">· next try ${when(d.nextAttemptAt)}</span>` : ''}</div>`;
+        })}</td>
         <td><button class="link" type="button" aria-expanded=${this.open === m.id ? 'true' : 'false'} @click=${() => this.showAttempts(m)}>Attempts</button>
           ${ro ? '' : html` · <button class="link" type="button" @click=${() => this.replay(m)}>Replay</button>`}</td>
       </tr>
@@ -274,11 +325,16 @@ export class AppWebhooks extends LitElement {
         ${ro ? '' : html`<form @submit=${this.create} aria-label="New endpoint">
           <h3>Add an endpoint</h3>
           <label for="wh-url">URL <span class="hint">${this.mode === 'live' ? 'https, on a public address' : 'http://localhost works in test mode'}</span></label>
-          <input id="wh-url" name="url" type="url" required maxlength="2048" placeholder="https://api.example.com/webhooks/wechat-login" />
+          <input id="wh-url" name="url" type="url" required maxlength="2048" placeholder="https://api.example.com/webhooks/wechat-login"
+            aria-invalid=${invalid(this.createProblem, 'url')} aria-describedby=${describedBy(this.createProblem, 'url')} />
+          ${fieldError(this.createProblem, 'url')}
           <fieldset class="events" style="border:none;padding:0;margin:.5rem 0"><legend class="small muted">Events (none ticked = all)</legend>
             ${EVENT_TYPES.map((t) => html`<label><input type="checkbox" name="events" value=${t} /> <code>${t}</code></label>`)}</fieldset>
           <label for="wh-desc">Description <span class="hint">optional</span></label>
-          <input id="wh-desc" name="description" maxlength="500" />
+          <input id="wh-desc" name="description" maxlength="500" aria-invalid=${invalid(this.createProblem, 'description')} aria-describedby=${describedBy(this.createProblem, 'description')} />
+          ${fieldError(this.createProblem, 'description')}
+          ${fieldError(this.createProblem, 'events')}
+          ${formError(this.createProblem)}
           <p><button type="submit">Add endpoint</button></p>
         </form>`}
       </div>
@@ -286,7 +342,7 @@ export class AppWebhooks extends LitElement {
         <h2 style="margin-top:0">Delivery log</h2>
         <form class="filters" @submit=${this.filter} aria-label="Filter the delivery log">
           <div><label for="f-status">Status</label><select id="f-status" name="status">
-            ${['', 'pending', 'succeeded', 'failed'].map((s) => html`<option value=${s} ?selected=${this.filters.status === s}>${s || 'any'}</option>`)}</select></div>
+            ${([['', 'any'], ['pending', 'sending or retrying'], ['succeeded', 'delivered'], ['failed', 'failed']] as const).map(([v, label]) => html`<option value=${v} ?selected=${this.filters.status === v}>${label}</option>`)}</select></div>
           <div><label for="f-type">Event</label><select id="f-type" name="type">
             ${['', ...EVENT_TYPES, TEST_EVENT_TYPE].map((s) => html`<option value=${s} ?selected=${this.filters.type === s}>${s || 'any'}</option>`)}</select></div>
           <div><label for="f-ep">Endpoint</label><select id="f-ep" name="endpoint_id"><option value="">any</option>

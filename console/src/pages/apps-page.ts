@@ -1,9 +1,12 @@
 import { LitElement, css, html } from 'lit';
 import { api } from '../data/api';
 import type { App, CreatedApp, TenantRef } from '../data/types';
-import { href, navigate } from '../router';
+import { href } from '../router';
 import { shared } from '../styles';
 import { empty, failed, loading, when } from '../components/states';
+import { describedBy, fieldError, focusFirstInvalid, formError, invalid, noProblem, problemOf, type FormProblem } from '../components/form-errors';
+import { titlePage } from '../page-title';
+import { focusAfterRender } from '../components/focus';
 import '../components/copy-button';
 
 /** The organisation's apps, and creating one (its secret key is shown once, right here). */
@@ -17,14 +20,14 @@ export class AppsPage extends LitElement {
   `];
   static override properties = {
     tenant: { attribute: false }, apps: { state: true }, next: { state: true }, error: { state: true },
-    creating: { state: true }, createError: { state: true }, created: { state: true }, busy: { state: true },
+    creating: { state: true }, problem: { state: true }, created: { state: true }, busy: { state: true },
   };
   declare tenant: TenantRef | undefined;
   declare apps: App[] | null;
   declare next: string | null;
   declare error: unknown;
   declare creating: boolean;
-  declare createError: string;
+  declare problem: FormProblem;
   declare created: CreatedApp | null;
   declare busy: boolean;
 
@@ -34,13 +37,16 @@ export class AppsPage extends LitElement {
     this.next = null;
     this.error = null;
     this.creating = false;
-    this.createError = '';
+    this.problem = noProblem;
     this.created = null;
     this.busy = false;
   }
 
   override updated(changed: Map<string, unknown>) {
-    if (changed.has('tenant') && this.tenant) void this.load();
+    if (changed.has('tenant') && this.tenant) {
+      titlePage('Apps', this.tenant.name);
+      void this.load();
+    }
   }
 
   private async load(more = false) {
@@ -60,36 +66,41 @@ export class AppsPage extends LitElement {
     const f = new FormData(e.target as HTMLFormElement);
     const origins = String(f.get('origins') ?? '').split(/[\s,]+/).filter(Boolean);
     this.busy = true;
-    this.createError = '';
+    this.problem = noProblem;
     try {
       this.created = await api.createApp(this.tenant!.id, { name: String(f.get('name')), allowedOrigins: origins });
       this.creating = false;
+      await focusAfterRender(this, '#created-title');
       await this.load();
     } catch (err) {
-      this.createError = (err as Error).message;
+      this.problem = problemOf(err, { name: 'name', allowedOrigins: 'origins' });
+      void focusFirstInvalid(this);
     } finally {
       this.busy = false;
     }
   }
 
-  private async createOrg(e: SubmitEvent) {
-    e.preventDefault();
-    const name = String(new FormData(e.target as HTMLFormElement).get('name'));
-    try {
-      const t = await api.createTenant(name);
-      const me = await api.me();
-      this.dispatchEvent(new CustomEvent('me-changed', { detail: me, bubbles: true, composed: true }));
-      navigate(href('t', t.id, 'apps'));
-    } catch (err) {
-      this.createError = (err as Error).message;
-    }
+  private startCreating() {
+    this.creating = true;
+    this.problem = noProblem;
+    void focusAfterRender(this, '#name');
+  }
+
+  private stopCreating() {
+    this.creating = false;
+    void focusAfterRender(this, '#new-app');
+  }
+
+  private done() {
+    this.created = null;
+    void focusAfterRender(this, '#new-app');
   }
 
   private createdCard() {
     const c = this.created!;
     return html`
       <div class="card" role="region" aria-label="New app keys">
-        <h2 style="margin-top:0">“${c.app.name}” is ready</h2>
+        <h2 style="margin-top:0" id="created-title" tabindex="-1">“${c.app.name}” is ready</h2>
         <div class="warn">Copy the secret key now: it is shown only this once. You can always make a new one under Keys.</div>
         <div class="keybox">
           <span>Publishable (test)</span><code class="k" data-key="pk">${c.keys.test.publishable}</code><wsl-copy .value=${c.keys.test.publishable}></wsl-copy>
@@ -100,33 +111,30 @@ export class AppsPage extends LitElement {
         </div>
         <p class="row" style="margin-top:1rem">
           <a class="button" href=${href('t', this.tenant!.id, 'apps', c.app.id, 'install')}>Install it on your site</a>
-          <button class="secondary" type="button" @click=${() => (this.created = null)}>Done</button>
+          <button class="secondary" type="button" @click=${this.done}>Done</button>
         </p>
       </div>`;
   }
 
   override render() {
-    if (!this.tenant) {
-      return html`<div class="card"><h1>Create an organisation</h1><p class="muted">You're not a member of any organisation yet.</p>
-        <form @submit=${this.createOrg}><label for="org">Name</label><input id="org" name="name" required maxlength="100" />
-        ${this.createError ? html`<div class="error" role="alert">${this.createError}</div>` : ''}
-        <p><button type="submit">Create</button></p></form></div>`;
-    }
+    if (!this.tenant) return loading();
     const canWrite = this.tenant.role !== 'viewer';
     return html`
       <div class="row spread"><h1>Apps</h1>
-        ${canWrite && !this.creating ? html`<button type="button" @click=${() => (this.creating = true)}>New app</button>` : ''}</div>
+        ${canWrite && !this.creating ? html`<button type="button" id="new-app" @click=${this.startCreating}>New app</button>` : ''}</div>
       ${this.created ? this.createdCard() : ''}
       ${this.creating ? html`
         <form class="card" @submit=${this.create} aria-label="New app">
           <h2 style="margin-top:0">New app</h2>
           <label for="name">Name <span class="hint">(for you; the phone shows the display name, set later)</span></label>
-          <input id="name" name="name" required maxlength="100" />
+          <input id="name" name="name" required maxlength="100" aria-invalid=${invalid(this.problem, 'name')} aria-describedby=${describedBy(this.problem, 'name')} />
+          ${fieldError(this.problem, 'name')}
           <label for="origins">Allowed origins <span class="hint">(one per line, like https://shop.example.com or https://*.example.com; test mode always allows localhost)</span></label>
-          <textarea id="origins" name="origins" placeholder="https://shop.example.com"></textarea>
-          ${this.createError ? html`<div class="error" role="alert">${this.createError}</div>` : ''}
+          <textarea id="origins" name="origins" placeholder="https://shop.example.com" aria-invalid=${invalid(this.problem, 'origins')} aria-describedby=${describedBy(this.problem, 'origins')}></textarea>
+          ${fieldError(this.problem, 'origins')}
+          ${formError(this.problem)}
           <p class="row"><button type="submit" ?disabled=${this.busy}>Create app</button>
-          <button class="secondary" type="button" @click=${() => (this.creating = false)}>Cancel</button></p>
+          <button class="secondary" type="button" @click=${this.stopCreating}>Cancel</button></p>
         </form>` : ''}
       <div class="card">
         ${this.error ? failed(this.error, () => this.load())

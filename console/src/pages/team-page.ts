@@ -1,15 +1,14 @@
 import { LitElement, html } from 'lit';
+import { live } from 'lit/directives/live.js';
 import { api } from '../data/api';
 import type { Invitation, Me, Member, Role, TenantRef } from '../data/types';
 import { shared } from '../styles';
+import { href } from '../router';
 import { empty, failed, loading, when } from '../components/states';
+import { ROLE_SCOPE } from '../components/roles';
 import '../components/copy-button';
 
-const ROLE_TEXT: Record<Role, string> = {
-  owner: 'Owner — everything, including members',
-  admin: 'Admin — apps, keys and settings',
-  viewer: 'Viewer — read-only',
-};
+const roleText = (r: Role) => `${r.charAt(0).toUpperCase()}${r.slice(1)} — ${ROLE_SCOPE[r]}`;
 
 /** Members and roles, invitation links, and the organisation's name. Only owners change them. */
 export class TeamPage extends LitElement {
@@ -54,10 +53,12 @@ export class TeamPage extends LitElement {
     this.actionError = '';
     try {
       await fn();
-      await this.load();
     } catch (err) {
       this.actionError = (err as Error).message;
     }
+    // Also after a refusal: controls the person changed (a role picker) show what is stored again.
+    await this.load();
+    this.requestUpdate();
   }
 
   private invite(e: SubmitEvent) {
@@ -89,7 +90,7 @@ export class TeamPage extends LitElement {
           <thead><tr><th>Person</th><th>Role</th><th class="opt">Joined</th><th><span class="sr">Actions</span></th></tr></thead>
           <tbody>${this.members.map((m) => html`<tr data-member=${m.email}>
             <td>${m.name ? html`${m.name}<div class="small muted">${m.email}</div>` : m.email}${m.accountId === this.me.account.id ? html` <span class="badge">you</span>` : ''}</td>
-            <td>${owner ? html`<select aria-label="Role of ${m.email}" @change=${(e: Event) => this.act(() => api.setRole(this.tenant.id, m.accountId, (e.target as HTMLSelectElement).value as Role))}>
+            <td>${owner ? html`<select aria-label="Role of ${m.email}" .value=${live(m.role)} @change=${(e: Event) => this.act(() => api.setRole(this.tenant.id, m.accountId, (e.target as HTMLSelectElement).value as Role))}>
                 ${(['owner', 'admin', 'viewer'] as const).map((r) => html`<option value=${r} ?selected=${m.role === r}>${r}</option>`)}</select>`
               : html`<span class="badge">${m.role}</span>`}</td>
             <td class="opt">${when(m.joinedAt)}</td>
@@ -102,7 +103,7 @@ export class TeamPage extends LitElement {
           <h2 style="margin-top:0">Invite someone</h2>
           <form class="row" @submit=${this.invite}>
             <div style="flex:1 1 16rem"><label for="role">Role</label><select id="role" name="role">
-              ${(['viewer', 'admin', 'owner'] as const).map((r) => html`<option value=${r}>${ROLE_TEXT[r]}</option>`)}</select></div>
+              ${(['viewer', 'admin', 'owner'] as const).map((r) => html`<option value=${r}>${roleText(r)}</option>`)}</select></div>
             <div style="align-self:flex-end"><button type="submit">Create invitation link</button></div>
           </form>
           ${this.link ? html`<div class="success" role="status"><p>Send this link to the person you invite. It works once, for 7 days.</p>
@@ -117,12 +118,7 @@ export class TeamPage extends LitElement {
           <label for="tname">Name</label><input id="tname" name="name" .value=${this.tenant.name} required maxlength="100" />
           <p><button class="secondary" type="submit">Rename</button></p>
         </form>` : ''}
-      <div class="card"><h2 style="margin-top:0">Another organisation</h2>
-        <p class="small muted">Keep clients or projects apart: each organisation has its own apps and team.</p>
-        <form class="row" @submit=${(e: SubmitEvent) => { e.preventDefault(); const name = String(new FormData(e.target as HTMLFormElement).get('name')); void this.act(async () => { await api.createTenant(name); this.dispatchEvent(new CustomEvent('me-changed', { detail: await api.me(), bubbles: true, composed: true })); }); }}>
-          <div style="flex:1 1 14rem"><label for="newt">Name</label><input id="newt" name="name" required maxlength="100" /></div>
-          <div style="align-self:flex-end"><button class="secondary" type="submit">Create organisation</button></div>
-        </form></div>`;
+      <p class="small muted">Another client or project? <a href=${href('organisations', 'new')}>Create an organisation</a> with its own apps and team.</p>`;
   }
 }
 customElements.get('wsl-team-page') ?? customElements.define('wsl-team-page', TeamPage);

@@ -22,7 +22,22 @@ var CODE_KIND = {
   wechat_error: 'wechat',
   rate_limited: 'rate',
   quota_exceeded: 'quota',
+  unavailable: 'server',
 };
+
+/**
+ * A 503 `unavailable` (the server has no worker free to ask WeChat, or a store is briefly
+ * down) is tried again on its own, after the server's Retry-After (bounded), before the
+ * visitor is asked to tap Retry. wx.request gives up after 15 s and the server answers well
+ * before that, so each try ends in an answer.
+ */
+var AUTO_RETRIES = 2;
+var RETRY_AFTER_MIN_MS = 500;
+var RETRY_AFTER_MAX_MS = 5000;
+
+/** Avatars are shrunk on the phone before upload: the server takes at most 512 KB. */
+var AVATAR_QUALITY = 80;
+var AVATAR_WIDTH = 256;
 
 /** Failures that may pass on their own; the others need a fresh code on the computer. */
 var RETRYABLE = { network: true, login: true, wechat: true, rate: true, server: true };
@@ -63,7 +78,7 @@ function formatTime(iso) {
 /** `location` may be a ready string or {country, region, city}; duplicates (e.g. 上海 上海) collapse. */
 function formatLocation(loc, lang) {
   if (!loc) return '';
-  if (typeof loc === 'string') return loc;
+  if (typeof loc === 'string') return i18n.place(loc, lang);
   var parts = [];
   [loc.country, loc.region, loc.city].forEach(function (p) {
     if (p && parts.indexOf(p) < 0) parts.push(String(p));
@@ -93,6 +108,15 @@ function canIUse(wx, what) {
   } catch (e) {
     return false;
   }
+}
+
+/** Retry-After in ms from wx.request's response headers (any case), within our bounds. */
+function retryAfterMs(header) {
+  var raw;
+  for (var k in header || {}) if (String(k).toLowerCase() === 'retry-after') raw = header[k];
+  var s = Number(raw);
+  var ms = isFinite(s) && s > 0 ? s * 1000 : 2000;
+  return Math.min(Math.max(ms, RETRY_AFTER_MIN_MS), RETRY_AFTER_MAX_MS);
 }
 
 function parseBody(data) {
@@ -147,7 +171,7 @@ function createFlow(opts) {
             return;
           }
           var e = data && data.error ? data.error : {};
-          reject({ status: res.statusCode, code: e.code, requestId: e.requestId });
+          reject({ status: res.statusCode, code: e.code, requestId: e.requestId, retryAfterMs: retryAfterMs(res.header) });
         },
         fail: function (e) {
           reject({ network: true, detail: e && e.errMsg });
@@ -174,6 +198,24 @@ function createFlow(opts) {
 
   function emit() {
     onChange(view());
+  }
+
+  /**
+   * Runs `attempt` (which makes a whole step: a scan asks wx.login for a fresh code each time)
+   * and runs it again while the server says `unavailable`, at most AUTO_RETRIES times.
+   */
+  function withRetries(attempt) {
+    function run(left) {
+      return attempt().catch(function (err) {
+        if (!err || err.code !== 'unavailable' || left <= 0) throw err;
+        return new Promise(function (resolve) {
+          setTimeout(resolve, err.retryAfterMs);
+        }).then(function () {
+          return run(left - 1);
+        });
+      });
+    }
+    return run(AUTO_RETRIES);
   }
 
   function fail(step, err) {
@@ -231,10 +273,11 @@ function createFlow(opts) {
     s.error = null;
     emit();
     // A wx.login code is single-use, so every scan attempt (and retry) asks for a new one.
-    return login()
-      .then(function (code) {
+    return withRetries(function () {
+      return login().then(function (code) {
         return post('/v1/mp/scan', { scene: s.scene, code: code });
-      })
+      });
+    })
       .then(function (data) {
         s.ticket = data.ticket;
         s.scan = data;
@@ -244,6 +287,25 @@ function createFlow(opts) {
       .catch(function (err) {
         fail('scan', err);
       });
+  }
+
+  /** The chosen avatar, shrunk; the original when this base library can't (or fails to). */
+  function compress(path) {
+    if (typeof wx.compressImage !== 'function') return Promise.resolve(path);
+    return new Promise(function (resolve) {
+      wx.compressImage({
+        src: path,
+        quality: AVATAR_QUALITY,
+        // Base library 2.26+; older ones ignore it and keep the size.
+        compressedWidth: AVATAR_WIDTH,
+        success: function (r) {
+          resolve((r && r.tempFilePath) || path);
+        },
+        fail: function () {
+          resolve(path);
+        },
+      });
+    });
   }
 
   function cleanProfile(form) {
@@ -265,7 +327,9 @@ function createFlow(opts) {
         s.lastProfile = form || null;
         var body = { scene: s.scene, ticket: s.ticket };
         if (profile) body.profile = profile;
-        return post('/v1/mp/confirm', body);
+        return withRetries(function () {
+          return post('/v1/mp/confirm', body);
+        });
       })
       .then(function () {
         s.busy = '';
@@ -281,7 +345,9 @@ function createFlow(opts) {
     s.busy = 'cancel';
     s.state = 'review';
     emit();
-    return post('/v1/mp/cancel', { scene: s.scene, ticket: s.ticket })
+    return withRetries(function () {
+      return post('/v1/mp/cancel', { scene: s.scene, ticket: s.ticket });
+    })
       .then(function () {
         s.busy = '';
         s.state = 'cancelled';
@@ -332,20 +398,22 @@ function createFlow(opts) {
       s.profile.uploading = true;
       s.profile.failed = false;
       emit();
-      var attempt = new Promise(function (resolve) {
-        wx.uploadFile({
-          url: serverUrl + '/v1/mp/avatar',
-          filePath: tempPath,
-          name: 'file',
-          formData: { scene: s.scene, ticket: s.ticket },
-          timeout: 20000,
-          success: function (res) {
-            var data = parseBody(res.data);
-            resolve(res.statusCode >= 200 && res.statusCode < 300 && data && typeof data.avatarUrl === 'string' ? data.avatarUrl : '');
-          },
-          fail: function () {
-            resolve('');
-          },
+      var attempt = compress(tempPath).then(function (filePath) {
+        return new Promise(function (resolve) {
+          wx.uploadFile({
+            url: serverUrl + '/v1/mp/avatar',
+            filePath: filePath,
+            name: 'file',
+            formData: { scene: s.scene, ticket: s.ticket },
+            timeout: 20000,
+            success: function (res) {
+              var data = parseBody(res.data);
+              resolve(res.statusCode >= 200 && res.statusCode < 300 && data && typeof data.avatarUrl === 'string' ? data.avatarUrl : '');
+            },
+            fail: function () {
+              resolve('');
+            },
+          });
         });
       }).then(function (url) {
         if (pendingUpload !== attempt) return; // a newer choice replaced this one

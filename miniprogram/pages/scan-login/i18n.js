@@ -126,4 +126,16 @@ function format(template, vars) {
   });
 }
 
-module.exports = { TEXTS: TEXTS, LANGS: LANGS, pickLang: pickLang, texts: texts, format: format };
+/**
+ * The server names the coarse location of private addresses in English (sessions/client-info.ts);
+ * these are the same places in the other language. Anything else (a GeoIP place) passes through.
+ */
+var PLACES = {
+  'zh-CN': { 'This computer (localhost)': '本机 (localhost)', 'Local network': '局域网' },
+};
+
+function place(location, lang) {
+  return (PLACES[lang] && PLACES[lang][location]) || location;
+}
+
+module.exports = { TEXTS: TEXTS, LANGS: LANGS, pickLang: pickLang, texts: texts, format: format, place: place };

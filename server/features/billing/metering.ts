@@ -8,8 +8,9 @@ export interface LoginScope {
 }
 
 /**
- * CTEs for the login's own statement (sessions/login-record.ts), after its CTE `u` (the upserted
- * end user, column `id`): `mau` records the user as active this month (a no-op for test mode
+ * CTEs for the login's own statement (sessions/login-record.ts), after its CTEs `u` (the upserted
+ * end user, column `id`) and `e` (the login event, empty when this session was recorded
+ * before, so a repeated attempt writes nothing here either): `mau` records the user as active this month (a no-op for test mode
  * and for a user already counted), and with billing on `meter` adds the outbox row that the
  * meter sender turns into one Stripe meter event. No extra round trip, no Stripe call.
  *
@@ -23,7 +24,7 @@ export function activityCtes(billingOn: boolean) {
       insert into monthly_active_users (tenant_id, month, user_id, app_id, day, created_at)
       select ${scope.tenantId}::text, date_trunc('month', ${time}::timestamptz at time zone 'UTC')::date, u.id, ${scope.appId}::text,
         (${time}::timestamptz at time zone 'UTC')::date, ${time}::timestamptz
-      from u where ${scope.mode}::text = 'live'
+      from u join e on true where ${scope.mode}::text = 'live'
       on conflict do nothing
       returning user_id, month
     )`;

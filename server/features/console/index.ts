@@ -6,21 +6,23 @@ import { mountAppRoutes } from './apps/routes';
 import { createConsoleRouter } from './auth/guard';
 import { createLoginLimiter } from './auth/limiter';
 import { mountAuthRoutes } from './auth/routes';
-import type { ConsoleDeps } from './deps';
+import type { ConsolePorts } from './ports';
 import { mountKeyRoutes } from './keys/routes';
 import { consoleStatic } from './static';
 import { mountTeamRoutes } from './team/routes';
 import { mountWebhookRoutes } from './webhooks/routes';
+import { mountUserRightsRoutes } from './users/routes';
+import { mountOidcConsoleRoutes } from '../oidc/console-routes';
 import { mountBillingRoutes } from './billing/routes';
 
-export type { ConsoleDeps } from './deps';
+export type { ConsolePorts } from './ports';
 
 /**
  * The tenant console: its API under /console/api (cookie sessions, CSRF, tenant + role
  * scoping on every route) and the built SPA at /console/. `apiRouter` is exposed so a test
  * can walk every route it declares.
  */
-export function createConsoleFeature(core: Core, deps: ConsoleDeps): { feature: Feature; apiRouter: express.Router } {
+export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature: Feature; apiRouter: express.Router } {
   const publicUrl = () => core.config.publicUrl;
   const r = createConsoleRouter({ db: core.db, publicUrl });
   const streams = createLiveStreams({ db: core.db, logger: core.logger });
@@ -31,6 +33,8 @@ export function createConsoleFeature(core: Core, deps: ConsoleDeps): { feature: 
   mountKeyRoutes(r, { ...deps, db: core.db });
   mountActivityRoutes(r, { db: core.db, streams });
   mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks });
+  mountUserRightsRoutes(r, { db: core.db, users: deps.users });
+  mountOidcConsoleRoutes(r, { db: core.db, publicUrl });
   mountBillingRoutes(r, { billing: deps.billing, publicUrl });
 
   const router = express.Router();

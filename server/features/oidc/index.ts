@@ -2,6 +2,7 @@ import type { Core, Feature } from '../../core';
 import type { AppsStore } from '../apps/store';
 import type { SigningKeyStore } from '../tokens/signing-keys';
 import type { UsersStore } from '../users/store';
+import { createHostedPagePass, type HostedPagePass } from './pass';
 import { createProviderRegistry, type OidcTuning } from './provider';
 import { oidcRouter, type TokenCheck } from './routes';
 import { createOidcClientService } from './service';
@@ -20,7 +21,7 @@ export function createOidcFeature(core: Core, deps: {
   tokens: TokenCheck;
   issuer(appId: string): string;
   tuning?: OidcTuning;
-}): { feature: Feature } {
+}): { feature: Feature; hostedPages: HostedPagePass } {
   const store = createOidcClientStore(core.db);
   const clients = createOidcClientService(store);
   const providers = createProviderRegistry(core, {
@@ -29,5 +30,6 @@ export function createOidcFeature(core: Core, deps: {
     findUser: (app, mode, id) => deps.users.get({ tenantId: app.tenantId, appId: app.id, mode }, id),
     issuer: deps.issuer,
   }, deps.tuning);
-  return { feature: { name: 'oidc', router: oidcRouter({ core, apps: deps.apps, clients, providers, tokens: deps.tokens }) } };
+  const hostedPages = createHostedPagePass(core.config.masterKey);
+  return { feature: { name: 'oidc', router: oidcRouter({ core, apps: deps.apps, clients, providers, tokens: deps.tokens, hostedPages }) }, hostedPages };
 }

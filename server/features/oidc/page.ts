@@ -49,7 +49,7 @@ const STYLE = `
   h1 { font-size: 1.35rem; margin: 12px 0 4px; }
   p { margin: 4px 0 16px; opacity: .8; }
   .returns { font-size: .85rem; opacity: .65; }
-  wechat-scan-login { display: block; margin: 16px auto; }
+  .element { display: flex; justify-content: center; margin: 16px 0; }
   button.link { background: none; border: 0; color: LinkText; cursor: pointer; font: inherit; text-decoration: underline; }
 `;
 
@@ -86,7 +86,7 @@ export function renderInteractionPage(p: InteractionPageInput): { html: string; 
 ${p.logoUrl ? `<img class="logo" src="${escapeHtml(p.logoUrl)}" alt="">` : ''}
 <h1>${escapeHtml(t.title(p.appName))}</h1>
 <p>${t.lead}</p>
-<wechat-scan-login site-key="${escapeHtml(p.siteKey)}" lang="${p.lang}" aria-label="${name}"></wechat-scan-login>
+<div class="element"><wechat-scan-login site-key="${escapeHtml(p.siteKey)}" lang="${p.lang}" aria-label="${name}"></wechat-scan-login></div>
 <p class="returns">${escapeHtml(t.returnsTo(new URL(p.redirectOrigin).host))}</p>
 <form id="login" method="post" action="${escapeHtml(p.loginAction)}"><input type="hidden" name="token"></form>
 <form method="post" action="${escapeHtml(p.abortAction)}"><button class="link" type="submit">${t.cancel}</button></form>

@@ -6,9 +6,11 @@ import { parse } from '../../lib/http';
 import type { KeyMode } from '../../lib/ids';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppRecord, AppsStore } from '../apps/store';
+import type { HostedPagePass } from './pass';
 import { AMR, INTERACTION_PATH, type ProviderRegistry } from './provider';
 import { chooseLang, renderErrorPage, renderInteractionPage, type PageLang } from './page';
-import { clientInput, type OidcClientService } from './service';
+import { oidcClientInput } from '../../../contract/index.js';
+import type { OidcClientService } from './service';
 import type { ClientScope } from './store';
 
 const APP_ID = /^app_[A-Za-z0-9]{1,64}$/;
@@ -28,6 +30,7 @@ export interface OidcRouteDeps {
   clients: OidcClientService;
   providers: ProviderRegistry;
   tokens: TokenCheck;
+  hostedPages: HostedPagePass;
 }
 
 /** `POST/GET/DELETE /v1/oidc_clients`: the secret key decides the app and the mode. */
@@ -45,7 +48,7 @@ function clientsApi(router: Router, deps: OidcRouteDeps): void {
   const noStore = (res: Response) => res.setHeader('Cache-Control', 'no-store');
 
   router.post('/v1/oidc_clients', auth, express.json({ limit: '16kb' }), async (req, res) => {
-    const created = await deps.clients.create(scopeOf(res), parse(clientInput, req.body ?? {}));
+    const created = await deps.clients.create(scopeOf(res), parse(oidcClientInput, req.body ?? {}));
     noStore(res);
     res.status(201).json(created);
   });
@@ -157,6 +160,8 @@ export function oidcRouter(deps: OidcRouteDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Security-Policy', page.csp);
     res.setHeader('X-Frame-Options', 'DENY');
+    // Lets this page's element open its socket from our own origin, for this app and mode only.
+    res.append('Set-Cookie', deps.hostedPages.issue(app.id, client.mode, pub.protocol === 'https:'));
     res.type('html').send(page.html);
   });
 

@@ -1,15 +1,9 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { oidcClientInput, type CreatedOidcClient } from '../../../contract/index.js';
 import { sha256 } from '../../lib/crypto';
 import { ApiError } from '../../lib/errors';
 import { newId, randomBase64url, type KeyMode } from '../../lib/ids';
-import type { ClientScope, OidcClientStore, OidcClientView } from './store';
-
-export const clientInput = z.object({
-  name: z.string().trim().min(1).max(100),
-  redirect_uris: z.array(z.string().min(1).max(2048)).min(1).max(10),
-  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),
-});
-export type ClientInput = z.input<typeof clientInput>;
+import type { ClientScope, OidcClientStore } from './store';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -34,18 +28,16 @@ export function redirectUriProblem(uri: string, mode: KeyMode): string | null {
   return `${uri}: redirect URIs must use https${mode === 'test' ? ' (or http on localhost/127.0.0.1 in test mode)' : ''}`;
 }
 
-export interface CreatedClient extends OidcClientView {
-  /** Only for confidential clients, only in this answer. */
-  client_secret?: string;
-}
+export type CreatedClient = CreatedOidcClient;
 
 export function createOidcClientService(store: OidcClientStore) {
   return {
     store,
-    async create(scope: ClientScope, input: z.output<typeof clientInput>): Promise<CreatedClient> {
+    async create(scope: ClientScope, input: z.output<typeof oidcClientInput>): Promise<CreatedClient> {
       for (const uri of input.redirect_uris) {
         const problem = redirectUriProblem(uri, scope.mode);
-        if (problem) throw new ApiError('bad_request', `redirect_uris: ${problem}`);
+        // Same shape as lib/http's parse(): the field and the reason, so a form can point at it.
+        if (problem) throw new ApiError('bad_request', `body.redirect_uris: ${problem}`, { field: 'redirect_uris', reason: problem });
       }
       const confidential = input.token_endpoint_auth_method !== 'none';
       const secret = confidential ? `ocs_${scope.mode}_${randomBase64url(32)}` : null;

@@ -1,9 +1,8 @@
 import { and, asc, desc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { apiKeys, oidcClients } from '../../db/schema/index';
+import type { ClientAuthMethod, OidcClient } from '../../../contract/index.js';
 import type { KeyMode } from '../../lib/ids';
-
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
 /** Which app and mode a client (or a request about clients) belongs to: always from a key or the console. */
 export interface ClientScope {
@@ -12,16 +11,8 @@ export interface ClientScope {
   mode: KeyMode;
 }
 
-/** A client as the API and the console show it: never its secret, only a prefix to recognise it by. */
-export interface OidcClientView {
-  client_id: string;
-  name: string;
-  mode: KeyMode;
-  redirect_uris: string[];
-  token_endpoint_auth_method: ClientAuthMethod;
-  client_secret_prefix: string | null;
-  created_at: string;
-}
+/** A client as the API and the console show it (contract/oidc.ts). */
+export type OidcClientView = OidcClient;
 
 /** What the provider needs to authenticate a client: its app, mode and the secret's hash. */
 export interface StoredClient {

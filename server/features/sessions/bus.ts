@@ -3,19 +3,33 @@ import type { Logger } from '../../lib/logger';
 
 /**
  * `failed` carries a plain-words reason (the code image could not be made); `refused` carries
- * an error code, a space and plain words (a scan refused by a plan's limit); the others carry nothing.
+ * an error code, a space and plain words (a scan refused by the site's plan, features/billing);
+ * the others carry nothing. `vanished` is never published: a resync pass says it when Redis lost the session.
  */
-export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refused';
+export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refused' | 'vanished';
 type Listener = (event: SessionEvent, detail: string) => void;
+
+/** A PUBLISH nobody heard (the holder's subscriber is reconnecting) is tried once more this much later. */
+const REPUBLISH_AFTER_MS = 1_000;
 
 /**
  * Cross-instance routing. Each instance subscribes to one channel of its own; a session
  * records which instance holds its browser (`holder`), and state changes are published to
  * that instance only. An event for a session held here skips Redis entirely.
+ *
+ * Messages are hints, delivered at most once: the session in Redis is the truth. Whoever
+ * listens re-reads it after the subscriber reconnects (`onResubscribed`) and on a slow timer
+ * (resync.ts), so an event lost on the way still reaches the browser.
  */
 export interface SessionBus {
   listen(sessionId: string, fn: Listener): () => void;
   publish(holder: string | undefined, sessionId: string, event: SessionEvent, detail?: string): Promise<void>;
+  /** Hand an event to this instance's listeners (the resync pass, from what it read). */
+  deliver(sessionId: string, event: SessionEvent, detail?: string): void;
+  /** The sessions with a listener on this instance. */
+  sessionIds(): string[];
+  /** Called each time the subscriber is back after losing its connection. */
+  onResubscribed(fn: () => void): void;
   /** How many sessions have a listener on this instance (metrics, tests). */
   size(): number;
   start(): Promise<void>;
@@ -30,9 +44,11 @@ export function createSessionBus(opts: {
   logger: Logger;
 }): SessionBus {
   const listeners = new Map<string, Set<Listener>>();
+  const resubscribed: Array<() => void> = [];
   const own = opts.channelOf(opts.instanceId);
+  const retries = new Set<NodeJS.Timeout>();
 
-  function deliver(sessionId: string, event: SessionEvent, detail: string) {
+  function deliver(sessionId: string, event: SessionEvent, detail = '') {
     const set = listeners.get(sessionId);
     if (!set) return;
     for (const fn of [...set]) {
@@ -42,6 +58,10 @@ export function createSessionBus(opts: {
         opts.logger.error({ err, sessionId }, 'session listener failed');
       }
     }
+  }
+
+  async function send(channel: string, message: string): Promise<number> {
+    return opts.publisher.publish(channel, message);
   }
 
   return {
@@ -57,7 +77,22 @@ export function createSessionBus(opts: {
     async publish(holder, sessionId, event, detail = '') {
       if (!holder) return;
       if (holder === opts.instanceId) return deliver(sessionId, event, detail);
-      await opts.publisher.publish(opts.channelOf(holder), `${event} ${sessionId} ${detail}`);
+      const channel = opts.channelOf(holder);
+      const message = `${event} ${sessionId} ${detail}`;
+      if ((await send(channel, message)) > 0) return;
+      // Nobody subscribed right now: the holder is reconnecting (its resync then reads the
+      // state, unless it read it just before this change) or gone (its browser resumes elsewhere).
+      const t = setTimeout(() => {
+        retries.delete(t);
+        send(channel, message).catch((err) => opts.logger.warn({ err, sessionId }, 'session event not republished'));
+      }, REPUBLISH_AFTER_MS);
+      t.unref();
+      retries.add(t);
+    },
+    deliver,
+    sessionIds: () => [...listeners.keys()],
+    onResubscribed(fn) {
+      resubscribed.push(fn);
     },
     size: () => listeners.size,
     async start() {
@@ -69,9 +104,19 @@ export function createSessionBus(opts: {
         deliver(message.slice(first + 1, second), message.slice(0, first) as SessionEvent, message.slice(second + 1));
       });
       await opts.subscriber.subscribe(own);
+      // ioredis resubscribes by itself on reconnect, right after `ready`; a PING answered after
+      // that SUBSCRIBE means it took. What was published while it was away is lost.
+      opts.subscriber.on('ready', () => {
+        const fire = () => {
+          for (const fn of resubscribed) fn();
+        };
+        opts.subscriber.ping().then(fire, fire);
+      });
     },
     async stop() {
       listeners.clear();
+      for (const t of retries) clearTimeout(t);
+      retries.clear();
       // Not awaited: with Redis gone it would never answer; closing the connection ends it anyway.
       void opts.subscriber.unsubscribe(own).catch(() => {});
     },

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Database, Db } from '../../db/client';
+import { rowsOf, type Database, type Db } from '../../db/client';
 import { loginEvents } from '../../db/schema/index';
 import { newId } from '../../lib/ids';
 import type { ActivityPort, OutboxPort } from './ports';
@@ -11,11 +11,23 @@ export interface Profile {
   avatarUrl?: string;
 }
 
-export interface RecordedLogin {
-  user: { id: string; openid: string; unionid?: string; nickname?: string; avatarUrl?: string };
-  /** Outbox messages that have deliveries to enqueue (none when the app has no endpoints). */
-  toDispatch: string[];
+export interface RecordedUser {
+  id: string;
+  openid: string;
+  unionid?: string;
+  nickname?: string;
+  avatarUrl?: string;
 }
+
+export type RecordedLogin =
+  | {
+    recorded: true;
+    user: RecordedUser;
+    /** Outbox messages that have deliveries to enqueue (none when the app has no endpoints). */
+    toDispatch: string[];
+  }
+  /** The session already has its login event (an earlier attempt wrote it): see findSessionEnd. */
+  | { recorded: false };
 
 const recordedRow = z.object({
   id: z.string(),
@@ -23,7 +35,26 @@ const recordedRow = z.object({
   nickname: z.string().nullable(),
   avatarUrl: z.string().nullable(),
   fanned: z.array(z.string()).nullable(),
+  recorded: z.boolean(),
 });
+
+const endRow = z.object({
+  status: z.enum(['succeeded', 'cancelled', 'expired', 'failed']),
+  id: z.string().nullable(),
+  openid: z.string().nullable(),
+  unionid: z.string().nullable(),
+  nickname: z.string().nullable(),
+  avatarUrl: z.string().nullable(),
+});
+
+function recordedUser(row: { id: string; unionid: string | null; nickname: string | null; avatarUrl: string | null }, openid: string): RecordedUser {
+  return {
+    id: row.id, openid,
+    ...(row.unionid ? { unionid: row.unionid } : {}),
+    ...(row.nickname ? { nickname: row.nickname } : {}),
+    ...(row.avatarUrl ? { avatarUrl: row.avatarUrl } : {}),
+  };
+}
 
 /**
  * Everything a confirmed login must not lose, in ONE statement (so one round trip and no
@@ -31,6 +62,12 @@ const recordedRow = z.object({
  * from it, see features/usage), the webhook outbox rows (`user.created` for a new user,
  * `login.succeeded` always), and billing's monthly-active-user and meter rows (ActivityPort). If the instance dies after it, the webhook sweeper still
  * delivers; if it fails, nothing happened and the confirm can be retried.
+ *
+ * Idempotent per session: a session that already has a login event (an earlier attempt that
+ * died after writing, or recovery's fence) writes nothing and answers `recorded: false`; the
+ * caller reads what was recorded (findSessionEnd) and signs from that. The unique index on
+ * login_events.session_id settles two attempts racing: the loser's event and messages are not
+ * written (they hang off `e`).
  *
  * The messages' data is built here in SQL from the upserted user (a returning user keeps the
  * nickname and avatar they had): the fields the event schemas in webhooks/events.ts always
@@ -44,8 +81,9 @@ export async function recordConfirmedLogin(database: Pick<Database, 'executePrep
   const rows = await database.executePrepared(sql`
     with u as (
       insert into end_users (id, tenant_id, app_id, mode, openid, unionid, nickname, avatar_url, login_count, first_login_at, last_login_at)
-      values (${newId('usr')}, ${s.tenantId}, ${s.appId}, ${s.mode}, ${openid}, ${s.unionid || null}, ${profile.nickname || null},
-        ${profile.avatarUrl || null}, 1, ${time}::timestamptz, ${time}::timestamptz)
+      select ${newId('usr')}::text, ${s.tenantId}::text, ${s.appId}::text, ${s.mode}::text, ${openid}::text, ${s.unionid || null}::text,
+        ${profile.nickname || null}::text, ${profile.avatarUrl || null}::text, 1, ${time}::timestamptz, ${time}::timestamptz
+      where not exists (select 1 from login_events where session_id = ${s.id}::text)
       on conflict (app_id, mode, openid) do update set
         last_login_at = excluded.last_login_at,
         login_count = end_users.login_count + 1,
@@ -59,30 +97,42 @@ export async function recordConfirmedLogin(database: Pick<Database, 'executePrep
       select ${newId('evt')}::text, ${s.tenantId}::text, ${s.appId}::text, ${s.mode}::text, ${s.id}::text, 'succeeded', u.id, ${openid}::text,
         ${s.origin}::text, ${s.browser}::text, ${s.os}::text, ${s.ip}::text, ${s.location ?? null}::text, ${time}::timestamptz
       from u
+      on conflict (session_id) do nothing
+      returning user_id
     ), msgs (id, type, data) as (
       select ${newId('msg')}::text, 'user.created'::text,
         jsonb_strip_nulls(jsonb_build_object('userId', u.id, 'openid', ${openid}::text, 'unionid', u.unionid, 'time', ${time}::text))
-      from u where u.created
+      from u join e on true where u.created
       union all
       select ${newId('msg')}::text, 'login.succeeded'::text,
         jsonb_build_object('userId', u.id, 'openid', ${openid}::text, 'origin', ${s.origin}::text, 'browser', ${s.browser}::text,
           'os', ${s.os}::text, 'ip', ${s.ip}::text, 'sessionId', ${s.id}::text, 'time', ${time}::text)
         || jsonb_strip_nulls(jsonb_build_object('unionid', u.unionid, 'nickname', u.nickname, 'avatarUrl', u.avatar_url))
-      from u
+      from u join e on true
     ), ${outbox.statementCtes(scope, at)}, ${activity.statementCtes(scope, at)}
     select u.id, u.unionid, u.nickname, u.avatar_url as "avatarUrl",
-      (select array_agg(distinct message_id) from d) as fanned
+      (select array_agg(distinct message_id) from d) as fanned, exists (select 1 from e) as recorded
     from u`);
+  if (!rows.length) return { recorded: false };
   const row = recordedRow.parse(rows[0]);
-  return {
-    user: {
-      id: row.id, openid,
-      ...(row.unionid ? { unionid: row.unionid } : {}),
-      ...(row.nickname ? { nickname: row.nickname } : {}),
-      ...(row.avatarUrl ? { avatarUrl: row.avatarUrl } : {}),
-    },
-    toDispatch: row.fanned ?? [],
-  };
+  if (!row.recorded) return { recorded: false };
+  return { recorded: true, user: recordedUser(row, openid), toDispatch: row.fanned ?? [] };
+}
+
+/**
+ * How Postgres says a session ended, if it has: for a confirm that finds its login already
+ * written (sign the token from this user) and for recovery. Null when nothing is recorded.
+ */
+export async function findSessionEnd(db: Db, sessionId: string): Promise<{ status: 'succeeded'; user: RecordedUser } | { status: 'cancelled' | 'expired' | 'failed' } | null> {
+  const rows = rowsOf(await db.execute(sql`
+    select e.status, u.id, u.openid, nullif(u.unionid, '') as unionid, nullif(u.nickname, '') as nickname, nullif(u.avatar_url, '') as "avatarUrl"
+    from login_events e left join end_users u on u.id = e.user_id
+    where e.session_id = ${sessionId}`));
+  if (!rows.length) return null;
+  const row = endRow.parse(rows[0]);
+  if (row.status !== 'succeeded') return { status: row.status };
+  if (!row.id || !row.openid) throw new Error(`login event of session ${sessionId} has no user`);
+  return { status: 'succeeded', user: recordedUser({ ...row, id: row.id }, row.openid) };
 }
 
 /** Cancelled and (scanned-then-)expired sessions are recorded too: the console charts their share. */

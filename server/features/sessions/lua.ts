@@ -73,13 +73,18 @@ if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[2] then return answer('wrong_ti
 `;
 
 /**
- * Begin confirm: scanned → confirming, so exactly one confirm writes the login. A confirm
- * repeated with the right ticket after success answers `done` (a double tap is not an error).
- * ARGV: now(ms), ticketHash. Status: confirming | done | busy | expired | wrong_ticket | not_scanned | gone | missing.
+ * Begin confirm: scanned → confirming under a lease, so one confirm at a time writes the login.
+ * A lease that ran out (its holder died or lost Redis mid-way) is taken over by the same phone's
+ * retry: the login write is idempotent per session, so the taker finishes whatever the dead one
+ * left. A confirm repeated with the right ticket after success answers `done` (a double tap is
+ * not an error). ARGV: now(ms), ticketHash, leaseMs, leaseOwner.
+ * Status: confirming | done | busy | expired | wrong_ticket | not_scanned | gone | missing.
  */
 export const BEGIN_CONFIRM = `${TICKET_GUARD}
-if st == 'scanned' then
-  redis.call('HSET', KEYS[1], 'state', 'confirming')
+local now = tonumber(ARGV[1])
+local leased = st == 'confirming' and tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0') > now
+if st == 'scanned' or (st == 'confirming' and not leased) then
+  redis.call('HSET', KEYS[1], 'state', 'confirming', 'leaseUntil', now + tonumber(ARGV[3]), 'leaseOwner', ARGV[4])
   return answer('confirming', KEYS[1])
 end
 if st == 'confirming' then return answer('busy', KEYS[1]) end
@@ -88,22 +93,73 @@ return answer('gone', KEYS[1])
 `;
 
 /**
- * Finish confirm: confirming → confirmed with the token waiting for the secret's holder.
- * ARGV: token, user JSON, keepMs (how long the token may wait). Status: confirmed | missing.
+ * Recovery's claim on a confirm whose lease ran out with nobody retrying it (no ticket: the
+ * recovery pass answers for Postgres, which records who scanned). ARGV: now(ms), leaseMs, leaseOwner.
+ * Status: confirming (claimed) | busy (lease still held) | state (not confirming; see the hash) | missing.
+ */
+export const CLAIM_CONFIRM = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local now = tonumber(ARGV[1])
+local out
+if redis.call('HGET', KEYS[1], 'state') ~= 'confirming' then
+  out = redis.call('HGETALL', KEYS[1])
+  table.insert(out, 1, 'state')
+  return out
+end
+if tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0') > now then return {'busy'} end
+redis.call('HSET', KEYS[1], 'leaseUntil', now + tonumber(ARGV[2]), 'leaseOwner', ARGV[3])
+out = redis.call('HGETALL', KEYS[1])
+table.insert(out, 1, 'confirming')
+return out
+`;
+
+/**
+ * Finish confirm: confirming → confirmed with the token waiting for the secret's holder. Any
+ * lease holder may finish: they all sign from the same Postgres record. ARGV: token, user JSON,
+ * keepMs (how long the token may wait). Status: confirmed | done (finished already) | missing.
  */
 export const FINISH_CONFIRM = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'confirming' then return {'missing'} end
+local st = redis.call('HGET', KEYS[1], 'state')
+if st == 'confirmed' or st == 'consumed' then return {'done'} end
+if st ~= 'confirming' then return {'missing'} end
 redis.call('HSET', KEYS[1], 'state', 'confirmed', 'token', ARGV[1], 'user', ARGV[2])
+redis.call('HDEL', KEYS[1], 'leaseUntil', 'leaseOwner')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local out = redis.call('HGETALL', KEYS[1])
 table.insert(out, 1, 'confirmed')
 return out
 `;
 
-/** Undo a confirm whose database write failed: confirming → scanned. No ARGV. */
-export const REVERT_CONFIRM = `
-if redis.call('HGET', KEYS[1], 'state') == 'confirming' then redis.call('HSET', KEYS[1], 'state', 'scanned') end
+/**
+ * A confirm that failed before it knew whether Postgres has the login (the write failed or its
+ * answer was lost) gives its lease up at once, so the phone's retry (or recovery) takes over
+ * without waiting for it to run out. ARGV: leaseOwner. Status: ok.
+ */
+export const RELEASE_CONFIRM = `
+if redis.call('HGET', KEYS[1], 'state') == 'confirming' and redis.call('HGET', KEYS[1], 'leaseOwner') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'leaseUntil', '0')
+end
 return {'ok'}
+`;
+
+/**
+ * Recovery found no login in Postgres for a confirm nobody finished, and fenced it there with
+ * an `expired` event: the session ends as expired. ARGV: leaseOwner.
+ * Status: expired | state (someone else moved it; see the hash) | missing.
+ */
+export const ABANDON_CONFIRM = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local out
+if redis.call('HGET', KEYS[1], 'state') == 'confirming' and redis.call('HGET', KEYS[1], 'leaseOwner') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'state', 'expired')
+  redis.call('HDEL', KEYS[1], 'leaseUntil', 'leaseOwner')
+  out = redis.call('HGETALL', KEYS[1])
+  table.insert(out, 1, 'expired')
+  return out
+end
+out = redis.call('HGETALL', KEYS[1])
+table.insert(out, 1, 'state')
+return out
 `;
 
 /**

@@ -1,4 +1,3 @@
-import { SESSION_ID, type Frame, type ScanAnswer } from '../../../contract/sessions.js';
 import type { Core } from '../../core';
 import { sha256 } from '../../lib/crypto';
 import { ApiError } from '../../lib/errors';
@@ -6,13 +5,12 @@ import { newMatchNumber, newSessionId, newSessionSecret, randomBase64url, type K
 import type { AppRecord, AppsStore } from '../apps/store';
 import type { SessionBus } from './bus';
 import { coarseLocation } from './client-info';
-import { recordConfirmedLogin, recordEndedSession, type Profile } from './login-record';
+import type { ScanAnswer } from '../../../contract/sessions.js';
+import { errorFrame, SESSION_ID, type Frame } from './frames';
+import { findSessionEnd, recordConfirmedLogin, recordEndedSession, type Profile, type RecordedUser } from './login-record';
 import type { ActivityPort, OutboxPort, SignerPort, WechatPort } from './ports';
-import type { ConfirmedUser, Session, SessionStore } from './store';
-
-/** Frames sent to the browser (DESIGN.md §4); the polling API answers the same objects. */
-export type { Frame, ScanAnswer };
-export { SESSION_ID };
+import { refusal, SAY } from './refusals';
+import type { ConfirmedUser, Lease, Session, SessionStore } from './store';
 
 export interface ClientInfo {
   origin: string;
@@ -23,31 +21,28 @@ export interface ClientInfo {
   mobile: boolean;
 }
 
-
-/** What the phone shows; the confirm page has its own translations keyed by the error code. */
-const SAY = {
-  expired: 'This code has expired; refresh the code on your computer',
-  unknown: 'This code is unknown or has been used; refresh the code on your computer',
-  finished: 'This login session is unknown or finished',
-} as const;
-
 /** A person rescans a few times at most (network retries, reopening the page); a script scans more. */
 const MAX_SCANS_PER_SESSION = 10;
 
 /** How long a signed token may wait for its browser to come back for it. */
 const TOKEN_WAIT_MS = 120_000;
 
-export function errorFrame(code: string, message: string): Frame {
-  return { type: 'error', code, message };
-}
+/** A confirm that finds another one holding the session asks again this often, until that one finishes or its lease lapses. */
+const BUSY_POLL_MS = 200;
+
+/** Recovery handles this many lapsed confirms per pass. */
+const RECOVERY_BATCH = 50;
 
 export interface SessionService {
   open(app: AppRecord, mode: KeyMode, client: ClientInfo): Promise<Frame & { type: 'session' }>;
   /** The frame for a session's current state, as seen by the holder of its secret (hands the token over). */
   attach(sessionId: string, secret: string): Promise<{ frame: Frame; session: Session | null }>;
   sessionFrame(s: Session, secret: string): Frame & { type: 'session' };
-  /** Timed expiry by whoever holds the browser; records the event when a scan was under way. */
-  expire(sessionId: string): Promise<boolean>;
+  /**
+   * Timed expiry by whoever holds the browser; records the event when a scan was under way.
+   * `live`: not expired (being confirmed, or finished otherwise); `missing`: Redis no longer has it.
+   */
+  expire(sessionId: string): Promise<'expired' | 'live' | 'missing'>;
   scan(scene: string, code: string): Promise<ScanAnswer>;
   /** Sandbox only: play the phone for `openid` (test helpers, the sandbox phone page). */
   sandboxCode(scene: string, openid: string): Promise<string>;
@@ -56,6 +51,12 @@ export interface SessionService {
   /** For side calls of the confirm page (avatar upload): the scanner's session, or an ApiError. */
   checkTicket(scene: string, ticket: string): Promise<{ appId: string; tenantId: string; mode: KeyMode }>;
   get(sessionId: string): Promise<Session | null>;
+  /**
+   * One pass over confirms whose lease lapsed with nobody retrying them (their instance died, or
+   * lost Redis or Postgres mid-way): each is finished from what Postgres recorded, or ended as
+   * expired when Postgres has no login for it. Answers how many it settled.
+   */
+  recoverConfirms(): Promise<number>;
 }
 
 export function createSessionService(deps: {
@@ -97,26 +98,76 @@ export function createSessionService(deps: {
     if (ids.length) outbox.dispatch(ids).catch((err) => log.warn({ err }, 'webhook dispatch deferred to the sweeper'));
   }
 
+  /** Events are hints (the session in Redis is the truth, and resync passes catch lost ones): a failed publish fails nothing. */
+  function notify(holder: string | undefined, id: string, event: 'scanned' | 'confirmed' | 'cancelled' | 'expired') {
+    bus.publish(holder, id, event).catch((err) => log.warn({ err, sessionId: id }, 'session event not published; the resync pass delivers it'));
+  }
+
+  const newLease = (): Lease => ({ ms: core.config.confirmLeaseMs, owner: randomBase64url(9) });
+
+  function tokenUser(u: RecordedUser): ConfirmedUser {
+    return { id: u.id, openid: u.openid, ...(u.unionid ? { unionid: u.unionid } : {}), ...(u.nickname ? { name: u.nickname } : {}), ...(u.avatarUrl ? { picture: u.avatarUrl } : {}) };
+  }
+
+  /** The session's confirm ended without a login (recovery fenced it in Postgres): tell the browser. */
+  async function abandon(s: Session, lease: Lease) {
+    const r = await store.abandonConfirm(s.id, lease.owner);
+    await store.forgetConfirm(s.id);
+    if (r.status === 'expired') {
+      core.metrics.sessionTransitions.inc({ state: 'expired' });
+      notify(r.session?.holder, s.id, 'expired');
+    }
+  }
+
+  /**
+   * Finish a confirm this caller holds the lease of: write the login (or, with `profile` null
+   * or when an earlier attempt wrote it, read what was recorded), sign the token from the
+   * record, hand it to the session and tell the browser. Any failure before the hand-over gives
+   * the lease up so a retry or recovery finishes instead.
+   */
+  async function complete(s: Session, lease: Lease, profile: Profile | null): Promise<void> {
+    let user: ConfirmedUser;
+    let token: string;
+    let toDispatch: string[] = [];
+    try {
+      const app = await apps.getApp(s.appId);
+      if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
+      const written = profile ? await recordConfirmedLogin(core.database, outbox, activity, s, profile) : { recorded: false as const };
+      let recorded: RecordedUser;
+      if (written.recorded) {
+        recorded = written.user;
+        toDispatch = written.toDispatch;
+      } else {
+        const end = await findSessionEnd(core.db, s.id);
+        if (end?.status !== 'succeeded') {
+          await abandon(s, lease);
+          throw refusal('confirm', 'expired');
+        }
+        recorded = end.user;
+      }
+      // Test and bench fault point: die at the worst moment, the login in Postgres and Redis not told.
+      if (core.config.faultExitAfterLoginRecord) process.exit(70);
+      user = tokenUser(recorded);
+      token = await signer.sign(app, s.mode, { sub: user.id, openid: user.openid, ...(user.unionid ? { unionid: user.unionid } : {}), ...(user.name ? { name: user.name } : {}), ...(user.picture ? { picture: user.picture } : {}), jti: s.id });
+    } catch (err) {
+      await store.releaseConfirm(s.id, lease.owner).catch((e) => log.warn({ err: e, sessionId: s.id }, 'confirm lease not released; it lapses'));
+      throw err;
+    }
+    const done = await store.finishConfirm(s.id, token, user, TOKEN_WAIT_MS);
+    if (done === 'done' || !done) return;
+    core.metrics.sessionTransitions.inc({ state: 'confirmed' });
+    dispatchQuietly(toDispatch);
+    notify(done.holder, s.id, 'confirmed');
+  }
+
   async function runScan(s: Session, identity: { openid: string; unionid?: string }): Promise<ScanAnswer> {
     const ticket = randomBase64url(32);
     const r = await store.scan(s.id, { ...identity, ticketHash: sha256(ticket) });
-    switch (r.status) {
-      case 'scanned':
-      case 'rescanned':
-        break;
-      case 'expired':
-        throw new ApiError('session_expired', SAY.expired);
-      case 'taken':
-        throw new ApiError('already_scanned', 'Someone else already scanned this code');
-      case 'gone':
-        throw new ApiError('session_expired', 'This login was cancelled; refresh the code on your computer');
-      case 'missing':
-        throw new ApiError('session_not_found', SAY.unknown);
-    }
+    if (r.status !== 'scanned' && r.status !== 'rescanned') throw refusal('scan', r.status);
     const session = r.session!;
     if (r.status === 'scanned') {
       core.metrics.sessionTransitions.inc({ state: 'scanned' });
-      await bus.publish(session.holder, session.id, 'scanned');
+      notify(session.holder, session.id, 'scanned');
     }
     const app = await apps.getApp(session.appId);
     return {
@@ -136,26 +187,6 @@ export function createSessionService(deps: {
       match: session.match,
       expiresAt: new Date(session.expiresAt).toISOString(),
     };
-  }
-
-  function ticketProblem(status: string): ApiError {
-    switch (status) {
-      case 'expired':
-        return new ApiError('session_expired', SAY.expired);
-      case 'wrong_ticket':
-        return new ApiError('wrong_user', 'Only the WeChat user who scanned this code can answer it');
-      case 'not_scanned':
-        return new ApiError('invalid_state', 'Scan the code before confirming');
-      case 'busy':
-        return new ApiError('conflict', 'This login is being confirmed already');
-      case 'gone':
-      case 'already':
-        return new ApiError('invalid_state', 'This login was already cancelled');
-      case 'done':
-        return new ApiError('invalid_state', 'This login was already confirmed');
-      default:
-        return new ApiError('session_not_found', SAY.unknown);
-    }
   }
 
   /**
@@ -217,11 +248,12 @@ export function createSessionService(deps: {
 
     async expire(sessionId) {
       const r = await store.expire(sessionId);
-      if (r.status !== 'expired') return r.session?.state === 'expired';
+      if (r.status === 'missing') return 'missing';
+      if (r.status !== 'expired') return r.session?.state === 'expired' ? 'expired' : 'live';
       core.metrics.sessionTransitions.inc({ state: 'expired' });
       // A code nobody scanned is just an idle page; one that was scanned is an abandoned login.
       if (r.session?.openid) await recordEndedSession(core.db, null, r.session, 'expired').catch((err) => log.warn({ err }, 'could not record expiry'));
-      return true;
+      return 'expired';
     },
 
     async scan(scene, code) {
@@ -249,40 +281,52 @@ export function createSessionService(deps: {
     },
 
     async confirm(scene, ticket, profile) {
-      if (!SESSION_ID.test(scene)) throw ticketProblem('missing');
-      const begun = await store.beginConfirm(scene, sha256(ticket));
-      if (begun.status === 'done') return;
-      if (begun.status !== 'confirming') throw ticketProblem(begun.status);
-      const s = begun.session!;
-      let token: string;
-      let user: ConfirmedUser;
-      let toDispatch: string[];
-      try {
-        const app = await apps.getApp(s.appId);
-        if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
-        const recorded = await recordConfirmedLogin(core.database, outbox, activity, s, profile);
-        toDispatch = recorded.toDispatch;
-        const u = recorded.user;
-        user = { id: u.id, openid: u.openid, ...(u.unionid ? { unionid: u.unionid } : {}), ...(u.nickname ? { name: u.nickname } : {}), ...(u.avatarUrl ? { picture: u.avatarUrl } : {}) };
-        token = await signer.sign(app, s.mode, { sub: u.id, openid: u.openid, ...(u.unionid ? { unionid: u.unionid } : {}), ...(u.nickname ? { name: u.nickname } : {}), ...(u.avatarUrl ? { picture: u.avatarUrl } : {}), jti: s.id });
-      } catch (err) {
-        await store.revertConfirm(s.id);
-        throw err;
+      if (!SESSION_ID.test(scene)) throw refusal('confirm', 'missing');
+      const lease = newLease();
+      const ticketHash = sha256(ticket);
+      let begun = await store.beginConfirm(scene, ticketHash, lease);
+      // Another confirm holds it: a double tap (it finishes in a moment), or one whose instance
+      // died (its lease lapses, then this retry takes over and finishes the login).
+      const until = Date.now() + lease.ms + BUSY_POLL_MS;
+      while (begun.status === 'busy' && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, BUSY_POLL_MS));
+        begun = await store.beginConfirm(scene, ticketHash, lease);
       }
-      const done = await store.finishConfirm(s.id, token, user, TOKEN_WAIT_MS);
-      core.metrics.sessionTransitions.inc({ state: 'confirmed' });
-      dispatchQuietly(toDispatch);
-      if (done) await bus.publish(done.holder, s.id, 'confirmed');
+      if (begun.status === 'done') return;
+      if (begun.status !== 'confirming') throw refusal('confirm', begun.status);
+      await complete(begun.session!, lease, profile);
+    },
+
+    async recoverConfirms() {
+      let settled = 0;
+      for (const id of await store.lapsedConfirms(Date.now(), RECOVERY_BATCH)) {
+        const lease = newLease();
+        const claim = await store.claimConfirm(id, lease);
+        if (claim.status === 'busy') continue;
+        if (claim.status !== 'confirming') {
+          await store.forgetConfirm(id);
+          continue;
+        }
+        const s = claim.session!;
+        // The fence: an `expired` event unless the login is there already (or is being written
+        // right now, in which case this insert waits for it and then writes nothing).
+        await recordEndedSession(core.db, null, s, 'expired');
+        await complete(s, lease, null).catch((err) => {
+          if (!(err instanceof ApiError)) throw err;
+        });
+        settled++;
+      }
+      return settled;
     },
 
     async cancel(scene, ticket) {
-      if (!SESSION_ID.test(scene)) throw ticketProblem('missing');
+      if (!SESSION_ID.test(scene)) throw refusal('cancel', 'missing');
       const r = await store.cancel(scene, sha256(ticket));
       if (r.status === 'already') return;
-      if (r.status !== 'cancelled') throw ticketProblem(r.status);
+      if (r.status !== 'cancelled') throw refusal('cancel', r.status);
       const s = r.session!;
       core.metrics.sessionTransitions.inc({ state: 'cancelled' });
-      await bus.publish(s.holder, s.id, 'cancelled');
+      notify(s.holder, s.id, 'cancelled');
       dispatchQuietly(await recordEndedSession(core.db, outbox, s, 'cancelled'));
     },
 

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { ConfirmedUser } from '../../../contract/sessions.js';
 import type { KeyMode } from '../../lib/ids';
-import { ATTACH, BEGIN_CONFIRM, CANCEL, COUNT_SCAN, EXPIRE, FINISH_CONFIRM, REVERT_CONFIRM, SCAN } from './lua';
+import { ABANDON_CONFIRM, ATTACH, BEGIN_CONFIRM, CANCEL, CLAIM_CONFIRM, COUNT_SCAN, EXPIRE, FINISH_CONFIRM, RELEASE_CONFIRM, SCAN } from './lua';
 
 export type SessionState = 'pending' | 'scanned' | 'confirming' | 'confirmed' | 'consumed' | 'cancelled' | 'expired';
 
@@ -42,12 +42,26 @@ type Reply = [string, ...string[]];
 interface ScriptedRedis extends Redis {
   wslCountScan(key: string, now: number): Promise<Reply>;
   wslScan(key: string, now: number, openid: string, unionid: string, ticketHash: string): Promise<Reply>;
-  wslBeginConfirm(key: string, now: number, ticketHash: string): Promise<Reply>;
+  wslBeginConfirm(key: string, now: number, ticketHash: string, leaseMs: number, owner: string): Promise<Reply>;
+  wslClaimConfirm(key: string, now: number, leaseMs: number, owner: string): Promise<Reply>;
   wslFinishConfirm(key: string, token: string, user: string, keepMs: number): Promise<Reply>;
-  wslRevertConfirm(key: string): Promise<Reply>;
+  wslReleaseConfirm(key: string, owner: string): Promise<Reply>;
+  wslAbandonConfirm(key: string, owner: string): Promise<Reply>;
   wslCancel(key: string, now: number, ticketHash: string): Promise<Reply>;
   wslAttach(key: string, now: number, secretHash: string, instance: string): Promise<Reply>;
   wslExpire(key: string, now: number): Promise<Reply>;
+}
+
+/** A pipeline that also carries the scripts (ioredis adds defined commands to pipelines too). */
+type ScriptedPipeline = ChainableCommander & {
+  wslBeginConfirm(key: string, now: number, ticketHash: string, leaseMs: number, owner: string): ScriptedPipeline;
+  wslFinishConfirm(key: string, token: string, user: string, keepMs: number): ScriptedPipeline;
+};
+
+function replyOf(replies: Array<[Error | null, unknown]> | null, i: number): Reply {
+  const [err, value] = replies?.[i] ?? [new Error('no reply')];
+  if (err) throw err;
+  return value as Reply;
 }
 
 function defineScripts(redis: Redis): ScriptedRedis {
@@ -56,8 +70,10 @@ function defineScripts(redis: Redis): ScriptedRedis {
   r.defineCommand('wslCountScan', { numberOfKeys: 1, lua: COUNT_SCAN });
   r.defineCommand('wslScan', { numberOfKeys: 1, lua: SCAN });
   r.defineCommand('wslBeginConfirm', { numberOfKeys: 1, lua: BEGIN_CONFIRM });
+  r.defineCommand('wslClaimConfirm', { numberOfKeys: 1, lua: CLAIM_CONFIRM });
   r.defineCommand('wslFinishConfirm', { numberOfKeys: 1, lua: FINISH_CONFIRM });
-  r.defineCommand('wslRevertConfirm', { numberOfKeys: 1, lua: REVERT_CONFIRM });
+  r.defineCommand('wslReleaseConfirm', { numberOfKeys: 1, lua: RELEASE_CONFIRM });
+  r.defineCommand('wslAbandonConfirm', { numberOfKeys: 1, lua: ABANDON_CONFIRM });
   r.defineCommand('wslCancel', { numberOfKeys: 1, lua: CANCEL });
   r.defineCommand('wslAttach', { numberOfKeys: 1, lua: ATTACH });
   r.defineCommand('wslExpire', { numberOfKeys: 1, lua: EXPIRE });
@@ -98,15 +114,34 @@ function tokenOf(flat: string[]): { token: string; user: ConfirmedUser } | null 
   return null;
 }
 
+export interface Lease {
+  ms: number;
+  owner: string;
+}
+
 export type Outcome<S extends string> = { status: S; session: Session | null };
 
 export interface SessionStore {
   create(s: NewSession): Promise<void>;
   get(id: string): Promise<Session | null>;
   scan(id: string, p: { openid: string; unionid?: string; ticketHash: string }): Promise<Outcome<'scanned' | 'rescanned' | 'expired' | 'taken' | 'gone' | 'missing'>>;
-  beginConfirm(id: string, ticketHash: string): Promise<Outcome<'confirming' | 'done' | 'busy' | 'expired' | 'wrong_ticket' | 'not_scanned' | 'gone' | 'missing'>>;
-  finishConfirm(id: string, token: string, user: ConfirmedUser, keepMs: number): Promise<Session | null>;
-  revertConfirm(id: string): Promise<void>;
+  /**
+   * scanned → confirming under a lease of `leaseMs` held by `owner` (or a lapsed lease taken
+   * over). The session is first put on the recovery list, so a holder that dies leaves a trace.
+   */
+  beginConfirm(id: string, ticketHash: string, lease: Lease): Promise<Outcome<'confirming' | 'done' | 'busy' | 'expired' | 'wrong_ticket' | 'not_scanned' | 'gone' | 'missing'>>;
+  /** Recovery's claim on a confirm whose lease lapsed. */
+  claimConfirm(id: string, lease: Lease): Promise<Outcome<'confirming' | 'busy' | 'state' | 'missing'>>;
+  /** confirming → confirmed with the token waiting: the session as it is now, `done` if another finisher won, null if it moved on. */
+  finishConfirm(id: string, token: string, user: ConfirmedUser, keepMs: number): Promise<Session | 'done' | null>;
+  releaseConfirm(id: string, owner: string): Promise<void>;
+  abandonConfirm(id: string, owner: string): Promise<Outcome<'expired' | 'state' | 'missing'>>;
+  /** Confirms whose lease ran out by `now` (the recovery list), oldest first. */
+  lapsedConfirms(now: number, limit: number): Promise<string[]>;
+  /** Off the recovery list: the confirm finished or ended. */
+  forgetConfirm(id: string): Promise<void>;
+  /** The state of each session (null when Redis no longer has it), in one round trip: the resync pass. */
+  states(ids: string[]): Promise<Array<SessionState | null>>;
   cancel(id: string, ticketHash: string): Promise<Outcome<'cancelled' | 'already' | 'expired' | 'wrong_ticket' | 'not_scanned' | 'done' | 'missing'>>;
   /** The secret's holder: route events to `instance` and take the token if it waits. */
   attach(id: string, secretHash: string, instance: string): Promise<
@@ -124,7 +159,7 @@ export interface SessionStore {
   ticketMatches(id: string, ticketHash: string): Promise<Session | null>;
 }
 
-export function createSessionStore(redis: Redis, keyOf: (id: string) => string): SessionStore {
+export function createSessionStore(redis: Redis, keyOf: (id: string) => string, confirmingKey: string): SessionStore {
   const r = defineScripts(redis);
   const outcome = <S extends string>(id: string, reply: Reply): Outcome<S> => ({
     status: reply[0] as S,
@@ -152,15 +187,48 @@ export function createSessionStore(redis: Redis, keyOf: (id: string) => string):
     async scan(id, p) {
       return outcome(id, await r.wslScan(keyOf(id), Date.now(), p.openid, p.unionid ?? '', p.ticketHash));
     },
-    async beginConfirm(id, ticketHash) {
-      return outcome(id, await r.wslBeginConfirm(keyOf(id), Date.now(), ticketHash));
+    async beginConfirm(id, ticketHash, lease) {
+      const now = Date.now();
+      // The list is another key (another cluster slot), so not in the script; one round trip all
+      // the same. Listed first: an entry whose begin was refused is dropped by the next recovery pass.
+      const replies = await (r.pipeline().zadd(confirmingKey, now + lease.ms, id) as unknown as ScriptedPipeline)
+        .wslBeginConfirm(keyOf(id), now, ticketHash, lease.ms, lease.owner).exec();
+      return outcome(id, replyOf(replies, 1));
+    },
+    async claimConfirm(id, lease) {
+      const now = Date.now();
+      const reply = await r.wslClaimConfirm(keyOf(id), now, lease.ms, lease.owner);
+      if (reply[0] === 'confirming') await r.zadd(confirmingKey, now + lease.ms, id);
+      return outcome(id, reply);
     },
     async finishConfirm(id, token, user, keepMs) {
-      const reply = await r.wslFinishConfirm(keyOf(id), token, JSON.stringify(user), keepMs);
-      return reply[0] === 'confirmed' ? toSession(id, reply.slice(1)) : null;
+      const replies = await (r.pipeline() as unknown as ScriptedPipeline).wslFinishConfirm(keyOf(id), token, JSON.stringify(user), keepMs)
+        .zrem(confirmingKey, id).exec();
+      const reply = replyOf(replies, 0);
+      if (reply[0] === 'missing') return null;
+      return reply[0] === 'done' ? 'done' : toSession(id, reply.slice(1));
     },
-    async revertConfirm(id) {
-      await r.wslRevertConfirm(keyOf(id));
+    async releaseConfirm(id, owner) {
+      await r.wslReleaseConfirm(keyOf(id), owner);
+    },
+    async abandonConfirm(id, owner) {
+      return outcome(id, await r.wslAbandonConfirm(keyOf(id), owner));
+    },
+    async lapsedConfirms(now, limit) {
+      return r.zrangebyscore(confirmingKey, '-inf', now, 'LIMIT', 0, limit);
+    },
+    async forgetConfirm(id) {
+      await r.zrem(confirmingKey, id);
+    },
+    async states(ids) {
+      if (!ids.length) return [];
+      const p = r.pipeline();
+      for (const id of ids) p.hget(keyOf(id), 'state');
+      const replies = (await p.exec()) ?? [];
+      return replies.map(([err, v]) => {
+        if (err) throw err;
+        return (v as SessionState | null) ?? null;
+      });
     },
     async cancel(id, ticketHash) {
       return outcome(id, await r.wslCancel(keyOf(id), Date.now(), ticketHash));

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Core, Feature } from '../../core';
 import type { DbOrTx } from '../../db/client';
+import { createPeriodic } from '../../lib/periodic';
 
 const ROLLUP_EVERY_MS = 60_000;
 
@@ -21,20 +22,14 @@ export async function rollUpUsage(db: DbOrTx, sinceDays = 2): Promise<void> {
 }
 
 export function createUsageFeature(core: Core): { feature: Feature } {
-  let timer: NodeJS.Timeout | undefined;
+  const rollup = createPeriodic(() => rollUpUsage(core.db), ROLLUP_EVERY_MS, (err) => core.logger.warn({ err }, 'usage rollup failed; next run retries'));
   return {
     feature: {
       name: 'usage',
       async start() {
-        if (!core.jobs.runsWorkers) return;
-        timer = setInterval(() => {
-          rollUpUsage(core.db).catch((err) => core.logger.warn({ err }, 'usage rollup failed; next run retries'));
-        }, ROLLUP_EVERY_MS);
-        timer.unref();
+        if (core.jobs.runsWorkers) rollup.start();
       },
-      async stop() {
-        clearInterval(timer);
-      },
+      stop: () => rollup.stop(),
     },
   };
 }

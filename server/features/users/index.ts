@@ -1,12 +1,15 @@
 import type { Core, Feature } from '../../core';
 import type { AppsStore } from '../apps/store';
+import { createUserRights, type UserEventsPort, type UserRights } from './rights';
 import { usersRouter } from './routes';
 import { createUsersStore, type UsersStore } from './store';
 
 export type { EndUserView, UsersStore } from './store';
+export type { RightsScope, UserEventsPort, UserRights } from './rights';
 
-/** Read-only server API over the end users of the secret key's app and mode. */
-export function createUsersFeature(core: Core, deps: { apps: AppsStore }): { feature: Feature; users: UsersStore } {
+/** The server API over the end users of the secret key's app and mode: read, export, erase. */
+export function createUsersFeature(core: Core, deps: { apps: AppsStore; events: UserEventsPort }): { feature: Feature; users: UsersStore; rights: UserRights } {
   const users = createUsersStore(core);
-  return { feature: { name: 'users', router: usersRouter({ apps: deps.apps, users }) }, users };
+  const rights = createUserRights(core, { events: deps.events });
+  return { feature: { name: 'users', router: usersRouter({ apps: deps.apps, users, rights }) }, users, rights };
 }

@@ -6,6 +6,7 @@ import { ApiError } from '../../lib/errors';
 import { parse } from '../../lib/http';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppsStore } from '../apps/store';
+import type { UserRights } from './rights';
 import type { UserScope, UsersCursor, UsersStore } from './store';
 
 
@@ -33,7 +34,12 @@ function decodeCursor(value: string): UsersCursor {
   return r.data;
 }
 
-export function usersRouter(deps: { apps: AppsStore; users: UsersStore }): Router {
+function userIdOf(value: unknown): string {
+  if (typeof value !== 'string' || !USER_ID.test(value)) throw new ApiError('not_found', 'No such user');
+  return value;
+}
+
+export function usersRouter(deps: { apps: AppsStore; users: UsersStore; rights: UserRights }): Router {
   const router = Router();
   const auth = requireSecretKey(deps.apps);
 
@@ -50,12 +56,24 @@ export function usersRouter(deps: { apps: AppsStore; users: UsersStore }): Route
   });
 
   router.get('/v1/users/:id', auth, async (req, res) => {
-    const id = typeof req.params.id === 'string' ? req.params.id : '';
     // Another app's user, another mode's user and a malformed id all look the same.
-    const user = USER_ID.test(id) ? await deps.users.get(scopeOf(res), id) : null;
+    const user = await deps.users.get(scopeOf(res), userIdOf(req.params.id));
     if (!user) throw new ApiError('not_found', 'No such user');
     res.setHeader('Cache-Control', 'no-store');
     res.json(user);
+  });
+
+  router.get('/v1/users/:id/export', auth, async (req, res) => {
+    const data = await deps.rights.exportUser(scopeOf(res), userIdOf(req.params.id));
+    if (!data) throw new ApiError('not_found', 'No such user');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(data);
+  });
+
+  router.delete('/v1/users/:id', auth, async (req, res) => {
+    const id = userIdOf(req.params.id);
+    if (!(await deps.rights.erase(scopeOf(res), id))) throw new ApiError('not_found', 'No such user');
+    res.json({ id, deleted: true });
   });
 
   return router;

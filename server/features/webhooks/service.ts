@@ -14,7 +14,7 @@ export function createWebhookService(core: Core, store: WebhookStore, queue: Del
     try {
       return (await checkUrl(url, webhookUrlPolicy(core.config, s.mode))).href;
     } catch (err) {
-      if (err instanceof UnsafeUrlError) throw new ApiError('bad_request', `body.url: ${err.message}`);
+      if (err instanceof UnsafeUrlError) throw new ApiError('bad_request', `body.url: ${err.message}`, { field: 'url', reason: err.message });
       throw err;
     }
   }

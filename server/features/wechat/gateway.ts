@@ -48,7 +48,7 @@ export interface GatewayDeps {
   replyChannel(instanceId: string): string;
   apps: Pick<AppsStore, 'getApp'>;
   outcomeKey(jobId: string): string;
-  /** Throws a quota WechatError when this AppID is over its per-minute budget. */
+  /** Throws a quota WechatError when this AppID is over its budget for this API (codes a minute, URL Links a day). */
   limit(api: WechatApi, wechatAppId: string): Promise<void>;
   wechatAppIdFor(ref: AppRef): Promise<string>;
   sandboxPhoneCode(appId: string, openid: string): Promise<string>;
@@ -199,6 +199,7 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
   }
 
   async function generateUrlLink(ref: AppRef, p: { page: string; query: string; envVersion: EnvVersion }): Promise<string> {
+    await deps.limit('generate_urllink', await deps.wechatAppIdFor(ref));
     const v = await run('generate_urllink', { ...ref, ...p });
     if (!('url' in v)) throw new WechatError('queue', LOCAL.badResponse, 'unexpected job result');
     return v.url;

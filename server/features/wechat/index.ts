@@ -18,6 +18,8 @@ export interface WechatFeatureOptions {
   sandbox: SandboxPort;
   /** Codes per minute per WeChat AppID (WeChat's own limit is 5,000). */
   codesPerMinute?: number;
+  /** URL Links per day per WeChat AppID; default config.urlLinksPerDay. */
+  urlLinksPerDay?: number;
   /** Per HTTP request to WeChat. */
   requestTimeoutMs?: number;
   /** How long a caller waits for the worker's answer. */
@@ -55,10 +57,24 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
   }
 
   const outcomeKey = (jobId: string) => core.key('wechat', 'outcome', jobId);
-  const limiter = createAppIdLimiter({
+  const codesPerMinute = opts.codesPerMinute ?? 5_000;
+  const codeLimiter = createAppIdLimiter({
     redis: core.redis.client,
     keyPrefix: core.key('wechat', 'rl'),
-    pointsPerMinute: opts.codesPerMinute ?? 5_000,
+    points: codesPerMinute,
+    windowSeconds: 60,
+    plain: (wait) => `Too many mini-program codes for this AppID (at most ${codesPerMinute} a minute); try again in ${wait} s`,
+  });
+  // Every phone visitor of a site may cost a link, and WeChat allows a mini-program 500,000 a day
+  // (URL Links and Schemes together, the tenant's own included): a budget keeps visitors with a
+  // phone user agent from spending them all. When it is spent, phones get the save-image hint.
+  const urlLinksPerDay = opts.urlLinksPerDay ?? config.urlLinksPerDay;
+  const urlLinkLimiter = createAppIdLimiter({
+    redis: core.redis.client,
+    keyPrefix: core.key('wechat', 'urllink-day'),
+    points: urlLinksPerDay,
+    windowSeconds: 86_400,
+    plain: (wait) => `This AppID's URL Links for today (${urlLinksPerDay}) are used up; phone visitors get the save-the-code hint for ${Math.ceil(wait / 3600)} h more`,
   });
 
   const replyChannel = (instanceId: string) => core.key('wechat', 'done', instanceId);
@@ -70,7 +86,7 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
     replyChannel,
     apps: opts.apps,
     outcomeKey,
-    limit: (api, wechatAppId) => limiter.consume(api, wechatAppId),
+    limit: (api, wechatAppId) => (api === 'generate_urllink' ? urlLinkLimiter : codeLimiter).consume(api, wechatAppId),
     async wechatAppIdFor(ref) {
       if (ref.mode === 'test') return sandbox.appIdFor(ref.appId);
       // Apps sharing one mini-program share its quota; an app without one is refused by the worker anyway.

@@ -2,16 +2,27 @@ import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { LOCAL, WechatError, type WechatApi } from './errors';
 
+export interface AppIdLimiterOptions {
+  redis: Redis;
+  keyPrefix: string;
+  /** Calls allowed per AppID in each window. */
+  points: number;
+  windowSeconds: number;
+  /** The tenant's words when the budget is spent, given the seconds until it refills. */
+  plain(waitSeconds: number): string;
+}
+
 /**
- * WeChat's code quota is per AppID while BullMQ's limiter is per queue, so we count per AppID
- * ourselves: one busy tenant runs out of its own budget and never slows another.
+ * WeChat's quotas are per AppID while BullMQ's limiter is per queue, so we count per AppID
+ * ourselves, in Redis, shared by every instance: one busy tenant runs out of its own budget
+ * and never slows another.
  */
-export function createAppIdLimiter(opts: { redis: Redis; keyPrefix: string; pointsPerMinute: number }) {
+export function createAppIdLimiter(opts: AppIdLimiterOptions) {
   const limiter = new RateLimiterRedis({
     storeClient: opts.redis,
     keyPrefix: opts.keyPrefix,
-    points: opts.pointsPerMinute,
-    duration: 60,
+    points: opts.points,
+    duration: opts.windowSeconds,
   });
   return {
     async consume(api: WechatApi, wechatAppId: string): Promise<void> {
@@ -20,8 +31,7 @@ export function createAppIdLimiter(opts: { redis: Redis; keyPrefix: string; poin
       } catch (err) {
         if (err instanceof RateLimiterRes) {
           const wait = Math.ceil(err.msBeforeNext / 1000);
-          throw new WechatError(api, LOCAL.quota, `local quota: ${opts.pointsPerMinute}/min for this AppID reached`,
-            `Too many mini-program codes for this AppID (at most ${opts.pointsPerMinute} a minute); try again in ${wait} s`);
+          throw new WechatError(api, LOCAL.quota, `local quota: ${opts.points} per ${opts.windowSeconds} s for this AppID reached`, opts.plain(wait));
         }
         throw err;
       }

@@ -5,7 +5,7 @@ import type { Db } from '../../../db/client';
 import { ApiError } from '../../../lib/errors';
 import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
-import type { ConsoleDeps } from '../deps';
+import type { ConsolePorts } from '../ports';
 import { pageQuery } from '../pagination';
 import { originsSchema } from './origins';
 import { deleteApp, getTenantApp, hasLiveKeys, listApps, setUrlLinkEnabled, updateApp } from './store';
@@ -43,7 +43,7 @@ const patchBody = z.object({
   sessionTtlSeconds: z.number().int().min(30, 'must be at least 30 seconds').max(600, 'must be at most 600 seconds').optional(),
 }).strict();
 
-export function mountAppRoutes(r: ConsoleRouter, deps: ConsoleDeps & { db: Db; masterKey: Buffer; logger: Logger }): void {
+export function mountAppRoutes(r: ConsoleRouter, deps: ConsolePorts & { db: Db; masterKey: Buffer; logger: Logger }): void {
   const { db } = deps;
 
   r.read('/tenants/:tenantId/apps', async (req, _res, ctx) => {

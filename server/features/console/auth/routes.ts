@@ -5,7 +5,7 @@ import { accounts } from '../../../db/schema/index';
 import { ApiError } from '../../../lib/errors';
 import { parse } from '../../../lib/http';
 import { newId } from '../../../lib/ids';
-import { createTenant, tenantsOf } from '../team/store';
+import { acceptInvitation, createTenant, tenantsOf } from '../team/store';
 import { clearSessionCookie, setSessionCookie } from './cookies';
 import type { ConsoleRouter } from './guard';
 import type { LoginLimiter } from './limiter';
@@ -21,6 +21,8 @@ const signUpBody = z.object({
   password,
   name: z.string().trim().max(100).optional(),
   organisation: z.string().trim().min(1).max(100).optional(),
+  /** Signing up from an invitation link joins that organisation instead of creating an empty one. */
+  invitation: z.string().regex(/^[A-Za-z0-9_-]{20,64}$/, 'is not an invitation token').optional(),
 });
 const signInBody = z.object({ email, password: z.string().min(1).max(200) });
 
@@ -43,7 +45,10 @@ export function mountAuthRoutes(r: ConsoleRouter, deps: { db: Db; limiter: Login
         .onConflictDoNothing()
         .returning({ id: accounts.id });
       if (!inserted.length) throw new ApiError('conflict', 'An account with this email already exists; sign in instead');
-      await createTenant(tx, id, body.organisation || `${body.name || body.email.split('@')[0]}'s organisation`);
+      // A used or expired invitation fails the whole sign-up (nothing is created), so the
+      // person can ask for a new link instead of ending up in an organisation of their own.
+      if (body.invitation) await acceptInvitation(tx, body.invitation, id);
+      else await createTenant(tx, id, body.organisation || `${body.name || body.email.split('@')[0]}'s organisation`);
     });
     const s = await createSession(db, id, req.get('user-agent'));
     setSessionCookie(res, s.token, deps.secureCookies());

@@ -1,13 +1,13 @@
 import { ApiError } from '../../../lib/errors';
 import type { ConsoleRouter, TenantCtx } from '../auth/guard';
-import type { ConsoleDeps } from '../deps';
+import type { ConsolePorts } from '../ports';
 
 /**
  * The Billing page's API. Owners only, reading included: plan, usage and invoices are the
  * owner's business, and viewers and admins see no billing at all. With billing off, there is
  * no billing to show (404), and `GET /billing` tells the SPA to hide the page.
  */
-export function mountBillingRoutes(r: ConsoleRouter, deps: { billing: ConsoleDeps['billing']; publicUrl: () => string }): void {
+export function mountBillingRoutes(r: ConsoleRouter, deps: { billing: ConsolePorts['billing']; publicUrl: () => string }): void {
   const { billing } = deps;
   const returnUrl = (tenantId: string) => `${deps.publicUrl()}/console/t/${encodeURIComponent(tenantId)}/billing`;
 

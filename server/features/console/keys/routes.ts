@@ -4,10 +4,10 @@ import { ApiError } from '../../../lib/errors';
 import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import { getTenantApp } from '../apps/store';
-import type { ConsoleDeps } from '../deps';
+import type { ConsolePorts } from '../ports';
 import { createSecretKey, listKeys, listSigningKeys, revokeKey } from './store';
 
-export function mountKeyRoutes(r: ConsoleRouter, deps: ConsoleDeps & { db: Db }): void {
+export function mountKeyRoutes(r: ConsoleRouter, deps: ConsolePorts & { db: Db }): void {
   const { db } = deps;
 
   r.read('/tenants/:tenantId/apps/:appId/keys', async (req, _res, ctx) => {

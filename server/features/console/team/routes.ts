@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { Db } from '../../../db/client';
 import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
-import { acceptInvitation, changeRole, createInvitation, getTenant, listInvitations, listMembers, memberRole, removeMember, renameTenant, revokeInvitation } from './store';
+import { acceptInvitation, changeRole, createInvitation, getTenant, listInvitations, listMembers, memberRole, previewInvitation, removeMember, renameTenant, revokeInvitation } from './store';
+
+const invitationToken = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{20,64}$/, 'is not an invitation token') });
 
 const role = z.enum(['owner', 'admin', 'viewer']);
 
@@ -47,8 +49,12 @@ export function mountTeamRoutes(r: ConsoleRouter, deps: { db: Db; publicUrl: () 
     return undefined;
   });
 
+  // Signed out too: the person deciding whether to sign up should know what they are joining.
+  // POST, so the token stays out of URLs and logs.
+  r.open('post', '/invitations/preview', async (req) => previewInvitation(db, parse(invitationToken, req.body).token));
+
   r.account('post', '/invitations/accept', async (req, _res, ctx) => {
-    const body = parse(z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{20,64}$/, 'is not an invitation token') }), req.body);
+    const body = parse(invitationToken, req.body);
     const m = await acceptInvitation(db, body.token, ctx.account.id);
     return { tenant: await getTenant(db, m.tenantId), role: m.role };
   });

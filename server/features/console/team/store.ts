@@ -99,8 +99,23 @@ export async function revokeInvitation(db: Db, tenantId: string, id: string): Pr
   if (!r.length) throw new ApiError('not_found', 'No such invitation');
 }
 
+/**
+ * What an invitation link offers, for the page that asks the person to accept it: the
+ * organisation, the role and who sent it. Only an open invitation answers.
+ */
+export async function previewInvitation(db: Db, token: string): Promise<{ tenant: { name: string }; role: Role; invitedBy: string | null; expiresAt: Date }> {
+  const [row] = await db
+    .select({ tenantName: tenants.name, role: invitations.role, invitedBy: accounts.email, expiresAt: invitations.expiresAt })
+    .from(invitations)
+    .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
+    .leftJoin(accounts, eq(accounts.id, invitations.createdBy))
+    .where(and(eq(invitations.tokenHash, sha256(token)), isNull(invitations.acceptedAt), gt(invitations.expiresAt, new Date())));
+  if (!row) throw new ApiError('not_found', 'This invitation link is invalid, expired or already used; ask for a new one');
+  return { tenant: { name: row.tenantName }, role: row.role, invitedBy: row.invitedBy, expiresAt: row.expiresAt };
+}
+
 /** One use: the update only matches an unaccepted, unexpired row, so two accepts can't both win. */
-export async function acceptInvitation(db: Db, token: string, accountId: string): Promise<{ tenantId: string; role: Role }> {
+export async function acceptInvitation(db: DbOrTx, token: string, accountId: string): Promise<{ tenantId: string; role: Role }> {
   return db.transaction(async (tx) => {
     const [inv] = await tx.update(invitations)
       .set({ acceptedAt: new Date(), acceptedBy: accountId })

@@ -7,7 +7,7 @@ import { endpointInput, endpointPatch, messagesQuery, replayBody, replayFailedBo
 import type { WebhookScope } from '../../webhooks/store';
 import { getTenantApp } from '../apps/store';
 import { idParam, type ConsoleRouter } from '../auth/guard';
-import type { ConsoleDeps } from '../deps';
+import type { ConsolePorts } from '../ports';
 
 const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
 
@@ -16,7 +16,7 @@ const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
  * console's doors (cookie session, tenant membership; admins for anything that changes or
  * reveals). Every route names the app and a `?mode=`; both must belong to the tenant.
  */
-export function mountWebhookRoutes(r: ConsoleRouter, deps: { db: Db; webhooks: ConsoleDeps['webhooks'] }): void {
+export function mountWebhookRoutes(r: ConsoleRouter, deps: { db: Db; webhooks: ConsolePorts['webhooks'] }): void {
   const svc = deps.webhooks;
   const base = '/tenants/:tenantId/apps/:appId/webhooks';
 

@@ -1,16 +1,19 @@
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
+import type { UserRights } from '../users/index';
 import type { WebhookService } from '../webhooks/service';
 import type { BillingService } from '../billing/service';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
-export interface ConsoleDeps {
+export interface ConsolePorts {
   apps: Pick<AppsStore, 'createApp' | 'createKeyPair' | 'invalidate'>;
   /** The WeChat gateway's live check: stable token, then a code for the configured page. */
   wechat: { verifyApp(ref: { appId: string; mode: KeyMode }): Promise<VerifyOutcome> };
   tokens: { rotateSigningKey(appId: string): Promise<{ kid: string }> };
   /** The one webhook service main.ts builds; the console's webhook pages are another door to it. */
   webhooks: WebhookService;
+  /** End users' rights (export, erasure): the same service the server API uses. */
+  users: UserRights;
   /** The Billing page (features/billing's service); `enabled` false hides it. */
   billing: Pick<BillingService, 'enabled' | 'status' | 'byDay' | 'invoices' | 'checkout' | 'portal'>;
 }

@@ -1,0 +1,44 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { ApiError } from '../../lib/errors';
+import { parse } from '../../lib/http';
+import { getTenantApp } from '../console/apps/store';
+import { idParam, type ConsoleRouter } from '../console/auth/guard';
+import { oidcClientInput } from '../../../contract/index.js';
+import { createOidcClientService } from './service';
+import { createOidcClientStore, type ClientScope } from './store';
+
+const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
+
+/**
+ * The console's OpenID Connect page: the same service as /v1/oidc_clients, through the
+ * console's doors (cookie session, tenant membership; admins to create or delete). Every
+ * route names the app and a `?mode=`, both checked against the tenant.
+ */
+export function mountOidcConsoleRoutes(r: ConsoleRouter, deps: { db: Db; publicUrl: () => string }): void {
+  const svc = createOidcClientService(createOidcClientStore(deps.db));
+  const base = '/tenants/:tenantId/apps/:appId/oidc';
+
+  async function scope(req: Request, tenantId: string): Promise<ClientScope> {
+    const app = await getTenantApp(deps.db, tenantId, idParam(req, 'appId', 'app'));
+    const { mode } = parse(modeQuery, { mode: req.query.mode }, 'query');
+    return { tenantId, appId: app.id, mode };
+  }
+
+  r.read(`${base}/clients`, async (req, _res, ctx) => {
+    const s = await scope(req, ctx.tenantId);
+    return { issuer: `${deps.publicUrl()}/apps/${s.appId}`, data: await svc.store.list(s) };
+  });
+
+  r.write('post', `${base}/clients`, 'admin', async (req, res, ctx) => {
+    const created = await svc.create(await scope(req, ctx.tenantId), parse(oidcClientInput, req.body ?? {}));
+    res.status(201);
+    return created;
+  });
+
+  r.write('delete', `${base}/clients/:clientId`, 'admin', async (req, _res, ctx) => {
+    if (!(await svc.store.remove(await scope(req, ctx.tenantId), idParam(req, 'clientId', 'cli')))) throw new ApiError('not_found', 'No such OIDC client');
+    return undefined;
+  });
+}

@@ -1,0 +1,59 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/main';
+import { axeViolations } from '../helpers/axe';
+import { artifactPath, launchBrowser } from '../helpers/browser';
+import { createTestEnv, type TestEnv } from '../helpers/server';
+import { ConsoleClient } from '../integration/console-client';
+
+/** The OpenID Connect tab in Chromium: the issuer, a client added with its secret shown once, a refusal, a deletion. */
+let env: TestEnv;
+let s: RunningServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  env = await createTestEnv('consoleoidc');
+  s = await env.start();
+  browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await env?.dispose();
+});
+
+it('shows the issuer, adds a client with its secret shown once, refuses a bad redirect URI and deletes', async () => {
+  const api = new ConsoleClient(s.url);
+  const tenant = (await api.signUp('oidc@shop.example', undefined, 'OIDC Org')).tenants[0]!.id;
+  const appId = (await api.post(`/tenants/${tenant}/apps`, { name: 'Federated' })).body.app.id as string;
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  await ctx.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${s.url}/console` }]);
+  const p = await ctx.newPage();
+  p.on('dialog', (d) => void d.accept());
+  await p.goto(`${s.url}/console/t/${tenant}/apps/${appId}/oidc`);
+  await p.locator('[data-issuer]').waitFor();
+  expect(await p.locator('[data-issuer]').textContent()).toBe(`${s.core.config.publicUrl}/apps/${appId}`);
+
+  await p.getByLabel('Name').fill('Next.js site');
+  await p.getByLabel(/^Redirect URIs/).fill('http://example.com/callback');
+  await p.getByRole('button', { name: 'Add client' }).click();
+  await expect.poll(() => p.locator('.field-error').textContent()).toMatch(/https/);
+
+  await p.getByLabel(/^Redirect URIs/).fill('http://localhost:3000/api/auth/callback/wechat');
+  await p.getByRole('button', { name: 'Add client' }).click();
+  const secret = await p.locator('[data-secret]').textContent();
+  expect(secret).toMatch(/^ocs_test_/);
+  await p.getByText('http://localhost:3000/api/auth/callback/wechat').waitFor();
+  expect(await axeViolations(p)).toEqual([]);
+  await p.screenshot({ path: artifactPath('console-oidc-tab.png'), fullPage: true });
+
+  // Shown once: after a reload only its prefix is left.
+  await p.reload();
+  await p.locator('[data-client]').waitFor();
+  expect(await p.locator('[data-secret]').count()).toBe(0);
+  expect(await p.content()).not.toContain(secret!);
+
+  await p.getByRole('button', { name: 'Delete' }).click();
+  await p.getByText('No test-mode clients yet.').waitFor();
+  await ctx.close();
+}, 90_000);
