@@ -81,6 +81,20 @@ export const messagesQuery = z.object({
 export const replayBody = z.object({ endpointId: z.string().regex(ENDPOINT_ID).optional() });
 export const replayFailedBody = z.object({ since: isoDate });
 
+/**
+ * The endpoint's circuit breaker. `closed`: deliveries go out. `open`: the endpoint failed
+ * too often in a row and nothing is sent until `pausedUntil`; its messages keep their place
+ * in the retry schedule (a pause spends no attempt). `half_open`: one delivery is probing the
+ * endpoint; success closes the breaker, failure opens it again for twice as long.
+ */
+export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
+export const circuitSchema = z.object({
+  state: z.enum(CIRCUIT_STATES),
+  pausedUntil: timestamp.nullable(),
+  consecutiveFailures: z.number().int(),
+});
+export type Circuit = z.infer<typeof circuitSchema>;
+
 export const endpointSchema = z.object({
   id: z.string(),
   url: z.string(),
@@ -89,6 +103,7 @@ export const endpointSchema = z.object({
   enabled: z.boolean(),
   disabledReason: z.string().nullable(),
   failingSince: timestamp.nullable(),
+  circuit: circuitSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -98,15 +113,36 @@ export const createdEndpointSchema = endpointSchema.extend({ secret: z.string() 
 export const rotatedSecretSchema = z.object({ id: z.string(), secret: z.string(), previousSecretExpiresAt: timestamp });
 export const deletedSchema = z.object({ id: z.string(), deleted: z.literal(true) });
 
+/**
+ * What a delivery is doing, for people: `pending` (not tried yet), `delivered`, `retrying`
+ * (failed, next try at `nextAttemptAt`), `paused` (its endpoint's breaker is open; next try
+ * at `nextAttemptAt`, not before `pausedUntil`) or `failed` (the schedule is spent, or the
+ * endpoint answered 410 or was disabled). `status` is the coarser stored value.
+ */
+export const DELIVERY_STATES = ['pending', 'delivered', 'retrying', 'paused', 'failed'] as const;
+export const deliveryStateSchema = z.enum(DELIVERY_STATES);
+export type DeliveryState = z.infer<typeof deliveryStateSchema>;
+
 export const deliverySchema = z.object({
   id: z.string(),
   endpointId: z.string(),
   status: deliveryStatusSchema,
+  state: deliveryStateSchema,
   attempts: z.number().int(),
   nextAttemptAt: timestamp.nullable(),
   lastAttemptAt: timestamp.nullable(),
+  pausedUntil: timestamp.nullable(),
+  updatedAt: timestamp,
 });
 export type Delivery = z.infer<typeof deliverySchema>;
+
+/**
+ * The console's live delivery log (`GET …/webhooks/stream`, server-sent events): `delivery`
+ * whenever a delivery changes state or is attempted, `endpoint` whenever an endpoint's
+ * breaker opens, half-opens or closes (or the endpoint is edited).
+ */
+export const deliveryEventSchema = deliverySchema.extend({ messageId: z.string(), type: z.string() });
+export type DeliveryEvent = z.infer<typeof deliveryEventSchema>;
 
 export const messageSchema = z.object({
   id: z.string(),

@@ -51,6 +51,10 @@ const envSchema = z.object({
     .describe('allow live-mode webhook URLs on private, loopback or link-local addresses (self-hosting, tests)'),
   WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(2).max(3650).default(30)
     .describe('days webhook messages and their attempts are kept (delivery log, replay); undelivered ones are kept until they finish'),
+  WEBHOOK_MAX_ENDPOINTS: z.coerce.number().int().min(1).max(1000).default(20)
+    .describe('webhook endpoints one app may have in each mode, unless its billing plan sets it (free 3, pro 20)'),
+  WEBHOOK_TEST_SENDS_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10)
+    .describe('"send test event" calls one app may make per minute in each mode'),
   SESSION_RATE_LIMIT: z.coerce.number().int().min(1).default(120)
     .describe('login sessions one IP address may open per minute (WebSocket and polling together)'),
   CONFIRM_LEASE_MS: z.coerce.number().int().min(100).max(120_000).default(10_000)
@@ -96,6 +100,8 @@ export interface Config {
   sessionResyncMs: number;
   faultExitAfterLoginRecord: boolean;
   webhookRetentionDays: number;
+  webhookMaxEndpoints: number;
+  webhookTestSendsPerMinute: number;
 }
 
 export interface BillingConfig {
@@ -184,6 +190,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     sessionResyncMs: e.SESSION_RESYNC_MS,
     faultExitAfterLoginRecord: e.FAULT_EXIT_AFTER_LOGIN_RECORD,
     webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
+    webhookMaxEndpoints: e.WEBHOOK_MAX_ENDPOINTS,
+    webhookTestSendsPerMinute: e.WEBHOOK_TEST_SENDS_PER_MINUTE,
   };
 }
 

@@ -14,7 +14,7 @@ import { createMetrics } from './lib/metrics';
 import { connectRedis, RedisUnavailableError } from './lib/redis';
 import { createAppsStore } from './features/apps/store';
 import { createConsoleFeature } from './features/console/index';
-import { createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
+import { configuredLimits, createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
 import { createUsersFeature } from './features/users/index';
 import { createDocsFeature } from './features/docs/index';
@@ -89,7 +89,8 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
 async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Feature[]> {
   const features: Feature[] = [];
   const apps = createAppsStore(core);
-  const webhooks = createWebhooksFeature(core, { apps, ...opts.webhooks });
+  // Until billing knows each tenant's plan (free 3, pro 20), every app gets the configured cap.
+  const webhooks = createWebhooksFeature(core, { apps, limits: configuredLimits(core.config), ...opts.webhooks });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
   const users = createUsersFeature(core, { apps, events: webhooks.outbox });

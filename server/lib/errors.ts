@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   origin_not_allowed: 403,
   live_mode_forbidden: 403,
   csrf_failed: 403,
+  limit_exceeded: 403,
   not_found: 404,
   session_not_found: 404,
   session_expired: 410,

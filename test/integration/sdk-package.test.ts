@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/main';
+import { BACKEND_PATH, backendSnippet } from '../../docs/snippets';
 import { createTestApp, loginInSandbox } from '../helpers/login';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 
@@ -29,7 +30,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wsl-sdk-'));
   await run('npm', ['pack', '--pack-destination', dir], { cwd: join(repo, 'sdk') });
   const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'))!;
-  const deps = { jose: `file:${repo}/node_modules/jose`, zod: `file:${repo}/node_modules/zod` };
+  // express too: the docs' backend snippet runs here as a tenant would paste it.
+  const deps = { jose: `file:${repo}/node_modules/jose`, zod: `file:${repo}/node_modules/zod`, express: `file:${repo}/node_modules/express` };
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'tenant-backend', private: true, type: 'module', dependencies: deps }));
   const npm = ['--offline', '--no-audit', '--no-fund'];
   await run('npm', ['install', ...npm], { cwd: dir });
@@ -71,6 +73,29 @@ describe('@wechat-scan-login/verify from its tarball', () => {
         (err) => console.log(JSON.stringify({ ok: false, reason: err.reason, name: err.name })));`);
     expect(await verdict(keys.test.publishable)).toMatchObject({ ok: true, claims: { sub: user.id, openid: user.openid, aud: app.id, iss: issuer, mode: 'test', amr: ['wechat_mp_scan'] } });
     expect(await verdict('pk_live_x')).toEqual({ ok: false, reason: 'wrong_mode', name: 'TokenVerificationError' });
+  });
+
+  it('runs the docs\' backend snippet as pasted: a test key\'s page signs in with a sandbox token, a live key\'s page refuses it', async () => {
+    const { app, keys } = await createTestApp(server);
+    const { token, user } = await loginInSandbox(server.url, keys.test);
+    const serve = async (siteKey: string) => {
+      const file = join(dir, `backend-${siteKey.slice(0, 7)}.mjs`);
+      await writeFile(file, `${backendSnippet({ server: server.core.config.publicUrl, appId: app.id, siteKey })}
+const listener = app.listen(0, '127.0.0.1', () => console.log(listener.address().port));\n`);
+      const child = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+      const port = await new Promise<string>((ok, fail) => {
+        child.stdout.once('data', (d: Buffer) => ok(d.toString().trim()));
+        child.once('exit', (code) => fail(new Error(`the backend snippet exited with ${code}`)));
+      });
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}${BACKEND_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+        return { status: res.status, body: await res.json() as unknown };
+      } finally {
+        child.kill();
+      }
+    };
+    expect(await serve(keys.test.publishable)).toEqual({ status: 200, body: { userId: user.id } });
+    expect(await serve('pk_live_' + 'x'.repeat(32))).toEqual({ status: 401, body: { error: 'wrong_mode' } });
   });
 
   it('verifies a Standard Webhooks signature with WebCrypto, and says why it refuses one', async () => {

@@ -10,9 +10,10 @@ import { newId } from '../../server/lib/ids';
 import type { RunningServer } from '../../server/main';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 
-/** Retry waits short enough for a test: 8 attempts over well under a second. */
+/** Retry waits short enough for a test: 8 attempts over well under a second, breaker pauses as short. */
 export const FAST_SCHEDULE: WebhooksTuning = {
   scheduleMs: [50, 80, 100, 120, 150, 150, 150],
+  breaker: { pauseMs: 50, maxPauseMs: 200 },
   timeoutMs: 3_000,
   leaseMs: 5_000,
   sweepIntervalMs: 200,
@@ -52,11 +53,14 @@ export interface Received {
   path: string;
   /** Which of the receiver's secrets verified it with the `standardwebhooks` library. */
   verifiedWith: string[];
+  /** What it was answered; 0 while the answer is held back, or for ever when it hangs. */
   status: number;
   at: number;
 }
 
-export type Behaviour = (req: { id: string; n: number }) => number | 'hang' | { status: number; headers?: Record<string, string> };
+type Answer = number | 'hang' | { status: number; headers?: Record<string, string> };
+/** What the receiver answers; a promise holds the answer back until it settles. */
+export type Behaviour = (req: { id: string; n: number }) => Answer | Promise<Answer>;
 
 /**
  * A tenant backend: verifies every request with the npm `standardwebhooks` library (not our
@@ -73,7 +77,7 @@ export class Receiver {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const id = String(req.headers['webhook-id'] ?? '');
         const verifiedWith = this.secrets.filter((s) => {
@@ -85,9 +89,11 @@ export class Receiver {
           }
         });
         const n = this.received.filter((r) => r.id === id).length;
-        const answer = this.behaviour({ id, n });
+        const entry: Received = { id, headers: req.headers, body, path: req.url ?? '', verifiedWith, status: 0, at: Date.now() };
+        this.received.push(entry);
+        const answer = await this.behaviour({ id, n });
         const status = answer === 'hang' ? 0 : typeof answer === 'number' ? answer : answer.status;
-        this.received.push({ id, headers: req.headers, body, path: req.url ?? '', verifiedWith, status, at: Date.now() });
+        entry.status = status;
         if (answer === 'hang') {
           this.hung.push(() => res.destroy());
           return;

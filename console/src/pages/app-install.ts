@@ -2,6 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
 import { api } from '../data/api';
 import type { ApiKey, App, Mode, TenantRef } from '../data/types';
+import { BACKEND_PATH, backendSnippet, curlSnippet, pageSnippet } from '../../../docs/snippets';
 import { shared } from '../styles';
 import { failed, loading } from '../components/states';
 import '../components/copy-button';
@@ -113,47 +114,10 @@ export class AppInstall extends LitElement {
     }
   }
 
+  /** The docs' own snippets (docs/snippets.ts), with this app's id, the chosen key and this server. */
   private snippets(pk: string) {
-    const origin = location.origin;
-    const iss = `${origin}/apps/${this.app.id}`;
-    const page = `<script type="module" src="${origin}/widget.js"></script>
-
-<wechat-scan-login site-key="${pk}"></wechat-scan-login>
-
-<script type="module">
-  document.querySelector('wechat-scan-login').addEventListener('login', async (e) => {
-    // Send the token to your backend, which verifies it and signs the visitor in.
-    await fetch('/auth/wechat', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: e.detail.token }),
-    });
-    location.assign('/');
-  });
-</script>`;
-    const backend = `// Node: npm install jose
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-
-const jwks = createRemoteJWKSet(new URL('${iss}/.well-known/jwks.json'));
-
-export async function verifyWechatLogin(token) {
-  const { payload } = await jwtVerify(token, jwks, {
-    issuer: '${iss}',
-    audience: '${this.app.id}',
-    algorithms: ['ES256'],
-  });
-  // Sandbox (test-mode) tokens share the signing keys and their openids are made up:
-  // accept only the mode this environment runs in.
-  if (payload.mode !== '${this.mode}') throw new Error('wrong mode token');
-  // payload.sub is the stable user id (usr_…); payload.openid is the WeChat openid.
-  return payload;
-}`;
-    const curl = `# Or ask us (also rejects a token that was already used):
-curl -X POST ${origin}/v1/tokens/verify \\
-  -H "Authorization: Bearer $WSL_SECRET_KEY" \\
-  -H "content-type: application/json" \\
-  -d '{"token":"<token from the login event>"}'`;
-    return { page, backend, curl };
+    const values = { server: location.origin, appId: this.app.id, siteKey: pk };
+    return { page: pageSnippet(values), backend: backendSnippet(values), curl: curlSnippet(values) };
   }
 
   private preview(pk: string | undefined) {
@@ -199,6 +163,7 @@ curl -X POST ${origin}/v1/tokens/verify \\
           ${s ? html`
             <pre tabindex="0" aria-label="Snippet for your page" data-snippet="page">${s.page}</pre><wsl-copy data-copy="page" .value=${s.page} label="Copy snippet"></wsl-copy>
             <h2>2. Verify the token on your server</h2>
+            <p class="small muted">The page posts the token to <code>POST ${BACKEND_PATH}</code>; this route accepts ${this.mode}-mode tokens only, the mode of the key above.</p>
             <pre tabindex="0" aria-label="Backend verification example" data-snippet="backend">${s.backend}</pre><wsl-copy .value=${s.backend}></wsl-copy>
             <pre tabindex="0" aria-label="Verification with curl">${s.curl}</pre><wsl-copy .value=${s.curl}></wsl-copy>` : html`<p class="muted">No ${this.mode} publishable key.</p>`}
           <p class="small muted">Allowed origins: ${this.app.allowedOrigins.length ? this.app.allowedOrigins.join(', ') : 'none yet (test mode still allows localhost)'}.</p>

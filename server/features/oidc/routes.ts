@@ -2,7 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { Core } from '../../core';
 import { ApiError } from '../../lib/errors';
-import { parse } from '../../lib/http';
+import { jsonBody, parse } from '../../lib/http';
 import type { KeyMode } from '../../lib/ids';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppRecord, AppsStore } from '../apps/store';
@@ -47,7 +47,7 @@ function clientsApi(router: Router, deps: OidcRouteDeps): void {
   };
   const noStore = (res: Response) => res.setHeader('Cache-Control', 'no-store');
 
-  router.post('/v1/oidc_clients', auth, express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/v1/oidc_clients', auth, jsonBody('16kb'), async (req, res) => {
     const created = await deps.clients.create(scopeOf(res), parse(oidcClientInput, req.body ?? {}));
     noStore(res);
     res.status(201).json(created);

@@ -1,8 +1,10 @@
 import { and, eq, lte, sql } from 'drizzle-orm';
 import type { Core } from '../../core';
+import { rowsOf } from '../../db/client';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookMessages } from '../../db/schema/index';
 import { decrypt } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
+import { createBreaker, type BreakerTuning } from './breaker';
 import { postWebhook } from './http-post';
 import type { DeliveryQueue } from './queue';
 import { nextDelay } from './schedule';
@@ -15,47 +17,101 @@ export interface DeliveryTuning {
   scheduleMs: number[];
   /** Deadline over one whole HTTP exchange. */
   timeoutMs: number;
+  /** Deadline for lookup, connect and TLS handshake, well under `timeoutMs`. */
+  connectTimeoutMs: number;
   /** How long a claimed delivery belongs to the worker that claimed it; longer than any attempt. */
   leaseMs: number;
   /** An endpoint whose deliveries have failed for this long is disabled. */
   disableAfterMs: number;
+  /** Attempts one worker process runs at once against one endpoint. */
+  endpointConcurrency: number;
+  breaker: BreakerTuning;
 }
 
-export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed' | 'skipped';
+export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed' | 'skipped' | 'held';
+
+/**
+ * Attempts in flight per endpoint in this process. The worker's slots are shared by every
+ * tenant; without this, a burst to one endpoint that hangs would hold all of them for the
+ * whole timeout and every other tenant's deliveries would wait behind it.
+ */
+function endpointSlots(limit: number) {
+  const inFlight = new Map<string, number>();
+  return {
+    /** `force` for the breaker's probe: the one attempt a paused endpoint gets must not be turned away. */
+    take(id: string, force = false): boolean {
+      const n = inFlight.get(id) ?? 0;
+      if (n >= limit && !force) return false;
+      inFlight.set(id, n + 1);
+      return true;
+    },
+    release(id: string) {
+      const n = (inFlight.get(id) ?? 1) - 1;
+      if (n <= 0) inFlight.delete(id);
+      else inFlight.set(id, n);
+    },
+  };
+}
 
 /**
  * One attempt of one delivery. The claim (moving next_attempt_at past the attempt's end)
  * is what stops two workers sending the same due attempt; if this worker dies mid-request
  * the claim simply expires and the sweeper finds the delivery due again.
+ *
+ * Fairness: an attempt whose endpoint is paused by its breaker, or already has
+ * `endpointConcurrency` attempts in flight here, is *held*: it gives its worker slot back at
+ * once and waits, without spending a retry, until the pause ends or an attempt to that
+ * endpoint finishes and wakes it (or, failing both, until its hold runs out).
  */
 export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: DeliveryTuning) {
   const { db } = core;
+  const breaker = createBreaker(db, tuning.breaker, tuning.leaseMs);
+  const slots = endpointSlots(tuning.endpointConcurrency);
 
   async function fail(deliveryId: string) {
-    await db.update(webhookDeliveries).set({ status: 'failed', nextAttemptAt: null }).where(eq(webhookDeliveries.id, deliveryId));
+    await db.update(webhookDeliveries).set({ status: 'failed', nextAttemptAt: null, held: false, updatedAt: new Date() })
+      .where(eq(webhookDeliveries.id, deliveryId));
   }
 
-  async function endpointFailed(endpointId: string, at: Date, gone: boolean) {
+  async function hold(deliveryId: string, until: Date) {
+    await db.update(webhookDeliveries).set({ held: true, nextAttemptAt: until, updatedAt: new Date() }).where(eq(webhookDeliveries.id, deliveryId));
+    await queue.enqueue([{ id: deliveryId, due: until }]);
+  }
+
+  /** Makes the `n` longest-held deliveries to this endpoint that are due later than `at` due at `at`. */
+  async function bringForward(endpointId: string, n: number, at: Date) {
+    const time = at.toISOString();
+    const rows = rowsOf(await db.execute(sql`
+      update webhook_deliveries set next_attempt_at = ${time}::timestamptz, updated_at = now()
+      where id in (
+        select id from webhook_deliveries
+        where endpoint_id = ${endpointId} and held and status = 'pending' and next_attempt_at > ${time}::timestamptz
+        order by next_attempt_at limit ${n}
+        for update skip locked)
+      returning id`)) as Array<{ id: string }>;
+    await queue.enqueue(rows.map((r) => ({ id: r.id, due: at })));
+  }
+
+  async function disable(endpointId: string, at: Date, reason: string) {
+    await db.update(webhookEndpoints).set({ enabled: false, disabledReason: `Disabled ${at.toISOString()}: ${reason}`, updatedAt: at })
+      .where(eq(webhookEndpoints.id, endpointId));
+  }
+
+  /** Records a failure on the endpoint; answers whether its breaker is still closed. */
+  async function endpointFailed(endpointId: string, at: Date, gone: boolean): Promise<boolean> {
     if (gone) {
-      await db.update(webhookEndpoints).set({
-        enabled: false,
-        disabledReason: `Disabled ${at.toISOString()}: the endpoint answered 410 Gone`,
-        updatedAt: at,
-      }).where(eq(webhookEndpoints.id, endpointId));
-      return;
+      await disable(endpointId, at, 'the endpoint answered 410 Gone');
+      return false;
     }
-    const [ep] = await db.update(webhookEndpoints)
-      .set({ failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${at.toISOString()}::timestamptz)` })
-      .where(eq(webhookEndpoints.id, endpointId))
-      .returning({ failingSince: webhookEndpoints.failingSince, enabled: webhookEndpoints.enabled });
+    const ep = await breaker.failed(endpointId, at);
     if (ep?.enabled && ep.failingSince && at.getTime() - ep.failingSince.getTime() >= tuning.disableAfterMs) {
       const days = Math.round((tuning.disableAfterMs / 86_400_000) * 10) / 10;
-      await db.update(webhookEndpoints).set({
-        enabled: false,
-        disabledReason: `Disabled ${at.toISOString()}: every delivery failed since ${ep.failingSince.toISOString()} (${days} days)`,
-        updatedAt: at,
-      }).where(eq(webhookEndpoints.id, endpointId));
+      await disable(endpointId, at, `every delivery failed since ${ep.failingSince.toISOString()} (${days} days)`);
     }
+    // Someone must be due when the pause ends to probe the endpoint; held deliveries may be
+    // waiting for a probe's claim to lapse, or for a slot, later than that.
+    if (ep?.circuit === 'open' && ep.pausedUntil) await bringForward(endpointId, 1, ep.pausedUntil);
+    return ep?.circuit === 'closed';
   }
 
   return async function attempt(deliveryId: string): Promise<AttemptOutcome> {
@@ -78,51 +134,70 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
       return 'failed';
     }
 
-    const secrets = [decrypt(core.config.masterKey, endpoint.secretEnc, secretContext(endpoint.id))];
-    if (endpoint.previousSecretEnc && endpoint.previousSecretUntil && endpoint.previousSecretUntil > claimedAt) {
-      secrets.push(decrypt(core.config.masterKey, endpoint.previousSecretEnc, secretContext(endpoint.id)));
+    const admission = await breaker.admit(endpoint, claimedAt);
+    if (!admission.go) {
+      await hold(deliveryId, admission.until);
+      return 'held';
     }
-    const body = JSON.stringify(message.payload);
-    const sentAt = new Date();
-    const result = await postWebhook(endpoint.url, webhookHeaders(secrets, message.id, body, sentAt), body, {
-      timeoutMs: tuning.timeoutMs,
-      policy: webhookUrlPolicy(core.config, endpoint.mode),
-    });
-    const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
-    const attemptNo = claimed.attempts + 1;
-    const doneAt = new Date();
-
-    await db.insert(webhookAttempts).values({
-      id: newId('att'),
-      deliveryId,
-      attempt: attemptNo,
-      statusCode: result.statusCode ?? null,
-      durationMs: result.durationMs,
-      responseBody: result.body || null,
-      error: result.error ?? (ok ? null : `HTTP ${result.statusCode}`),
-      createdAt: sentAt,
-    });
+    if (!slots.take(endpoint.id, admission.probe)) {
+      // Woken early when an attempt to this endpoint finishes; this is only the backstop.
+      await hold(deliveryId, new Date(Date.now() + tuning.timeoutMs));
+      return 'held';
+    }
 
     let outcome: AttemptOutcome;
-    if (ok) {
-      await db.update(webhookDeliveries)
-        .set({ status: 'succeeded', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: null })
-        .where(eq(webhookDeliveries.id, deliveryId));
-      await db.update(webhookEndpoints).set({ failingSince: null })
-        .where(and(eq(webhookEndpoints.id, endpoint.id), sql`${webhookEndpoints.failingSince} is not null`));
-      outcome = 'succeeded';
-    } else {
-      const gone = result.statusCode === 410;
-      const delay = gone ? null : nextDelay(tuning.scheduleMs, attemptNo, result.retryAfterMs);
-      const due = delay === null ? null : new Date(doneAt.getTime() + delay);
-      await db.update(webhookDeliveries)
-        .set({ status: due ? 'pending' : 'failed', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: due })
-        .where(eq(webhookDeliveries.id, deliveryId));
-      if (due) await queue.enqueue([{ id: deliveryId, due }]);
-      await endpointFailed(endpoint.id, sentAt, gone);
-      outcome = due ? 'retrying' : 'failed';
+    let closed: boolean;
+    try {
+      const secrets = [decrypt(core.config.masterKey, endpoint.secretEnc, secretContext(endpoint.id))];
+      if (endpoint.previousSecretEnc && endpoint.previousSecretUntil && endpoint.previousSecretUntil > claimedAt) {
+        secrets.push(decrypt(core.config.masterKey, endpoint.previousSecretEnc, secretContext(endpoint.id)));
+      }
+      const body = JSON.stringify(message.payload);
+      const sentAt = new Date();
+      const result = await postWebhook(endpoint.url, webhookHeaders(secrets, message.id, body, sentAt), body, {
+        timeoutMs: tuning.timeoutMs,
+        connectTimeoutMs: tuning.connectTimeoutMs,
+        policy: webhookUrlPolicy(core.config, endpoint.mode),
+      });
+      const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
+      const attemptNo = claimed.attempts + 1;
+      const doneAt = new Date();
+
+      await db.insert(webhookAttempts).values({
+        id: newId('att'),
+        deliveryId,
+        attempt: attemptNo,
+        statusCode: result.statusCode ?? null,
+        durationMs: result.durationMs,
+        responseBody: result.body || null,
+        error: result.error ?? (ok ? null : `HTTP ${result.statusCode}`),
+        createdAt: sentAt,
+      });
+
+      if (ok) {
+        await db.update(webhookDeliveries)
+          .set({ status: 'succeeded', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: null, held: false, updatedAt: doneAt })
+          .where(eq(webhookDeliveries.id, deliveryId));
+        await breaker.succeeded(endpoint.id, doneAt);
+        outcome = 'succeeded';
+        closed = true;
+      } else {
+        const gone = result.statusCode === 410;
+        const delay = gone ? null : nextDelay(tuning.scheduleMs, attemptNo, result.retryAfterMs);
+        const due = delay === null ? null : new Date(doneAt.getTime() + delay);
+        await db.update(webhookDeliveries)
+          .set({ status: due ? 'pending' : 'failed', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: due, held: false, updatedAt: doneAt })
+          .where(eq(webhookDeliveries.id, deliveryId));
+        if (due) await queue.enqueue([{ id: deliveryId, due }]);
+        closed = await endpointFailed(endpoint.id, sentAt, gone);
+        outcome = due ? 'retrying' : 'failed';
+      }
+      core.metrics.webhookAttempts.inc({ outcome: ok ? 'success' : 'failure' });
+    } finally {
+      slots.release(endpoint.id);
     }
-    core.metrics.webhookAttempts.inc({ outcome: ok ? 'success' : 'failure' });
+    // The endpoint has room again. A successful probe opens it to as many held deliveries as it may take at once.
+    if (closed) await bringForward(endpoint.id, admission.probe ? tuning.endpointConcurrency : 1, new Date());
     return outcome;
   };
 }

@@ -23,12 +23,24 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+export interface PostOptions {
+  /** Deadline over the whole exchange. */
+  timeoutMs: number;
+  /**
+   * Deadline for the name lookup, TCP connect and TLS handshake: a host that is down or
+   * blackholed gives up the worker in seconds, while a receiver that is connected but slow
+   * still has `timeoutMs` to answer.
+   */
+  connectTimeoutMs?: number;
+  policy: UrlPolicy;
+}
+
 /**
- * One POST to a tenant's URL: no redirects followed (http.request never follows them), a hard
- * deadline over the whole exchange, at most RESPONSE_BYTES of the body read, and the address
- * check applied to the socket's actual destination.
+ * One POST to a tenant's URL: no redirects followed (http.request never follows them), a short
+ * deadline to connect and a hard one over the whole exchange, at most RESPONSE_BYTES of the
+ * body read, and the address check applied to the socket's actual destination.
  */
-export function postWebhook(rawUrl: string, headers: Record<string, string>, body: string, opts: { timeoutMs: number; policy: UrlPolicy }): Promise<PostResult> {
+export function postWebhook(rawUrl: string, headers: Record<string, string>, body: string, opts: PostOptions): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
@@ -62,6 +74,17 @@ export function postWebhook(rawUrl: string, headers: Record<string, string>, bod
       finish({ body: '', error: `timed out after ${opts.timeoutMs} ms` });
       req.destroy();
     }, opts.timeoutMs);
+    const connectMs = opts.connectTimeoutMs;
+    if (connectMs !== undefined && connectMs < opts.timeoutMs) {
+      req.once('socket', (socket) => {
+        const connectTimer = setTimeout(() => {
+          finish({ body: '', error: `could not connect within ${connectMs} ms` });
+          req.destroy();
+        }, connectMs);
+        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+        socket.once('close', () => clearTimeout(connectTimer));
+      });
+    }
     req.on('error', (err: NodeJS.ErrnoException) => {
       finish({ body: '', error: err.code === 'EFORBIDDENADDR' ? 'forbidden address' : (err.code ?? err.message) });
     });

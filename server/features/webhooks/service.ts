@@ -1,4 +1,5 @@
 import { inArray } from 'drizzle-orm';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Core } from '../../core';
 import { webhookDeliveries } from '../../db/schema/index';
 import { ApiError } from '../../lib/errors';
@@ -8,8 +9,25 @@ import type { Endpoint, Message } from '../../../contract/webhooks.js';
 import type { WebhookScope, WebhookStore } from './store';
 import { checkUrl, UnsafeUrlError, webhookUrlPolicy } from './url-safety';
 
+/**
+ * Per-tenant limits the webhooks feature enforces but doesn't decide: main.ts passes them
+ * (from the config today; billing's plan once it knows one: free 3, pro 20, DESIGN §7).
+ */
+export interface WebhookLimits {
+  /** Endpoints one app may have in each mode. */
+  endpointsPerApp(tenantId: string): Promise<number>;
+}
+
 /** What both the server API and the console do with endpoints: checks, then store, then enqueue. */
-export function createWebhookService(core: Core, store: WebhookStore, queue: DeliveryQueue) {
+export function createWebhookService(core: Core, store: WebhookStore, queue: DeliveryQueue, limits: WebhookLimits) {
+  // Each test send is a real delivery to a URL the tenant chose: limited per app and mode.
+  const testSends = new RateLimiterRedis({
+    storeClient: core.redis.client,
+    keyPrefix: core.key('rl', 'webhook-test'),
+    points: core.config.webhookTestSendsPerMinute,
+    duration: 60,
+  });
+
   async function safeUrl(s: WebhookScope, url: string): Promise<string> {
     try {
       return (await checkUrl(url, webhookUrlPolicy(core.config, s.mode))).href;
@@ -28,7 +46,8 @@ export function createWebhookService(core: Core, store: WebhookStore, queue: Del
 
     async createEndpoint(s: WebhookScope, input: { url: string; events?: string[]; description?: string | null }) {
       const url = await safeUrl(s, input.url);
-      return store.createEndpoint(s, { url, events: [...new Set(input.events ?? [])], description: input.description ?? null });
+      const limit = await limits.endpointsPerApp(s.tenantId);
+      return store.createEndpoint(s, { url, events: [...new Set(input.events ?? [])], description: input.description ?? null }, limit);
     },
 
     async updateEndpoint(s: WebhookScope, id: string, patch: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }): Promise<Endpoint> {
@@ -53,6 +72,13 @@ export function createWebhookService(core: Core, store: WebhookStore, queue: Del
       const ep = await store.getEndpoint(s, endpointId);
       if (!ep) throw new ApiError('not_found', 'No such webhook endpoint');
       if (!ep.enabled) throw new ApiError('invalid_state', 'This endpoint is disabled; enable it first');
+      try {
+        await testSends.consume(`${s.appId}:${s.mode}`);
+      } catch (err) {
+        if (!(err instanceof RateLimiterRes)) throw err;
+        const seconds = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+        throw new ApiError('rate_limited', `At most ${core.config.webhookTestSendsPerMinute} test events a minute per app; try again in ${seconds} s`, { retryAfterSeconds: seconds });
+      }
       const r = await store.createTestMessage(s, endpointId);
       if (!r) throw new ApiError('not_found', 'No such webhook endpoint');
       await queue.enqueueWhere(inArray(webhookDeliveries.messageId, [r.messageId]));

@@ -1,8 +1,9 @@
-import { and, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { Attempt, DeliveryStatus, Endpoint, Message } from '../../../contract/webhooks.js';
+import { and, count, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Attempt, Delivery, DeliveryEvent, DeliveryStatus, Endpoint, Message } from '../../../contract/webhooks.js';
 import type { Core } from '../../core';
-import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookMessages } from '../../db/schema/index';
+import { apps, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookMessages } from '../../db/schema/index';
 import { decrypt, encrypt } from '../../lib/crypto';
+import { ApiError } from '../../lib/errors';
 import { newId, type KeyMode } from '../../lib/ids';
 import { TEST_EVENT_TYPE, type Envelope } from './events';
 import { newWebhookSecret } from './signing';
@@ -45,10 +46,34 @@ function endpointView(r: EndpointRow): Endpoint {
     enabled: r.enabled,
     disabledReason: r.disabledReason,
     failingSince: r.failingSince?.toISOString() ?? null,
+    circuit: { state: r.circuit, pausedUntil: r.pausedUntil?.toISOString() ?? null, consecutiveFailures: r.consecutiveFailures },
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
 }
+
+type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+type CircuitOf = Pick<EndpointRow, 'circuit' | 'pausedUntil'>;
+
+/** A delivery as people read it: its stored status refined by its endpoint's breaker. */
+export function deliveryView(d: DeliveryRow, ep: CircuitOf): Delivery {
+  const paused = d.status === 'pending' && ep.circuit !== 'closed';
+  const state = d.status === 'succeeded' ? 'delivered'
+    : d.status === 'failed' ? 'failed'
+      : paused ? 'paused'
+        : d.attempts > 0 ? 'retrying' : 'pending';
+  const pausedUntil = paused ? ep.pausedUntil : null;
+  // A paused delivery goes no earlier than the pause's end, whatever its own schedule says.
+  const next = d.nextAttemptAt && pausedUntil && pausedUntil > d.nextAttemptAt ? pausedUntil : d.nextAttemptAt;
+  return {
+    id: d.id, endpointId: d.endpointId, status: d.status, state, attempts: d.attempts,
+    nextAttemptAt: next?.toISOString() ?? null, lastAttemptAt: d.lastAttemptAt?.toISOString() ?? null,
+    pausedUntil: pausedUntil?.toISOString() ?? null, updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+/** What the breaker starts from: closed, no failures (a new endpoint, a new URL, re-enabled). */
+export const CLOSED_CIRCUIT = { circuit: 'closed', pausedUntil: null, consecutiveFailures: 0, failingSince: null } as const;
 
 export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
   const { db } = core;
@@ -70,14 +95,23 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
   return {
     messageExists,
 
-    async createEndpoint(s: WebhookScope, input: { url: string; events: string[]; description: string | null }) {
+    /** Refuses (403 limit_exceeded) when the app already has `limit` endpoints in this mode. */
+    async createEndpoint(s: WebhookScope, input: { url: string; events: string[]; description: string | null }, limit: number) {
       const id = newId('ep');
       const secret = newWebhookSecret();
-      const [r] = await db.insert(webhookEndpoints).values({
-        id, tenantId: s.tenantId, appId: s.appId, mode: s.mode, url: input.url, events: input.events, description: input.description,
-        secretEnc: encrypt(core.config.masterKey, secret, secretContext(id)),
-      }).returning();
-      return { endpoint: endpointView(r!), secret };
+      return db.transaction(async (tx) => {
+        // The app's row lock makes count-then-insert atomic: two creates at once can't both take the last place.
+        await tx.select({ id: apps.id }).from(apps).where(and(eq(apps.id, s.appId), eq(apps.tenantId, s.tenantId))).for('update');
+        const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(webhookEndpoints).where(inScope(s));
+        if (n >= limit) {
+          throw new ApiError('limit_exceeded', `This app already has ${n} webhook endpoint${n === 1 ? '' : 's'} in ${s.mode} mode, the most its plan allows (${limit}); delete one first`, { limit });
+        }
+        const [r] = await tx.insert(webhookEndpoints).values({
+          id, tenantId: s.tenantId, appId: s.appId, mode: s.mode, url: input.url, events: input.events, description: input.description,
+          secretEnc: encrypt(core.config.masterKey, secret, secretContext(id)),
+        }).returning();
+        return { endpoint: endpointView(r!), secret };
+      });
     },
 
     async listEndpoints(s: WebhookScope): Promise<Endpoint[]> {
@@ -99,13 +133,14 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
     async updateEndpoint(s: WebhookScope, id: string, patch: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }) {
       const now = new Date();
       const set: Partial<typeof webhookEndpoints.$inferInsert> = { updatedAt: now };
-      if (patch.url !== undefined) set.url = patch.url;
+      // A new URL is a new receiver: its predecessor's failures say nothing about it.
+      if (patch.url !== undefined) Object.assign(set, { url: patch.url }, CLOSED_CIRCUIT);
       if (patch.events !== undefined) set.events = patch.events;
       if (patch.description !== undefined) set.description = patch.description;
       if (patch.enabled !== undefined) {
         set.enabled = patch.enabled;
         // Re-enabling starts a fresh failure streak, or it would be disabled again at once.
-        if (patch.enabled) Object.assign(set, { disabledReason: null, failingSince: null });
+        if (patch.enabled) Object.assign(set, { disabledReason: null }, CLOSED_CIRCUIT);
         else set.disabledReason = `Disabled ${now.toISOString()} by the tenant`;
       }
       const [r] = await db.update(webhookEndpoints).set(set).where(and(inScope(s), eq(webhookEndpoints.id, id))).returning();
@@ -170,7 +205,10 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
         .orderBy(desc(webhookMessages.createdAt), desc(webhookMessages.id)).limit(f.limit + 1);
       const page = rows.slice(0, f.limit);
       const deliveries = page.length
-        ? await db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.messageId, page.map((m) => m.id)))
+        ? await db.select({ d: webhookDeliveries, circuit: webhookEndpoints.circuit, pausedUntil: webhookEndpoints.pausedUntil })
+          .from(webhookDeliveries)
+          .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+          .where(inArray(webhookDeliveries.messageId, page.map((m) => m.id)))
         : [];
       const data = page.map((m) => ({
         id: m.id,
@@ -178,13 +216,36 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
         timestamp: String((m.payload as { timestamp?: unknown }).timestamp ?? m.createdAt.toISOString()),
         payload: m.payload,
         createdAt: m.createdAt.toISOString(),
-        deliveries: deliveries.filter((d) => d.messageId === m.id).map((d) => ({
-          id: d.id, endpointId: d.endpointId, status: d.status, attempts: d.attempts,
-          nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null, lastAttemptAt: d.lastAttemptAt?.toISOString() ?? null,
-        })),
+        deliveries: deliveries.filter((r) => r.d.messageId === m.id).map((r) => deliveryView(r.d, r)),
       }));
       const last = page[page.length - 1];
       return { data, next: rows.length > f.limit && last ? { at: last.createdAt.toISOString(), id: last.id } : null };
+    },
+
+    /**
+     * Deliveries of this scope that changed at or after `since` and within the last
+     * `windowSeconds` (the console's live log polls this), oldest change first.
+     */
+    async deliveryChanges(s: WebhookScope, since: Date, windowSeconds: number): Promise<DeliveryEvent[]> {
+      const rows = await db
+        .select({ d: webhookDeliveries, type: webhookMessages.type, circuit: webhookEndpoints.circuit, pausedUntil: webhookEndpoints.pausedUntil })
+        .from(webhookDeliveries)
+        .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+        .innerJoin(webhookMessages, eq(webhookMessages.id, webhookDeliveries.messageId))
+        .where(and(
+          eq(webhookDeliveries.tenantId, s.tenantId), inScope(s),
+          gte(webhookDeliveries.updatedAt, since),
+          gte(webhookDeliveries.updatedAt, sql`now() - ${windowSeconds}::int * interval '1 second'`),
+        ))
+        .orderBy(webhookDeliveries.updatedAt)
+        .limit(500);
+      return rows.map((r) => ({ ...deliveryView(r.d, r), messageId: r.d.messageId, type: r.type }));
+    },
+
+    /** Endpoints of this scope edited, or whose breaker moved, at or after `since`. */
+    async endpointChanges(s: WebhookScope, since: Date): Promise<Endpoint[]> {
+      const rows = await db.select().from(webhookEndpoints).where(and(inScope(s), gte(webhookEndpoints.updatedAt, since)));
+      return rows.map(endpointView);
     },
 
     async listAttempts(s: WebhookScope, messageId: string): Promise<Attempt[] | null> {
@@ -213,7 +274,7 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
       const conds = [eq(webhookDeliveries.messageId, messageId), eq(webhookDeliveries.tenantId, s.tenantId)];
       if (endpointId) conds.push(eq(webhookDeliveries.endpointId, endpointId));
       const rows = await db.update(webhookDeliveries)
-        .set({ status: 'pending', nextAttemptAt: now })
+        .set({ status: 'pending', nextAttemptAt: now, held: false, updatedAt: now })
         .where(and(...conds, sql`${webhookDeliveries.endpointId} in (select ${webhookEndpoints.id} from ${webhookEndpoints} where ${and(inScope(s), eq(webhookEndpoints.enabled, true))})`))
         .returning({ id: webhookDeliveries.id });
       return rows.map((r) => r.id);
@@ -223,7 +284,7 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
     async replayFailed(s: WebhookScope, endpointId: string, since: Date): Promise<string[]> {
       const now = new Date();
       const rows = await db.update(webhookDeliveries)
-        .set({ status: 'pending', nextAttemptAt: now })
+        .set({ status: 'pending', nextAttemptAt: now, held: false, updatedAt: now })
         .where(and(
           eq(webhookDeliveries.endpointId, endpointId),
           eq(webhookDeliveries.tenantId, s.tenantId),
