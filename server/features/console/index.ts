@@ -25,14 +25,14 @@ export type { ConsolePorts } from './ports';
 export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature: Feature; apiRouter: express.Router } {
   const publicUrl = () => core.config.publicUrl;
   const r = createConsoleRouter({ db: core.db, publicUrl });
-  const streams = createLiveStreams({ db: core.db, logger: core.logger });
+  const streams = createLiveStreams({ logger: core.logger });
 
   mountAuthRoutes(r, { db: core.db, limiter: createLoginLimiter(core), secureCookies: () => publicUrl().startsWith('https://') });
   mountTeamRoutes(r, { db: core.db, publicUrl });
   mountAppRoutes(r, { ...deps, db: core.db, masterKey: core.config.masterKey, logger: core.logger });
   mountKeyRoutes(r, { ...deps, db: core.db });
   mountActivityRoutes(r, { db: core.db, streams });
-  mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks });
+  mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks, streams });
   mountUserRightsRoutes(r, { db: core.db, users: deps.users });
   mountOidcConsoleRoutes(r, { db: core.db, publicUrl });
   mountBillingRoutes(r, { billing: deps.billing, publicUrl });
