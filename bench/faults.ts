@@ -41,6 +41,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 const SCENARIOS = ['none', 'kill', 'redis-resets', 'redis-down-aof', 'redis-down-empty', 'pg-terminate'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const IDLE_BROWSERS = 20;
+/** How long after the run a browser whose phone was told OK may still wait for its token. */
+const TOKEN_GRACE_MS = 15_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -61,10 +63,15 @@ const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 const children = new Set<ChildProcess>();
 
 function spawnNode(script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let shown = 0;
+  child.stdout!.on('data', (d: Buffer) => {
+    if (shown++ < 15) process.stderr.write(`  [${env.ROLE ?? 'sim'}] ${d.toString().slice(0, 500)}`);
+  });
   child.stderr!.on('data', (d: Buffer) => {
-    if (shown++ < 3) process.stderr.write(`  [${env.ROLE ?? 'sim'}] ${d.toString().slice(0, 300)}`);
+    const text = d.toString();
+    if (/oidc-provider WARNING/.test(text)) return;
+    if (shown++ < 15) process.stderr.write(`  [${env.ROLE ?? 'sim'}] ${text.slice(0, 500)}`);
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -137,6 +144,9 @@ interface Login {
   /** Last time the browser heard anything (a frame). */
   heardAt: number;
   idle: boolean;
+  /** The phone is still scanning or confirming: its browser keeps waiting past the run's end. */
+  phoneBusy: boolean;
+  trace?: string[];
 }
 
 /** A browser as the element behaves: retries a refused socket, resumes a dropped one, accepts a fresh code. */
@@ -152,7 +162,7 @@ function browse(urls: string[], key: string, login: Login, stopAt: number): Prom
     };
     const connect = () => {
       if (finished) return;
-      if (Date.now() > stopAt) return finish();
+      if (Date.now() > (login.confirmed || login.phoneBusy ? stopAt + TOKEN_GRACE_MS : stopAt)) return finish();
       const base = urls[Math.floor(Math.random() * urls.length)]!.replace(/^http/, 'ws');
       const resume = login.id && secret ? `&session=${login.id}` : '';
       const ws = new WebSocket(`${base}/v1/ws?key=${key}${resume}`, { headers: { origin: ORIGIN } });
@@ -162,6 +172,7 @@ function browse(urls: string[], key: string, login: Login, stopAt: number): Prom
       ws.on('message', (data) => {
         const f = JSON.parse(data.toString()) as { type: string; session?: string; secret?: string; code?: string };
         login.heardAt = Date.now();
+        if (process.env.FAULTS_DEBUG) (login.trace ??= []).push(`${f.type}@${base.slice(-5)}`);
         if (f.type === 'session') {
           login.id = f.session;
           secret = f.secret;
@@ -175,13 +186,16 @@ function browse(urls: string[], key: string, login: Login, stopAt: number): Prom
       });
       ws.on('error', () => {});
       ws.on('close', (code) => {
+        if (process.env.FAULTS_DEBUG) (login.trace ??= []).push(`close${code}`);
         if (login.successes > 0 || finished) return finish();
         // 1000 only after success; anything else is retried like the element does.
         if (code === 4004) return finish();
         setTimeout(connect, 250);
       });
       const stopTimer = setInterval(() => {
-        if (Date.now() > stopAt || login.successes > 0) {
+        // A browser whose phone was told OK waits a while longer for its token: on an overloaded
+        // machine the last confirms finish close to the end of the run.
+        if (Date.now() > (login.confirmed || login.phoneBusy ? stopAt + TOKEN_GRACE_MS : stopAt) || login.successes > 0) {
           clearInterval(stopTimer);
           ws.terminate();
           finish();
@@ -227,7 +241,7 @@ async function main() {
     const simUrl = `http://127.0.0.1:${simPort}`;
     const env: NodeJS.ProcessEnv = {
       ...process.env, NODE_ENV: 'production', MASTER_KEY: randomBytes(32).toString('base64'), DATABASE_URL: dbUrl, REDIS_URL: redis.url,
-      REDIS_PREFIX: 'wslfaults', LOG_LEVEL: 'error', SESSION_RATE_LIMIT: '100000000', DATA_DIR: dataDir, ROLE: 'api',
+      REDIS_PREFIX: 'wslfaults', LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'error', SESSION_RATE_LIMIT: '100000000', DATA_DIR: dataDir, ROLE: 'api',
       SANDBOX_WECHAT_API_BASE: simUrl, WEBHOOK_ALLOW_PRIVATE_URLS: 'true', CONFIRM_LEASE_MS: '3000',
     };
     const out = await new Promise<string>((ok, fail) => {
@@ -288,11 +302,12 @@ async function main() {
 
       const tasks: Promise<void>[] = [];
       for (let i = 0; i < IDLE_BROWSERS; i++) {
-        const l: Login = { id: undefined, startedAt: Date.now(), confirmed: false, successes: 0, tokenAt: undefined, heardAt: 0, idle: true };
+        const l: Login = { id: undefined, startedAt: Date.now(), confirmed: false, successes: 0, tokenAt: undefined, heardAt: 0, idle: true, phoneBusy: false };
         logins.push(l);
         tasks.push(browse(urls, key, l, stopAt));
       }
-      const phone = async (l: Login) => {
+      const phone = (l: Login) => phoneFlow(l).finally(() => (l.phoneBusy = false));
+      const phoneFlow = async (l: Login) => {
         await until('session', async () => l.id !== undefined, 20_000).catch(() => {});
         if (!l.id) return;
         const openid = `o_faults_${Math.floor(Math.random() * 500)}`;
@@ -352,7 +367,7 @@ async function main() {
       for (let n = 0; Date.now() < stopStarting; n++) {
         const due = t0 + (n * 1000) / rate;
         if (due > Date.now()) await sleep(due - Date.now());
-        const l: Login = { id: undefined, startedAt: Date.now(), confirmed: false, successes: 0, tokenAt: undefined, heardAt: 0, idle: false };
+        const l: Login = { id: undefined, startedAt: Date.now(), confirmed: false, successes: 0, tokenAt: undefined, heardAt: 0, idle: false, phoneBusy: true };
         logins.push(l);
         tasks.push(browse(urls, key, l, stopAt), phone(l));
       }
@@ -386,7 +401,11 @@ async function main() {
       const silent = heard.filter((d) => d < 0).length;
       const recover = scenario === 'none' || !waiting.length ? '-'
         : `${(Math.max(0, ...heard) / 1000).toFixed(1)} s for ${waiting.length} waiting${silent ? `, ${silent} never told` : ''}`;
-      if (process.env.FAULTS_DEBUG) for (const l of active.filter((x) => x.confirmed && x.successes === 0)) console.log('LOST', l.id, l.startedAt - t0, l.heardAt - t0, recorded.get(l.id ?? ''));
+      if (process.env.FAULTS_DEBUG) {
+        const r = new Redis(redis.url);
+        for (const l of active.filter((x) => x.confirmed && x.successes === 0)) console.log('LOST', (l.trace ?? []).join(','), l.id, l.startedAt - t0, l.heardAt - t0, recorded.get(l.id ?? ''), JSON.stringify(await r.hmget(`wslfaults:sess:{${l.id}}`, "state", "holder", "takenBy", "leaseOwner")), JSON.stringify(await r.pubsub("CHANNELS")));
+        r.disconnect();
+      }
       const label = scenario === 'kill' ? `kill (${kills} instance${kills === 1 ? '' : 's'} killed after the login write)` : scenario;
       console.log(`| ${label} | ${started} | ${confirmed} | ${delivered} | ${hooksDelivered} | ${duplicates} | ${ghost} | ${lost} | ${recover} |`);
       const alive = servers.filter((s) => s.exitCode === null).length;
