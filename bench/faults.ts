@@ -41,7 +41,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const SCENARIOS = ['none', 'kill', 'redis-resets', 'redis-down-aof', 'redis-down-empty', 'pg-terminate'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const IDLE_BROWSERS = 20;
-/** How long after the run a browser whose phone was told OK may still wait for its token. */
+/** How long after the run a browser (not an idle one) and its phone may still finish a login. */
 const TOKEN_GRACE_MS = 15_000;
 
 const { values: args } = parseArgs({
@@ -162,7 +162,7 @@ function browse(urls: string[], key: string, login: Login, stopAt: number): Prom
     };
     const connect = () => {
       if (finished) return;
-      if (Date.now() > (login.confirmed || login.phoneBusy ? stopAt + TOKEN_GRACE_MS : stopAt)) return finish();
+      if (Date.now() > (login.idle ? stopAt : stopAt + TOKEN_GRACE_MS)) return finish();
       const base = urls[Math.floor(Math.random() * urls.length)]!.replace(/^http/, 'ws');
       const resume = login.id && secret ? `&session=${login.id}` : '';
       const ws = new WebSocket(`${base}/v1/ws?key=${key}${resume}`, { headers: { origin: ORIGIN } });
@@ -193,9 +193,9 @@ function browse(urls: string[], key: string, login: Login, stopAt: number): Prom
         setTimeout(connect, 250);
       });
       const stopTimer = setInterval(() => {
-        // A browser whose phone was told OK waits a while longer for its token: on an overloaded
-        // machine the last confirms finish close to the end of the run.
-        if (Date.now() > (login.confirmed || login.phoneBusy ? stopAt + TOKEN_GRACE_MS : stopAt) || login.successes > 0) {
+        // A browser whose phone is at work waits a while longer for its token: on a loaded
+        // machine the last confirms finish after the end of the run.
+        if (Date.now() > (login.idle ? stopAt : stopAt + TOKEN_GRACE_MS) || login.successes > 0) {
           clearInterval(stopTimer);
           ws.terminate();
           finish();
@@ -234,7 +234,7 @@ async function main() {
     await admin.end();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
   try {
     const [p1, p2, p3, simPort, hookPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const urls = [`http://127.0.0.1:${p1}`, `http://127.0.0.1:${p2}`];
@@ -296,6 +296,7 @@ async function main() {
       const faultEnd = faultAt + faultMs;
       const stopStarting = faultEnd + afterMs / 2;
       const stopAt = faultEnd + afterMs;
+      const phoneStop = stopAt + TOKEN_GRACE_MS / 2;
       let doomed: ChildProcess | null = null;
       let doomedClient: HttpClient | null = null;
       let kills = 0;
@@ -314,13 +315,13 @@ async function main() {
         const pick = () => phones[Math.floor(Math.random() * phones.length)]!;
         let scan;
         for (;;) {
-          const code = await retry(() => sim.postJson('/__sim/phone/login', { appid, openid }), stopAt);
-          scan = await retry(() => pick().postJson('/v1/mp/scan', { scene: l.id, code: code.json.code }), stopAt, [0, 502, 503]);
-          if (scan.status !== 502 || Date.now() > stopAt) break;
+          const code = await retry(() => sim.postJson('/__sim/phone/login', { appid, openid }), phoneStop);
+          scan = await retry(() => pick().postJson('/v1/mp/scan', { scene: l.id, code: code.json.code }), phoneStop, [0, 502, 503]);
+          if (scan.status !== 502 || Date.now() > phoneStop) break;
         }
         if (scan.status !== 200) return;
         const confirmVia = () => (doomedClient && scenario === 'kill' && Math.random() < 0.5 ? doomedClient : pick());
-        const confirm = await retry(() => confirmVia().postJson('/v1/mp/confirm', { scene: l.id, ticket: scan.json.ticket }), stopAt);
+        const confirm = await retry(() => confirmVia().postJson('/v1/mp/confirm', { scene: l.id, ticket: scan.json.ticket }), phoneStop);
         if (confirm.status === 200) l.confirmed = true;
       };
 

@@ -99,6 +99,7 @@ describe('an instance killed at the worst moment of a confirm (after the Postgre
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
+    doomedProcesses.push(child);
     const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
     for (;;) {
       if (child.exitCode !== null) throw new Error(`instance exited at start with ${child.exitCode}`);
@@ -107,10 +108,15 @@ describe('an instance killed at the worst moment of a confirm (after the Postgre
     }
   }
 
+  const doomedProcesses: ChildProcess[] = [];
+
   beforeAll(async () => {
     a = await start(TEST_REDIS_URL, prefix);
     app = await createTestApp(a);
   }, 60_000);
+  afterAll(() => {
+    for (const c of doomedProcesses) if (c.exitCode === null) c.kill('SIGKILL');
+  });
 
   it('the same phone retrying on another instance finishes the login: one event, one webhook, the token once', async () => {
     const doomed = await doomedInstance();
@@ -178,12 +184,13 @@ async function loginsAcross(a: RunningServer, b: RunningServer, key: { publishab
 
 describe('Redis faults (a private redis-server)', () => {
   let redis: Awaited<ReturnType<typeof startPrivateRedis>> | undefined;
+  const started: Array<Awaited<ReturnType<typeof startPrivateRedis>>> = [];
   afterAll(async () => {
-    await redis?.dispose();
+    await Promise.allSettled(started.map((r) => r.dispose()));
   });
 
   it('command connections reset again and again under load: no exit, no ghost, every token delivered once', async () => {
-    redis = await startPrivateRedis({ persistence: false });
+    started.push((redis = await startPrivateRedis({ persistence: false })));
     const prefix = 'faults-reset';
     const a = await start(redis.url, prefix);
     const b = await start(redis.url, prefix);
@@ -207,12 +214,10 @@ describe('Redis faults (a private redis-server)', () => {
     // Outages were answered as outages, never as our own failure.
     expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
     for (const d of done) expect(await recorded(d.session)).toEqual({ events: ['succeeded'], messages: 1 });
-    await redis.dispose();
-    redis = undefined;
   }, 120_000);
 
   it('Redis restarted with its data: confirms made before the instances resubscribe still reach browsers on the other instance', async () => {
-    redis = await startPrivateRedis({ persistence: true });
+    started.push((redis = await startPrivateRedis({ persistence: true })));
     const prefix = 'faults-aof';
     const a = await start(redis.url, prefix);
     const b = await start(redis.url, prefix);
@@ -252,12 +257,10 @@ describe('Redis faults (a private redis-server)', () => {
       expect((await w.sock.next('success', 20_000)).token).toBeTruthy();
       expect(await recorded(w.id)).toEqual({ events: ['succeeded'], messages: 1 });
     }
-    await redis.dispose();
-    redis = undefined;
   }, 120_000);
 
   it('Redis restarted without its data: every waiting browser gets a fresh code without a click', async () => {
-    redis = await startPrivateRedis({ persistence: false });
+    started.push((redis = await startPrivateRedis({ persistence: false })));
     const prefix = 'faults-noaof';
     const a = await start(redis.url, prefix);
     const b = await start(redis.url, prefix);
@@ -280,8 +283,6 @@ describe('Redis faults (a private redis-server)', () => {
     await waiting[0]!.sock.next('scanned');
     expect((await postJson(`${b.url}/v1/mp/confirm`, { scene: fresh[0], ticket: scan.body.ticket })).status).toBe(200);
     expect((await waiting[0]!.sock.next('success')).user).toMatchObject({ openid: 'o_noaof' });
-    await redis.dispose();
-    redis = undefined;
   }, 120_000);
 });
 
