@@ -290,6 +290,12 @@ async function main() {
     console.log(`|---|---|---|---|---|---|---|---|---|`);
 
     for (const scenario of only) {
+      const startDoomed = async () => {
+        const d = instance(2, { FAULT_EXIT_AFTER_LOGIN_RECORD: 'true' });
+        await until('doomed instance', async () => (await fetch(`http://127.0.0.1:${p3}/readyz`)).ok).catch(() => {});
+        return d;
+      };
+      const firstDoomed = scenario === 'kill' ? await startDoomed() : null;
       const logins: Login[] = [];
       const t0 = Date.now();
       const faultAt = t0 + beforeMs;
@@ -297,7 +303,6 @@ async function main() {
       const stopStarting = faultEnd + afterMs / 2;
       const stopAt = faultEnd + afterMs;
       const phoneStop = stopAt + TOKEN_GRACE_MS / 2;
-      let doomed: ChildProcess | null = null;
       let doomedClient: HttpClient | null = null;
       let kills = 0;
 
@@ -320,7 +325,8 @@ async function main() {
           if (scan.status !== 502 || Date.now() > phoneStop) break;
         }
         if (scan.status !== 200) return;
-        const confirmVia = () => (doomedClient && scenario === 'kill' && Math.random() < 0.5 ? doomedClient : pick());
+        const inWindow = () => Date.now() >= faultAt && Date.now() < faultEnd;
+        const confirmVia = () => (doomedClient && inWindow() && Math.random() < 0.5 ? doomedClient : pick());
         const confirm = await retry(() => confirmVia().postJson('/v1/mp/confirm', { scene: l.id, ticket: scan.json.ticket }), phoneStop);
         if (confirm.status === 200) l.confirmed = true;
       };
@@ -330,16 +336,18 @@ async function main() {
         await sleep(Math.max(0, faultAt - Date.now()));
         switch (scenario) {
           case 'kill':
-            // A third instance that exits right after its first confirm's Postgres write (the
-            // worst moment); respawned while the fault lasts.
-            while (Date.now() < faultEnd) {
-              doomed = instance(2, { FAULT_EXIT_AFTER_LOGIN_RECORD: 'true' });
-              await until('doomed instance', async () => (await fetch(`http://127.0.0.1:${p3}/readyz`)).ok).catch(() => {});
+            // Instances that exit right after their first confirm's Postgres write (the worst
+            // moment), the first one started before the row; one still alive when logins stop
+            // starting is stopped.
+            for (let d = firstDoomed; d; d = Date.now() < faultEnd ? await startDoomed() : null) {
               doomedClient = createHttpClient(`http://127.0.0.1:${p3}`, 16);
-              await new Promise((ok) => doomed!.once('exit', ok));
+              const exit = new Promise((ok) => d!.once('exit', ok));
+              const timer = setTimeout(() => d!.kill('SIGKILL'), Math.max(0, stopStarting - Date.now()));
+              await exit;
+              clearTimeout(timer);
               doomedClient.close();
               doomedClient = null;
-              kills++;
+              if (d.exitCode === 70) kills++;
             }
             break;
           case 'redis-resets':
