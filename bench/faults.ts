@@ -25,7 +25,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -114,7 +114,7 @@ async function privateRedis() {
     await exited;
     if (wipe) {
       rmSync(dir, { recursive: true, force: true });
-      mkdtempSync(dir.slice(0, -6));
+      mkdirSync(dir);
     }
   }
   await up();
@@ -332,6 +332,7 @@ async function main() {
       };
 
       // The fault, on its own timeline.
+      let recoveredAt = faultEnd;
       const fault = (async () => {
         await sleep(Math.max(0, faultAt - Date.now()));
         switch (scenario) {
@@ -371,6 +372,7 @@ async function main() {
           case 'none':
             break;
         }
+        recoveredAt = Math.max(Date.now(), faultEnd);
       })();
 
       for (let n = 0; Date.now() < stopStarting; n++) {
@@ -381,7 +383,6 @@ async function main() {
         tasks.push(browse(urls, key, l, stopAt), phone(l));
       }
       await fault;
-      const recoveredAt = Math.max(Date.now(), faultEnd);
       await Promise.all(tasks);
       // The webhook worker delivers within a few seconds; give it until they stop arriving.
       let seen = -1;

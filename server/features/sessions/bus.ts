@@ -9,6 +9,9 @@ import type { Logger } from '../../lib/logger';
 export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refused' | 'vanished';
 type Listener = (event: SessionEvent, detail: string) => void;
 
+/** After a reconnect, listeners are told again this much later (the SUBSCRIBE has taken by then). */
+const RESUBSCRIBED_AGAIN_MS = 1_000;
+
 /** A PUBLISH nobody heard (the holder's subscriber is reconnecting) is tried once more this much later. */
 const REPUBLISH_AFTER_MS = 1_000;
 
@@ -104,13 +107,16 @@ export function createSessionBus(opts: {
         deliver(message.slice(first + 1, second), message.slice(0, first) as SessionEvent, message.slice(second + 1));
       });
       await opts.subscriber.subscribe(own);
-      // ioredis resubscribes by itself on reconnect, right after `ready`; a PING answered after
-      // that SUBSCRIBE means it took. What was published while it was away is lost.
+      // ioredis resubscribes by itself on reconnect, right after `ready` (no event says when the
+      // SUBSCRIBE took): what was published while it was away is lost. Told at once, and again a
+      // moment later for what was published while the SUBSCRIBE was on its way.
       opts.subscriber.on('ready', () => {
         const fire = () => {
           for (const fn of resubscribed) fn();
         };
-        opts.subscriber.ping().then(fire, fire);
+        fire();
+        const again = setTimeout(fire, RESUBSCRIBED_AGAIN_MS);
+        again.unref();
       });
     },
     async stop() {
