@@ -38,6 +38,7 @@ export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed' | 'skipped' | '
 function endpointSlots(limit: number) {
   const inFlight = new Map<string, number>();
   return {
+    full: (id: string) => (inFlight.get(id) ?? 0) >= limit,
     /** `force` for the breaker's probe: the one attempt a paused endpoint gets must not be turned away. */
     take(id: string, force = false): boolean {
       const n = inFlight.get(id) ?? 0;
@@ -54,6 +55,13 @@ function endpointSlots(limit: number) {
 }
 
 /**
+ * How long a delivery waits for a slot before it is tried anyway. Finishing attempts wake
+ * held deliveries one for one, so this is only the backstop for a wake that never came (a
+ * worker that died mid-attempt); it is long so that a large backlog isn't re-examined often.
+ */
+const HOLD_BACKSTOP_MS = 5 * 60_000;
+
+/**
  * One attempt of one delivery. The claim (moving next_attempt_at past the attempt's end)
  * is what stops two workers sending the same due attempt; if this worker dies mid-request
  * the claim simply expires and the sweeper finds the delivery due again.
@@ -61,7 +69,7 @@ function endpointSlots(limit: number) {
  * Fairness: an attempt whose endpoint is paused by its breaker, or already has
  * `endpointConcurrency` attempts in flight here, is *held*: it gives its worker slot back at
  * once and waits, without spending a retry, until the pause ends or an attempt to that
- * endpoint finishes and wakes it (or, failing both, until its hold runs out).
+ * endpoint finishes and wakes it (or, failing both, until HOLD_BACKSTOP_MS runs out).
  */
 export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: DeliveryTuning) {
   const { db } = core;
@@ -73,9 +81,28 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
       .where(eq(webhookDeliveries.id, deliveryId));
   }
 
-  async function hold(deliveryId: string, until: Date) {
+  /** Waits for the breaker's pause to end (a job then, so it is tried as soon as the pause allows). */
+  async function holdUntil(deliveryId: string, endpointId: string, until: Date) {
     await db.update(webhookDeliveries).set({ held: true, nextAttemptAt: until, updatedAt: new Date() }).where(eq(webhookDeliveries.id, deliveryId));
-    await queue.enqueue([{ id: deliveryId, due: until }]);
+    await queue.enqueue([{ id: deliveryId, due: until, endpointId }]);
+  }
+
+  /**
+   * Waits for a slot: no job, a finishing attempt wakes it. `dueOnly` holds it only if it is
+   * still pending and due (the caller hasn't claimed it). Answers whether it was held.
+   */
+  async function holdForSlot(deliveryId: string, endpointId: string, dueOnly: boolean): Promise<boolean> {
+    const now = new Date();
+    const rows = await db.update(webhookDeliveries)
+      .set({ held: true, nextAttemptAt: new Date(now.getTime() + HOLD_BACKSTOP_MS), updatedAt: now })
+      .where(dueOnly
+        ? and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, now))
+        : eq(webhookDeliveries.id, deliveryId))
+      .returning({ id: webhookDeliveries.id });
+    // Every attempt that was in flight here may have finished while this was being held, with
+    // nothing held yet for it to wake: then wake one now, or it would wait for the backstop.
+    if (rows.length && !slots.full(endpointId)) await bringForward(endpointId, 1, new Date());
+    return rows.length > 0;
   }
 
   /** Makes the `n` longest-held deliveries to this endpoint that are due later than `at` due at `at`. */
@@ -89,7 +116,7 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
         order by next_attempt_at limit ${n}
         for update skip locked)
       returning id`)) as Array<{ id: string }>;
-    await queue.enqueue(rows.map((r) => ({ id: r.id, due: at })));
+    await queue.enqueue(rows.map((r) => ({ id: r.id, due: at, endpointId })));
   }
 
   async function disable(endpointId: string, at: Date, reason: string) {
@@ -114,7 +141,9 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
     return ep?.circuit === 'closed';
   }
 
-  return async function attempt(deliveryId: string): Promise<AttemptOutcome> {
+  return async function attempt(deliveryId: string, endpointId?: string): Promise<AttemptOutcome> {
+    // A burst to one endpoint: hold what it can't take yet at the cost of one statement.
+    if (endpointId && slots.full(endpointId)) return (await holdForSlot(deliveryId, endpointId, true)) ? 'held' : 'skipped';
     const claimedAt = new Date();
     const [claimed] = await db.update(webhookDeliveries)
       .set({ nextAttemptAt: new Date(claimedAt.getTime() + tuning.leaseMs) })
@@ -136,12 +165,11 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
 
     const admission = await breaker.admit(endpoint, claimedAt);
     if (!admission.go) {
-      await hold(deliveryId, admission.until);
+      await holdUntil(deliveryId, endpoint.id, admission.until);
       return 'held';
     }
     if (!slots.take(endpoint.id, admission.probe)) {
-      // Woken early when an attempt to this endpoint finishes; this is only the backstop.
-      await hold(deliveryId, new Date(Date.now() + tuning.timeoutMs));
+      await holdForSlot(deliveryId, endpoint.id, false);
       return 'held';
     }
 
@@ -188,7 +216,7 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
         await db.update(webhookDeliveries)
           .set({ status: due ? 'pending' : 'failed', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: due, held: false, updatedAt: doneAt })
           .where(eq(webhookDeliveries.id, deliveryId));
-        if (due) await queue.enqueue([{ id: deliveryId, due }]);
+        if (due) await queue.enqueue([{ id: deliveryId, due, endpointId: endpoint.id }]);
         closed = await endpointFailed(endpoint.id, sentAt, gone);
         outcome = due ? 'retrying' : 'failed';
       }
