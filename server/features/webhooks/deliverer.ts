@@ -1,4 +1,4 @@
-import { and, eq, lte, sql } from 'drizzle-orm';
+import { and, eq, lte, sql, type SQL } from 'drizzle-orm';
 import type { Core } from '../../core';
 import { rowsOf } from '../../db/client';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookMessages } from '../../db/schema/index';
@@ -60,6 +60,9 @@ function endpointSlots(limit: number) {
  * worker that died mid-attempt); it is long so that a large backlog isn't re-examined often.
  */
 const HOLD_BACKSTOP_MS = 5 * 60_000;
+/** How long, and for how many deliveries, one job carries on with an endpoint's held deliveries. */
+const DRAIN_MS = 10_000;
+const DRAIN_MAX = 200;
 
 /**
  * One attempt of one delivery. The claim (moving next_attempt_at past the attempt's end)
@@ -141,23 +144,91 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
     return ep?.circuit === 'closed';
   }
 
+  type Delivery = typeof webhookDeliveries.$inferSelect;
+
+  /** Moves next_attempt_at past the attempt's end: only the worker whose update matched sends. */
+  async function claim(where: SQL | undefined, at: Date): Promise<Delivery | null> {
+    const [claimed] = await db.update(webhookDeliveries)
+      .set({ nextAttemptAt: new Date(at.getTime() + tuning.leaseMs) })
+      .where(where)
+      .returning();
+    return claimed ?? null;
+  }
+
+  const claimDue = (deliveryId: string, at: Date) =>
+    claim(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, at)), at);
+
+  /** The longest-held delivery waiting for this endpoint, if any. */
+  const claimHeld = (endpointId: string, at: Date) => claim(sql`${webhookDeliveries.id} = (
+    select id from webhook_deliveries where endpoint_id = ${endpointId} and held and status = 'pending'
+    order by next_attempt_at limit 1 for update skip locked)`, at);
+
+  async function load(d: Delivery) {
+    const [row] = await db
+      .select({ message: webhookMessages, endpoint: webhookEndpoints })
+      .from(webhookMessages)
+      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, d.endpointId))
+      .where(eq(webhookMessages.id, d.messageId));
+    return row ?? null;
+  }
+
+  type Loaded = NonNullable<Awaited<ReturnType<typeof load>>>;
+
+  /** Sends one claimed delivery and records the outcome. `closed`: the endpoint's breaker still lets attempts through. */
+  async function send(d: Delivery, { message, endpoint }: Loaded): Promise<{ outcome: AttemptOutcome; closed: boolean }> {
+    const secrets = [decrypt(core.config.masterKey, endpoint.secretEnc, secretContext(endpoint.id))];
+    const sentAt = new Date();
+    if (endpoint.previousSecretEnc && endpoint.previousSecretUntil && endpoint.previousSecretUntil > sentAt) {
+      secrets.push(decrypt(core.config.masterKey, endpoint.previousSecretEnc, secretContext(endpoint.id)));
+    }
+    const body = JSON.stringify(message.payload);
+    const result = await postWebhook(endpoint.url, webhookHeaders(secrets, message.id, body, sentAt), body, {
+      timeoutMs: tuning.timeoutMs,
+      connectTimeoutMs: tuning.connectTimeoutMs,
+      policy: webhookUrlPolicy(core.config, endpoint.mode),
+    });
+    const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
+    const attemptNo = d.attempts + 1;
+    const doneAt = new Date();
+
+    await db.insert(webhookAttempts).values({
+      id: newId('att'),
+      deliveryId: d.id,
+      attempt: attemptNo,
+      statusCode: result.statusCode ?? null,
+      durationMs: result.durationMs,
+      responseBody: result.body || null,
+      error: result.error ?? (ok ? null : `HTTP ${result.statusCode}`),
+      createdAt: sentAt,
+    });
+    core.metrics.webhookAttempts.inc({ outcome: ok ? 'success' : 'failure' });
+
+    if (ok) {
+      await db.update(webhookDeliveries)
+        .set({ status: 'succeeded', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: null, held: false, updatedAt: doneAt })
+        .where(eq(webhookDeliveries.id, d.id));
+      await breaker.succeeded(endpoint.id, doneAt);
+      return { outcome: 'succeeded', closed: true };
+    }
+    const gone = result.statusCode === 410;
+    const delay = gone ? null : nextDelay(tuning.scheduleMs, attemptNo, result.retryAfterMs);
+    const due = delay === null ? null : new Date(doneAt.getTime() + delay);
+    await db.update(webhookDeliveries)
+      .set({ status: due ? 'pending' : 'failed', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: due, held: false, updatedAt: doneAt })
+      .where(eq(webhookDeliveries.id, d.id));
+    if (due) await queue.enqueue([{ id: d.id, due, endpointId: endpoint.id }]);
+    return { outcome: due ? 'retrying' : 'failed', closed: await endpointFailed(endpoint.id, sentAt, gone) };
+  }
+
   return async function attempt(deliveryId: string, endpointId?: string): Promise<AttemptOutcome> {
     // A burst to one endpoint: hold what it can't take yet at the cost of one statement.
     if (endpointId && slots.full(endpointId)) return (await holdForSlot(deliveryId, endpointId, true)) ? 'held' : 'skipped';
     const claimedAt = new Date();
-    const [claimed] = await db.update(webhookDeliveries)
-      .set({ nextAttemptAt: new Date(claimedAt.getTime() + tuning.leaseMs) })
-      .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, claimedAt)))
-      .returning();
+    const claimed = await claimDue(deliveryId, claimedAt);
     if (!claimed) return 'skipped';
-
-    const [row] = await db
-      .select({ message: webhookMessages, endpoint: webhookEndpoints })
-      .from(webhookMessages)
-      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, claimed.endpointId))
-      .where(eq(webhookMessages.id, claimed.messageId));
-    if (!row) return 'skipped';
-    const { message, endpoint } = row;
+    const loaded = await load(claimed);
+    if (!loaded) return 'skipped';
+    const { endpoint } = loaded;
     if (!endpoint.enabled) {
       await fail(deliveryId);
       return 'failed';
@@ -173,59 +244,43 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
       return 'held';
     }
 
-    let outcome: AttemptOutcome;
-    let closed: boolean;
+    let result: { outcome: AttemptOutcome; closed: boolean };
+    let first: AttemptOutcome;
+    let handOff = false;
     try {
-      const secrets = [decrypt(core.config.masterKey, endpoint.secretEnc, secretContext(endpoint.id))];
-      if (endpoint.previousSecretEnc && endpoint.previousSecretUntil && endpoint.previousSecretUntil > claimedAt) {
-        secrets.push(decrypt(core.config.masterKey, endpoint.previousSecretEnc, secretContext(endpoint.id)));
+      result = await send(claimed, loaded);
+      first = result.outcome;
+      // While the endpoint takes them, this slot goes on with the deliveries held for it: a
+      // burst to one endpoint doesn't pay a trip through the queue per delivery. Bounded, so
+      // one job doesn't hold its worker slot (or a shutdown) for long.
+      const until = Date.now() + DRAIN_MS;
+      for (let n = 0; result.closed; n++) {
+        if (n >= DRAIN_MAX || Date.now() >= until) {
+          handOff = true;
+          break;
+        }
+        const next = await claimHeld(endpoint.id, new Date());
+        if (!next) break;
+        const nextLoaded = await load(next);
+        if (!nextLoaded) continue;
+        if (!nextLoaded.endpoint.enabled) {
+          await fail(next.id);
+          break;
+        }
+        // Another worker process may have opened the breaker meanwhile.
+        const gate = await breaker.admit(nextLoaded.endpoint, new Date());
+        if (!gate.go) {
+          await holdUntil(next.id, endpoint.id, gate.until);
+          break;
+        }
+        result = await send(next, nextLoaded);
       }
-      const body = JSON.stringify(message.payload);
-      const sentAt = new Date();
-      const result = await postWebhook(endpoint.url, webhookHeaders(secrets, message.id, body, sentAt), body, {
-        timeoutMs: tuning.timeoutMs,
-        connectTimeoutMs: tuning.connectTimeoutMs,
-        policy: webhookUrlPolicy(core.config, endpoint.mode),
-      });
-      const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
-      const attemptNo = claimed.attempts + 1;
-      const doneAt = new Date();
-
-      await db.insert(webhookAttempts).values({
-        id: newId('att'),
-        deliveryId,
-        attempt: attemptNo,
-        statusCode: result.statusCode ?? null,
-        durationMs: result.durationMs,
-        responseBody: result.body || null,
-        error: result.error ?? (ok ? null : `HTTP ${result.statusCode}`),
-        createdAt: sentAt,
-      });
-
-      if (ok) {
-        await db.update(webhookDeliveries)
-          .set({ status: 'succeeded', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: null, held: false, updatedAt: doneAt })
-          .where(eq(webhookDeliveries.id, deliveryId));
-        await breaker.succeeded(endpoint.id, doneAt);
-        outcome = 'succeeded';
-        closed = true;
-      } else {
-        const gone = result.statusCode === 410;
-        const delay = gone ? null : nextDelay(tuning.scheduleMs, attemptNo, result.retryAfterMs);
-        const due = delay === null ? null : new Date(doneAt.getTime() + delay);
-        await db.update(webhookDeliveries)
-          .set({ status: due ? 'pending' : 'failed', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: due, held: false, updatedAt: doneAt })
-          .where(eq(webhookDeliveries.id, deliveryId));
-        if (due) await queue.enqueue([{ id: deliveryId, due, endpointId: endpoint.id }]);
-        closed = await endpointFailed(endpoint.id, sentAt, gone);
-        outcome = due ? 'retrying' : 'failed';
-      }
-      core.metrics.webhookAttempts.inc({ outcome: ok ? 'success' : 'failure' });
     } finally {
       slots.release(endpoint.id);
     }
-    // The endpoint has room again. A successful probe opens it to as many held deliveries as it may take at once.
-    if (closed) await bringForward(endpoint.id, admission.probe ? tuning.endpointConcurrency : 1, new Date());
-    return outcome;
+    // A successful probe reopens the endpoint: start the other slots it may use.
+    const wake = (result.closed && admission.probe ? tuning.endpointConcurrency - 1 : 0) + (handOff ? 1 : 0);
+    if (wake > 0) await bringForward(endpoint.id, wake, new Date());
+    return first;
   };
 }
