@@ -142,16 +142,18 @@ export async function startServer(given: Config, opts: StartOptions = {}): Promi
     http?.close();
     throw err;
   }
+  if (http) core.localUrl = `http://127.0.0.1:${port}`;
+  for (const f of features) await f.start?.();
+  // Served only once every feature has started: a socket accepted before this instance is
+  // subscribed to its event channel would miss its browser's events until a resync pass.
   let app: Express | null = null;
   if (http) {
-    core.localUrl = `http://127.0.0.1:${port}`;
     handle = app = createHttpApp(core, features);
     http.on('upgrade', (req, socket, head) => {
       for (const f of features) if (f.upgrade?.(req, socket, head)) return;
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     });
   }
-  for (const f of features) await f.start?.();
   core.logger.info({ port, role: config.role, db: core.database.kind, instance: core.instanceId }, 'wechat-scan-login started');
 
   let closing: Promise<void> | undefined;

@@ -36,7 +36,7 @@ const RECOVERY_BATCH = 50;
 export interface SessionService {
   open(app: AppRecord, mode: KeyMode, client: ClientInfo): Promise<Frame & { type: 'session' }>;
   /** The frame for a session's current state, as seen by the holder of its secret (hands the token over). */
-  attach(sessionId: string, secret: string): Promise<{ frame: Frame; session: Session | null }>;
+  attach(sessionId: string, secret: string, claim?: string): Promise<{ frame: Frame; session: Session | null }>;
   sessionFrame(s: Session, secret: string): Frame & { type: 'session' };
   /**
    * Timed expiry by whoever holds the browser; records the event when a scan was under way.
@@ -225,9 +225,9 @@ export function createSessionService(deps: {
       return sessionFrame(s, secret);
     },
 
-    async attach(sessionId, secret) {
+    async attach(sessionId, secret, claim) {
       if (!SESSION_ID.test(sessionId)) return { frame: errorFrame('session_not_found', SAY.finished), session: null };
-      const r = await store.attach(sessionId, sha256(secret), core.instanceId);
+      const r = await store.attach(sessionId, sha256(secret), core.instanceId, claim);
       if (r.status === 'denied') return { frame: errorFrame('session_not_found', SAY.finished), session: null };
       if (r.status === 'token') return { frame: { type: 'success', token: r.token, user: r.user }, session: r.session };
       const s = r.session;
