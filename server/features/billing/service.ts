@@ -127,13 +127,6 @@ export function createBillingService(deps: {
       return store.activeUsersByDay(tenantId, monthOf(new Date()));
     },
 
-    /** Webhook endpoint caps (webhooks feature's port); null when billing is off (its own default applies). */
-    async endpointsPerApp(tenantId: string): Promise<number | null> {
-      if (!billingOn) return null;
-      const row = await store.tenant(tenantId);
-      return row ? inForce(row).endpointsPerApp : null;
-    },
-
     /**
      * At scan time, live mode, billing on: a tenant at its limit still lets in a user already
      * active this month, and refuses a new one. Answers the refusal, or null.
