@@ -13,6 +13,7 @@ import { mountTeamRoutes } from './team/routes';
 import { mountWebhookRoutes } from './webhooks/routes';
 import { mountUserRightsRoutes } from './users/routes';
 import { mountOidcConsoleRoutes } from '../oidc/console-routes';
+import { mountBillingRoutes } from './billing/routes';
 
 export type { ConsolePorts } from './ports';
 
@@ -34,6 +35,7 @@ export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature:
   mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks, streams });
   mountUserRightsRoutes(r, { db: core.db, users: deps.users });
   mountOidcConsoleRoutes(r, { db: core.db, publicUrl });
+  mountBillingRoutes(r, { billing: deps.billing, publicUrl });
 
   const router = express.Router();
   router.use(r.router);
