@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { errorBodySchema, okSchema, pageQuery } from './common.js';
-import { EVENT_TYPES } from './constants.js';
+import { EVENT_TYPES, TEST_EVENT_TYPE } from './constants.js';
 import { oidcClientInput, createdOidcClientSchema, deletedOidcClientSchema, oidcClientSchema } from './oidc.js';
 import { answerBody, confirmBody, eventsQuery, frameSchema, scanAnswerSchema, scanBody, sessionFrameSchema, testScanBody } from './sessions.js';
 import { discoverySchema, jwksSchema, verifyTokenAnswer, verifyTokenBody } from './tokens.js';
@@ -188,22 +188,17 @@ export function openApiDocument(serverUrl: string, version: string): Json {
   const paths: Record<string, Json> = {};
   for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
   const webhooks: Json = {};
-  for (const type of EVENT_TYPES) {
-    webhooks[type] = {
-      post: {
-        summary: `The ${type} event (Standard Webhooks: headers webhook-id, webhook-timestamp, webhook-signature)`,
-        requestBody: { content: { 'application/json': { schema: jsonSchema(z.object({ type: z.literal(type), timestamp: z.string(), data: eventDataSchemas[type] }), 'output') } } },
-        responses: { '2XX': { description: 'Received; anything else is retried' } },
-      },
-    };
-  }
-  webhooks['webhook.test'] = {
+  const event = (type: string, data: z.ZodType, summary: string) => ({
     post: {
-      summary: 'Sent only by "Send test event", to one endpoint',
-      requestBody: { content: { 'application/json': { schema: jsonSchema(z.object({ type: z.literal('webhook.test'), timestamp: z.string(), data: testEventDataSchema }), 'output') } } },
-      responses: { '2XX': { description: 'Received' } },
+      summary,
+      requestBody: { content: { 'application/json': { schema: jsonSchema(z.object({ type: z.literal(type), timestamp: z.string(), data }), 'output') } } },
+      responses: { '2XX': { description: 'Received; anything else is retried' } },
     },
-  };
+  });
+  for (const type of EVENT_TYPES) {
+    webhooks[type] = event(type, eventDataSchemas[type], `The ${type} event (Standard Webhooks: headers webhook-id, webhook-timestamp, webhook-signature)`);
+  }
+  webhooks[TEST_EVENT_TYPE] = event(TEST_EVENT_TYPE, testEventDataSchema, 'Sent only by "Send test event", to one endpoint');
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
