@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Core, Feature } from './core';
-import { errorHandler, notFound, requestId } from './lib/http';
+import { errorHandler, notFound, rejectMalformedUrl, requestId, strictTransportSecurity } from './lib/http';
 
 /** A readiness probe answers within a second, whatever the stores do. */
 const READY_CHECK_MS = 800;
@@ -19,6 +19,8 @@ export function createHttpApp(core: Core, features: Feature[]): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', core.config.trustProxy);
   app.use(requestId);
+  app.use(strictTransportSecurity(() => core.config.publicUrl));
+  app.use(rejectMalformedUrl);
   app.use((req, res, next) => {
     const end = core.metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { createAppsStore } from './features/apps/store';
-import { normaliseOrigin } from './features/apps/origins';
+import { originsSchema } from './features/apps/origins';
 import { createOidcClientFromCli, OIDC_CLI_USAGE } from './features/oidc/cli';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
@@ -17,16 +17,42 @@ ${OIDC_CLI_USAGE}
   config                                    list the environment variables the server reads`;
 
 const createArgs = z.object({
-  name: z.string().trim().min(1, '--name is required').max(100),
-  origin: z.array(z.string()).min(1, 'give at least one --origin, e.g. --origin https://www.example.com'),
+  name: z.string({ error: '--name is required' }).trim().min(1, '--name is required').max(100, '--name is at most 100 characters'),
+  origin: z.array(z.string()).min(1, 'give at least one --origin, e.g. --origin https://www.example.com').pipe(originsSchema),
   appid: z.string().regex(/^wx[0-9a-f]{16}$/, '--appid looks like wx followed by 16 hex characters').optional(),
   secret: z.string().regex(/^[0-9a-f]{32}$/, '--secret is the 32-character AppSecret').optional(),
   tenant: z.string().trim().min(1).max(100).optional(),
 }).refine((a) => Boolean(a.appid) === Boolean(a.secret), '--appid and --secret go together');
 
-function fail(message: string): never {
+/** Exit codes: 1 when the work failed, 2 when the command line itself was wrong (as getopt tools do). */
+function fail(message: string, code: 1 | 2 = 1): never {
   console.error(`wechat-scan-login: ${message}`);
-  process.exit(1);
+  process.exit(code);
+}
+
+function usageError(message: string): never {
+  fail(`${message}\nRun \`npm run cli -- help\` for the commands and their options.`, 2);
+}
+
+/** Read and check apps:create's flags before anything touches the database. */
+function parseCreateArgs(args: string[]): z.infer<typeof createArgs> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { name: { type: 'string' }, origin: { type: 'string', multiple: true }, appid: { type: 'string' }, secret: { type: 'string' }, tenant: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    usageError(err instanceof Error ? err.message : String(err));
+  }
+  const parsed = createArgs.safeParse({ ...values, origin: values.origin ?? [] });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    usageError(issue.code === 'custom' && issue.path[0] === 'origin' ? `--origin ${issue.message}` : issue.message);
+  }
+  return parsed.data;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -36,6 +62,8 @@ async function main(argv: string[]): Promise<void> {
     for (const v of describeConfig()) console.log(`${v.name.padEnd(28)} ${v.description}`);
     return;
   }
+  if (!['migrate', 'apps:create', 'oidc-clients:create'].includes(command)) usageError(`unknown command '${command}'\n\n${USAGE}`);
+  const create = command === 'apps:create' ? parseCreateArgs(rest) : null;
   let config;
   try {
     config = loadConfig();
@@ -46,34 +74,22 @@ async function main(argv: string[]): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: 2 });
   try {
     await database.migrate();
-    if (command === 'migrate') {
-      console.log(JSON.stringify({ migrated: true, database: database.kind }));
-      return;
-    }
     if (command === 'oidc-clients:create') {
       const created = await createOidcClientFromCli(database.db, config, rest, (appId) => `${config.publicUrl}/apps/${appId}`);
       console.log(JSON.stringify(created, null, 2));
       return;
     }
-    if (command === 'apps:create') {
-      const { values } = parseArgs({
-        args: rest,
-        options: { name: { type: 'string' }, origin: { type: 'string', multiple: true }, appid: { type: 'string' }, secret: { type: 'string' }, tenant: { type: 'string' } },
-        strict: true,
-      });
-      const parsed = createArgs.safeParse({ ...values, origin: values.origin ?? [] });
-      if (!parsed.success) fail(parsed.error.issues[0]!.message);
-      const origins = parsed.data.origin.map((o) => normaliseOrigin(o) ?? fail(`--origin ${o}: expected scheme://host[:port], e.g. https://www.example.com`));
-      const apps = createAppsStore({ db: database.db, config });
-      const tenantId = await apps.ensureDefaultTenant(parsed.data.tenant);
-      const { app, keys } = await apps.createApp({
-        tenantId, name: parsed.data.name, allowedOrigins: origins,
-        ...(parsed.data.appid ? { wechatAppId: parsed.data.appid, wechatSecret: parsed.data.secret } : {}),
-      });
-      console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, keys }, null, 2));
+    if (!create) {
+      console.log(JSON.stringify({ migrated: true, database: database.kind }));
       return;
     }
-    fail(`unknown command '${command}'\n\n${USAGE}`);
+    const apps = createAppsStore({ db: database.db, config });
+    const tenantId = await apps.ensureDefaultTenant(create.tenant);
+    const { app, keys } = await apps.createApp({
+      tenantId, name: create.name, allowedOrigins: create.origin,
+      ...(create.appid ? { wechatAppId: create.appid, wechatSecret: create.secret } : {}),
+    });
+    console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, keys }, null, 2));
   } finally {
     await database.close();
   }

@@ -1,3 +1,4 @@
+import express from 'express';
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/client';
@@ -10,6 +11,64 @@ export function requestId(req: Request, res: Response, next: NextFunction): void
   res.locals.requestId = given && /^[\w.-]{1,64}$/.test(given) ? given : newId('req');
   res.setHeader('x-request-id', res.locals.requestId as string);
   next();
+}
+
+/**
+ * When the public URL is https, browsers are told to use nothing else for this host for a
+ * year (HSTS), so a first plain-http request can't be intercepted and downgraded. Over plain
+ * http (local development) the header means nothing and is left out.
+ */
+export function strictTransportSecurity(publicUrl: () => string) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    if (publicUrl().startsWith('https://')) res.setHeader('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    next();
+  };
+}
+
+/** What the JSON reviver throws; body-parser passes it on as a parse failure, and the handler says why. */
+export class NulInJsonError extends SyntaxError {}
+
+function refuseNul(key: string, value: unknown): unknown {
+  if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) throw new NulInJsonError('NUL character in JSON');
+  return value;
+}
+
+/**
+ * The JSON body parser every route uses. A NUL (U+0000) is valid JSON, but PostgreSQL text
+ * can't hold one and no field of ours needs one, so it is refused here, before any handler.
+ */
+export function jsonBody(limit: string) {
+  return express.json({ limit, reviver: refuseNul });
+}
+
+/**
+ * Refuses a URL with a NUL byte anywhere (%00) or a path whose percent-encoding doesn't decode
+ * (`%zz`, a cut-off or overlong UTF-8 sequence), for every route at once.
+ */
+export function rejectMalformedUrl(req: Request, _res: Response, next: NextFunction): void {
+  const url = req.url;
+  if (url.includes('\u0000') || /%00/i.test(url)) return next(new ApiError('bad_request', 'The URL contains a NUL character'));
+  const q = url.indexOf('?');
+  try {
+    decodeURIComponent(q < 0 ? url : url.slice(0, q));
+  } catch {
+    return next(new ApiError('bad_request', 'The URL\'s percent-encoding is invalid'));
+  }
+  next();
+}
+
+/**
+ * PostgreSQL's answers to a value it can't take (SQLSTATE class 22): out-of-range numbers and
+ * dates, bad text encodings, malformed literals. Routes validate first; this is the last line,
+ * so a bound a schema missed is still the client's 400 and not our 500.
+ */
+const PG_INVALID_INPUT = new Set(['22001', '22003', '22007', '22008', '22021', '22P02', '22P05', '22023', '2201X', '2201W', '22009', '22015']);
+
+function postgresCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+  }
+  return undefined;
 }
 
 /** zod's own messages name types ("expected string, received undefined"); people need words. */
@@ -61,6 +120,20 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof ApiError) {
       if (err instanceof UnavailableError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       res.status(err.status).json(errorBody(err.code, err.message, id, err.details));
+      return;
+    }
+    if (err instanceof NulInJsonError) {
+      res.status(400).json(errorBody('bad_request', 'body: text must not contain NUL characters (U+0000)', id));
+      return;
+    }
+    // Express's router could not decode a path parameter.
+    if (err instanceof URIError) {
+      res.status(400).json(errorBody('bad_request', 'The URL\'s percent-encoding is invalid', id));
+      return;
+    }
+    const pg = postgresCode(err);
+    if (pg && PG_INVALID_INPUT.has(pg)) {
+      res.status(400).json(errorBody('bad_request', 'A value in this request is malformed or out of range', id));
       return;
     }
     // body-parser's own errors carry a `type`.

@@ -12,12 +12,14 @@ export class ConsoleClient {
   cookie: string | undefined;
   csrf: string | undefined;
 
-  constructor(readonly base: string) {}
+  /** `ip`: the client address a trusted proxy reports in X-Forwarded-For (servers trust loopback by default). */
+  constructor(readonly base: string, readonly opts: { ip?: string } = {}) {}
 
   async call<T = any>(method: string, path: string, body?: unknown, opts: { csrf?: string | null; origin?: string | null } = {}): Promise<Reply<T>> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.cookie) headers.cookie = this.cookie;
+    if (this.opts.ip) headers['x-forwarded-for'] = this.opts.ip;
     const csrf = opts.csrf === undefined ? this.csrf : opts.csrf;
     if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
     const origin = opts.origin === undefined ? this.base : opts.origin;
@@ -25,7 +27,7 @@ export class ConsoleClient {
     const res = await fetch(`${this.base}/console/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
-      if (pair?.startsWith('wsl_console=')) this.cookie = /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c) ? undefined : pair;
+      if (pair && /^(__Host-)?wsl_console=/.test(pair)) this.cookie = /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c) ? undefined : pair;
     }
     const text = await res.text();
     let parsed: unknown = text;
@@ -43,9 +45,12 @@ export class ConsoleClient {
   patch = <T = any>(path: string, body: unknown = {}) => this.call<T>('PATCH', path, body);
   del = <T = any>(path: string) => this.call<T>('DELETE', path);
 
+  /** What the console does: sign up (which never says whether the email was new), then sign in. */
   async signUp(email: string, password = 'correct horse battery', organisation?: string) {
-    const r = await this.post('/auth/signup', { email, password, organisation });
-    if (r.status !== 201) throw new Error(`signup ${r.status} ${JSON.stringify(r.body)}`);
+    const up = await this.post('/auth/signup', { email, password, organisation });
+    if (up.status !== 202) throw new Error(`signup ${up.status} ${JSON.stringify(up.body)}`);
+    const r = await this.post('/auth/signin', { email, password });
+    if (r.status !== 200) throw new Error(`signin after signup ${r.status} ${JSON.stringify(r.body)}`);
     return r.body as { account: { id: string; email: string }; tenants: Array<{ id: string; name: string; role: string }>; csrfToken: string };
   }
 }

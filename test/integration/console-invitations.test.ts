@@ -49,21 +49,35 @@ describe('console invitations', () => {
   it('signs up through an invitation straight into that organisation, with no empty one of their own', async () => {
     const { tenant, token } = await invitation('viewer');
     const c = new ConsoleClient(s.url);
-    const r = await c.post('/auth/signup', { email: 'joiner@invite.example', password: PASSWORD, invitation: token });
-    expect(r.status).toBe(201);
+    expect((await c.post('/auth/signup', { email: 'joiner@invite.example', password: PASSWORD, invitation: token })).status).toBe(202);
+    const r = await c.post('/auth/signin', { email: 'joiner@invite.example', password: PASSWORD });
     expect(r.body.tenants).toEqual([expect.objectContaining({ id: tenant, name: 'Inviting Co', role: 'viewer' })]);
     // The link is spent.
     expect((await new ConsoleClient(s.url).post('/invitations/preview', { token })).status).toBe(404);
   });
 
+  it('answers a known email signing up through an invitation like a new one, and leaves the link for them to accept', async () => {
+    const { tenant, token } = await invitation('viewer');
+    const existing = new ConsoleClient(s.url);
+    await existing.signUp('already@invite.example', PASSWORD);
+    const r = await new ConsoleClient(s.url).post('/auth/signup', { email: 'already@invite.example', password: PASSWORD, invitation: token });
+    expect(r.status).toBe(202);
+    // Nothing changed: the link is open until its owner accepts it, signed in.
+    expect((await new ConsoleClient(s.url).post('/invitations/preview', { token })).status).toBe(200);
+    expect((await existing.post('/invitations/accept', { token })).status).toBe(200);
+    expect((await existing.get('/auth/me')).body.tenants.map((t: { id: string }) => t.id)).toContain(tenant);
+  });
+
   it('refuses a spent invitation at sign-up and creates nothing', async () => {
     const { token } = await invitation('viewer');
-    expect((await new ConsoleClient(s.url).post('/auth/signup', { email: 'first@invite.example', password: PASSWORD, invitation: token })).status).toBe(201);
+    expect((await new ConsoleClient(s.url).post('/auth/signup', { email: 'first@invite.example', password: PASSWORD, invitation: token })).status).toBe(202);
     const late = new ConsoleClient(s.url);
     const r = await late.post('/auth/signup', { email: 'late@invite.example', password: PASSWORD, invitation: token });
     expect(r.status).toBe(404);
     expect(await s.core.db.select().from(accounts).where(eq(accounts.email, 'late@invite.example'))).toEqual([]);
     // Without the spent link the same person can still sign up normally.
-    expect((await late.post('/auth/signup', { email: 'late@invite.example', password: PASSWORD })).status).toBe(201);
+    expect((await late.post('/auth/signup', { email: 'late@invite.example', password: PASSWORD })).status).toBe(202);
+    // A spent link is refused for a known email too, so the answer tells nothing about the email.
+    expect((await new ConsoleClient(s.url).post('/auth/signup', { email: 'first@invite.example', password: PASSWORD, invitation: token })).status).toBe(404);
   });
 });

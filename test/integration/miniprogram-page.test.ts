@@ -3,12 +3,12 @@
  * sandbox mode: the page's wx.request calls reach /v1/mp/*, its wx.login codes come from the
  * WeChat simulator, and the browser side is a real widget socket.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import QRCode from 'qrcode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { apps as appsTable } from '../../server/db/schema/index';
 import type { RunningServer } from '../../server/main';
 import { has, pageText, renderPage, requirePageModule, waitForState } from '../../miniprogram/test/harness';
@@ -70,7 +70,9 @@ describe('the confirm page against the sandbox server', () => {
     const { page } = phone(scene, 'o_mp_avatar_1');
     await page.instance.onLoad({ scene });
     await waitForState(page, 'review');
-    const file = join(mkdtempSync(join(tmpdir(), 'wsl-avatar-')), 'tmp_avatar.png');
+    const dir = mkdtempSync(join(tmpdir(), 'wsl-avatar-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'tmp_avatar.png');
     const png = await QRCode.toBuffer('avatar');
     writeFileSync(file, png);
     // What open-type="chooseAvatar" hands the page: a local temp file path.

@@ -19,19 +19,34 @@ afterAll(async () => {
 });
 
 function tokenOf(c: ConsoleClient): string {
-  return c.cookie!.slice('wsl_console='.length);
+  return c.cookie!.slice(c.cookie!.indexOf('=') + 1);
 }
 
 describe('console session security', () => {
-  it('sets a Secure, httpOnly, Lax cookie scoped to /console when served over https', async () => {
+  it('sends HSTS on every answer when served over https', async () => {
+    for (const path of ['/healthz', '/console/api/auth/me', '/v1/nothing-here', '/console/']) {
+      const res = await fetch(`${s.url}${path}`);
+      expect(res.headers.get('strict-transport-security'), path).toBe('max-age=31536000; includeSubDomains');
+    }
+  });
+
+  it('sets a __Host- cookie (Secure, httpOnly, Lax, Path=/, no Domain) when served over https', async () => {
     const c = new ConsoleClient(s.url);
-    const res = await c.call('POST', '/auth/signup', { email: 'secure@example.com', password: 'correct horse battery' });
-    expect(res.status).toBe(201);
-    const cookie = res.headers.getSetCookie().find((x) => x.startsWith('wsl_console='))!;
+    expect((await c.call('POST', '/auth/signup', { email: 'secure@example.com', password: 'correct horse battery' })).status).toBe(202);
+    const res = await c.call('POST', '/auth/signin', { email: 'secure@example.com', password: 'correct horse battery' });
+    expect(res.status).toBe(200);
+    const cookie = res.headers.getSetCookie().find((x) => x.startsWith('__Host-wsl_console='))!;
+    expect(cookie).toBeDefined();
     expect(cookie).toMatch(/;\s*Secure/i);
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
-    expect(cookie).toMatch(/Path=\/console(;|$)/);
+    expect(cookie).toMatch(/Path=\/(;|$)/);
+    expect(cookie).not.toMatch(/Domain=/i);
+    // The session works with that cookie, and the plain name is not accepted in its place.
+    expect((await c.get('/auth/me')).status).toBe(200);
+    const plain = new ConsoleClient(s.url);
+    plain.cookie = `wsl_console=${tokenOf(c)}`;
+    expect((await plain.get('/auth/me')).status).toBe(401);
     // The cookie holds a token; the database only its hash.
     const rows = await s.core.db.select().from(consoleSessions).where(eq(consoleSessions.tokenHash, sha256(tokenOf(c))));
     expect(rows).toHaveLength(1);
@@ -59,7 +74,7 @@ describe('console session security', () => {
     await s.core.db.update(consoleSessions).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(consoleSessions.tokenHash, sha256(tokenOf(c))));
     expect((await c.get('/auth/me')).status).toBe(401);
     const forged = new ConsoleClient(s.url);
-    forged.cookie = `wsl_console=${'A'.repeat(43)}`;
+    forged.cookie = `__Host-wsl_console=${'A'.repeat(43)}`;
     expect((await forged.get('/auth/me')).status).toBe(401);
   });
 

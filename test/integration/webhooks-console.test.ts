@@ -81,5 +81,5 @@ describe('console webhook routes', () => {
 
     expect((await owner.del(`${base}/endpoints/${ep.body.id}?mode=test`)).status).toBe(204);
     expect((await owner.get(`${base}/endpoints?mode=test`)).body.data).toEqual([]);
-  });
+  }, 90_000);
 });

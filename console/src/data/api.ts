@@ -60,7 +60,27 @@ const a = (tenantId: string, appId: string) => `${t(tenantId)}/apps/${encodeURIC
 export const api = {
   me: async () => remember(await call<Me>('GET', '/auth/me')),
   signIn: async (email: string, password: string) => remember(await call<Me>('POST', '/auth/signin', { email, password })),
-  signUp: async (body: { email: string; password: string; name?: string; organisation?: string; invitation?: string }) => remember(await call<Me>('POST', '/auth/signup', body)),
+  /**
+   * Sign-up answers the same whether or not the email already has an account, so it reveals
+   * nothing; signing in with the same email and password follows. Someone who already had an
+   * account joins the inviting organisation then, as a signed-in person.
+   */
+  signUp: async (body: { email: string; password: string; name?: string; organisation?: string; invitation?: string }) => {
+    await call<{ next: 'signin'; message: string }>('POST', '/auth/signup', body);
+    let me: Me;
+    try {
+      me = await api.signIn(body.email, body.password);
+    } catch (err) {
+      if (err instanceof ApiFailure && err.status === 401) {
+        throw new ApiFailure(401, 'unauthorized', 'This email may already have an account. Sign in with its password instead.');
+      }
+      throw err;
+    }
+    if (!body.invitation) return me;
+    // A new account joined during sign-up and the link is spent; an existing one joins now.
+    const joined = await api.acceptInvitation(body.invitation).then(() => true, () => false);
+    return joined ? api.me() : me;
+  },
   signOut: () => call<void>('POST', '/auth/signout'),
   createTenant: (name: string) => call<TenantRef>('POST', '/tenants', { name }),
   previewInvitation: (token: string) => call<InvitationPreview>('POST', '/invitations/preview', { token }),

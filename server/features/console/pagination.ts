@@ -20,7 +20,8 @@ export function encodeCursor(micros: string, id: string): string {
   return Buffer.from(JSON.stringify({ us: micros, id })).toString('base64url');
 }
 
-const cursorShape = z.object({ us: z.string().regex(/^\d{1,20}$/), id: z.string().max(64) });
+// 16 digits of microseconds reach the year 2286; more would overflow the bigint the query casts to.
+const cursorShape = z.object({ us: z.string().regex(/^\d{1,16}$/), id: z.string().max(64) });
 
 export function decodeCursor(cursor: string | undefined): { us: string; id: string } | null {
   if (!cursor) return null;
@@ -46,6 +47,17 @@ export function toPage<T extends { _us: string; id: string }>(rows: T[], limit: 
     nextCursor: rows.length > limit && last ? encodeCursor(last._us, last.id) : null,
   };
 }
+
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(10000, 0, 1);
+
+/** An ISO 8601 time a filter can use: a real calendar day (no 30 February) between 1970 and 9999. */
+export const filterTime = z.iso.datetime({ offset: true }).refine((v) => {
+  const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const realDay = new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
+  const t = Date.parse(v);
+  return realDay && t >= EARLIEST && t < LATEST;
+}, 'must be a real date and time between 1970 and 9999');
 
 export const pageQuery = z.object({
   cursor: z.string().max(300).optional(),

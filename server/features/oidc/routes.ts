@@ -2,7 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { Core } from '../../core';
 import { ApiError } from '../../lib/errors';
-import { parse } from '../../lib/http';
+import { jsonBody, parse } from '../../lib/http';
 import type { KeyMode } from '../../lib/ids';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppRecord, AppsStore } from '../apps/store';
@@ -47,7 +47,7 @@ function clientsApi(router: Router, deps: OidcRouteDeps): void {
   };
   const noStore = (res: Response) => res.setHeader('Cache-Control', 'no-store');
 
-  router.post('/v1/oidc_clients', auth, express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/v1/oidc_clients', auth, jsonBody('16kb'), async (req, res) => {
     const created = await deps.clients.create(scopeOf(res), parse(oidcClientInput, req.body ?? {}));
     noStore(res);
     res.status(201).json(created);
@@ -129,6 +129,8 @@ export function oidcRouter(deps: OidcRouteDeps): Router {
       return { app, provider, details, client };
     } catch (err) {
       if (err instanceof oidcErrors.SessionNotFound) return { app, provider, details: null };
+      // The adapter's word for a store that is down (see adapter.ts).
+      if (err instanceof oidcErrors.OIDCProviderError && err.status === 503) throw new ApiError('unavailable', 'The login service is briefly unavailable; try again');
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { UAParser } from 'ua-parser-js';
+import Bowser from 'bowser';
 
 export interface ClientDescription {
   browser: string;
@@ -25,12 +25,22 @@ export function describeClient(userAgent: string | undefined): ClientDescription
   return d;
 }
 
+/** Bowser (MIT) rather than ua-parser-js, whose 2.x is AGPL-3.0 (issue 11 item 11). */
 function parseUserAgent(ua: string): ClientDescription {
-  const r = UAParser(ua);
-  const mobile = r.device.type === 'mobile' || r.device.type === 'tablet';
-  const browser = [r.browser.name, r.browser.major].filter(Boolean).join(' ') || 'Unknown browser';
-  const os = [r.os.name, r.os.version].filter(Boolean).join(' ') || 'Unknown system';
-  return { browser, os, mobile };
+  const unknown = { browser: 'Unknown browser', os: 'Unknown system', mobile: false };
+  if (!ua.trim()) return unknown;
+  let r: Bowser.Parser.ParsedResult;
+  try {
+    r = Bowser.parse(ua);
+  } catch {
+    return unknown;
+  }
+  const major = r.browser.version?.split('.')[0];
+  const browser = [r.browser.name, major].filter(Boolean).join(' ') || unknown.browser;
+  // Windows reports "NT 10.0" as its version; its marketing name ("10") is what people know.
+  const osVersion = r.os.name === 'Windows' ? r.os.versionName : r.os.version;
+  const os = [r.os.name, osVersion].filter(Boolean).join(' ') || unknown.os;
+  return { browser, os, mobile: r.platform.type === 'mobile' || r.platform.type === 'tablet' };
 }
 
 /**

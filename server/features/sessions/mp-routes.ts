@@ -1,11 +1,11 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { answerBody, confirmBody, scanBody } from '../../../contract/sessions.js';
 import type { Core } from '../../core';
 import { ApiError } from '../../lib/errors';
-import { parse } from '../../lib/http';
+import { jsonBody, parse } from '../../lib/http';
 import type { SessionService } from './service';
 
-const json = express.json({ limit: '4kb' });
+const json = jsonBody('4kb');
 
 /** The mini-program API: what the confirm page in the tenant's mini-program calls. */
 export function mpRoutes(deps: { core: Core; service: SessionService }): Router {

@@ -1,14 +1,14 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { sandboxOpenidSchema, sceneSchema, testScanBody } from '../../../contract/sessions.js';
 import { ApiError } from '../../lib/errors';
-import { parse } from '../../lib/http';
+import { jsonBody, parse } from '../../lib/http';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppsStore } from '../apps/store';
 import { SESSION_ID } from './frames';
 import type { SessionService } from './service';
 
-const json = express.json({ limit: '4kb' });
+const json = jsonBody('4kb');
 
 /** Sandbox only: the Stripe-like test helpers for site owners' own tests, and the sandbox phone's code source. */
 export function testHelperRoutes(deps: { service: SessionService; apps: AppsStore }): Router {

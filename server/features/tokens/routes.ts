@@ -1,7 +1,7 @@
-import express, { Router, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { verifyTokenBody } from '../../../contract/tokens.js';
 import { ApiError } from '../../lib/errors';
-import { parse } from '../../lib/http';
+import { jsonBody, parse } from '../../lib/http';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppRecord, AppsStore } from '../apps/store';
 import type { SigningKeyStore } from './signing-keys';
@@ -42,7 +42,7 @@ export function tokensRouter(deps: {
     res.json({ keys });
   });
 
-  router.post('/v1/tokens/verify', requireSecretKey(deps.apps), express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/v1/tokens/verify', requireSecretKey(deps.apps), jsonBody('16kb'), async (req, res) => {
     const { app, mode } = secretKeyAuth(res);
     const { token } = parse(verifyTokenBody, req.body);
     const claims = await deps.verifier.verifyOnce(app, mode, token);

@@ -1,6 +1,6 @@
-import express, { Router, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { ApiError } from '../../lib/errors';
-import { parse } from '../../lib/http';
+import { jsonBody, parse } from '../../lib/http';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppsStore } from '../apps/store';
 import { ENDPOINT_ID, endpointInput, endpointPatch, idParam, MESSAGE_ID, messagesQuery, replayBody, replayFailedBody } from './schemas';
@@ -11,7 +11,7 @@ import type { WebhookScope } from './store';
 export function webhooksRouter(deps: { apps: AppsStore; service: WebhookService }): Router {
   const router = Router();
   const auth = requireSecretKey(deps.apps);
-  const json = express.json({ limit: '8kb' });
+  const json = jsonBody('8kb');
   const svc = deps.service;
 
   function scopeOf(res: Response): WebhookScope {

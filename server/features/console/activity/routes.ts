@@ -3,7 +3,7 @@ import type { Db } from '../../../db/client';
 import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import { getTenantApp } from '../apps/store';
-import { pageQuery } from '../pagination';
+import { filterTime, pageQuery } from '../pagination';
 import { dailyStats, listEvents, recentOrigins, searchUsers, stillMember } from './store';
 import type { LiveStreams } from './stream';
 
@@ -14,8 +14,8 @@ const eventsQuery = pageQuery.extend({
   status: z.enum(['succeeded', 'cancelled', 'expired', 'failed']).optional(),
   mode,
   origin: z.string().max(300).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: filterTime.optional(),
+  to: filterTime.optional(),
 });
 const statsQuery = z.object({ days: z.coerce.number().int().min(1).max(90).default(30), mode });
 

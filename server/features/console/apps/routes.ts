@@ -7,7 +7,7 @@ import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import type { ConsolePorts } from '../ports';
 import { pageQuery } from '../pagination';
-import { originsSchema } from './origins';
+import { originsSchema } from '../../apps/origins';
 import { deleteApp, getTenantApp, hasLiveKeys, listApps, setUrlLinkEnabled, updateApp } from './store';
 import { explainNoUrlLink, explainVerifyFailure, settingsAdvice } from './verify-advice';
 

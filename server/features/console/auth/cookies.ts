@@ -1,7 +1,15 @@
 import type { Request, Response } from 'express';
 import { SESSION_TTL_MS } from './session-store';
 
-export const SESSION_COOKIE = 'wsl_console';
+/**
+ * Over https the session cookie carries the `__Host-` prefix: browsers then only accept it
+ * with Secure, Path=/ and no Domain, so neither a subdomain nor a plain-http page can set or
+ * shadow it. Plain http (local development, tests) can't use the prefix and keeps the old
+ * name, scoped to /console.
+ */
+export function sessionCookie(secure: boolean): { name: string; path: string } {
+  return secure ? { name: '__Host-wsl_console', path: '/' } : { name: 'wsl_console', path: '/console' };
+}
 
 export function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -17,17 +25,17 @@ export function readCookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+export function readSessionToken(req: Request, secure: boolean): string | undefined {
+  return readCookie(req, sessionCookie(secure).name);
+}
+
 /** httpOnly so page scripts never see it; Lax so a link from elsewhere still lands signed in. */
 export function setSessionCookie(res: Response, token: string, secure: boolean): void {
-  res.cookie(SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure,
-    path: '/console',
-    maxAge: SESSION_TTL_MS,
-  });
+  const { name, path } = sessionCookie(secure);
+  res.cookie(name, token, { httpOnly: true, sameSite: 'lax', secure, path, maxAge: SESSION_TTL_MS });
 }
 
 export function clearSessionCookie(res: Response, secure: boolean): void {
-  res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/console' });
+  const { name, path } = sessionCookie(secure);
+  res.clearCookie(name, { httpOnly: true, sameSite: 'lax', secure, path });
 }

@@ -4,8 +4,9 @@ import type { Db } from '../../../db/client';
 import { memberships } from '../../../db/schema/index';
 import { safeEqual } from '../../../lib/crypto';
 import { ApiError } from '../../../lib/errors';
-import { readCookie, SESSION_COOKIE } from './cookies';
+import { readSessionToken } from './cookies';
 import { findSession, type SignedIn } from './session-store';
+import { jsonBody } from '../../../lib/http';
 
 export type Role = 'owner' | 'admin' | 'viewer';
 export const ROLE_RANK: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
@@ -34,7 +35,7 @@ export function createConsoleRouter(opts: { db: Db; publicUrl: () => string }) {
     res.setHeader('cache-control', 'no-store');
     next();
   });
-  router.use(API, express.json({ limit: '16kb' }));
+  router.use(API, jsonBody('16kb'));
 
   function sameOrigin(req: Request): boolean {
     if (req.get('sec-fetch-site') === 'cross-site') return false;
@@ -45,7 +46,7 @@ export function createConsoleRouter(opts: { db: Db; publicUrl: () => string }) {
   }
 
   async function signedIn(req: Request): Promise<SignedIn> {
-    const token = readCookie(req, SESSION_COOKIE);
+    const token = readSessionToken(req, opts.publicUrl().startsWith('https://'));
     const s = token ? await findSession(opts.db, token) : null;
     if (!s) throw new ApiError('unauthorized', 'Please sign in again');
     return s;

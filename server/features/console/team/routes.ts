@@ -25,12 +25,12 @@ export function mountTeamRoutes(r: ConsoleRouter, deps: { db: Db; publicUrl: () 
     const accountId = idParam(req, 'accountId', 'acc');
     await memberRole(db, ctx.tenantId, accountId);
     const body = parse(z.object({ role }), req.body);
-    await changeRole(db, ctx.tenantId, accountId, body.role);
+    await changeRole(db, ctx.tenantId, ctx.account.id, accountId, body.role);
     return { data: await listMembers(db, ctx.tenantId) };
   });
 
   r.write('delete', '/tenants/:tenantId/members/:accountId', 'owner', async (req, _res, ctx) => {
-    await removeMember(db, ctx.tenantId, idParam(req, 'accountId', 'acc'));
+    await removeMember(db, ctx.tenantId, ctx.account.id, idParam(req, 'accountId', 'acc'));
     return undefined;
   });
 

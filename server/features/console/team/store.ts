@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, count, desc, eq, gt, isNull } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../../../db/client';
+import type { Db, DbOrTx, Tx } from '../../../db/client';
 import { accounts, invitations, memberships, tenants } from '../../../db/schema/index';
 import { sha256 } from '../../../lib/crypto';
 import { ApiError } from '../../../lib/errors';
@@ -56,23 +56,36 @@ export async function memberRole(db: DbOrTx, tenantId: string, accountId: string
   return m.role;
 }
 
+const LAST_OWNER = 'An organisation needs at least one owner; make someone else owner first';
+
+/**
+ * Runs a change of an organisation's owners with the tenant's row locked, so changes to one
+ * organisation's members happen one after another. Without it, two owners demoting each
+ * other at the same moment both count two owners and leave none. Inside the lock the acting
+ * person must still be an owner: a request authorised a moment ago may have lost that since.
+ */
+async function withOwnersLocked<T>(db: Db, tenantId: string, actorId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).for('update');
+    const actor = await memberRole(tx, tenantId, actorId).catch(() => null);
+    if (actor !== 'owner') throw new ApiError('forbidden', 'Only an owner can do this');
+    return fn(tx);
+  });
+}
+
 /** An organisation always keeps at least one owner, so it can't be orphaned by accident. */
-export async function changeRole(db: Db, tenantId: string, accountId: string, role: Role): Promise<void> {
-  await db.transaction(async (tx) => {
+export async function changeRole(db: Db, tenantId: string, actorId: string, accountId: string, role: Role): Promise<void> {
+  await withOwnersLocked(db, tenantId, actorId, async (tx) => {
     const current = await memberRole(tx, tenantId, accountId);
-    if (current === 'owner' && role !== 'owner' && (await ownerCount(tx, tenantId)) <= 1) {
-      throw new ApiError('conflict', 'An organisation needs at least one owner; make someone else owner first');
-    }
+    if (current === 'owner' && role !== 'owner' && (await ownerCount(tx, tenantId)) <= 1) throw new ApiError('conflict', LAST_OWNER);
     await tx.update(memberships).set({ role }).where(and(eq(memberships.tenantId, tenantId), eq(memberships.accountId, accountId)));
   });
 }
 
-export async function removeMember(db: Db, tenantId: string, accountId: string): Promise<void> {
-  await db.transaction(async (tx) => {
+export async function removeMember(db: Db, tenantId: string, actorId: string, accountId: string): Promise<void> {
+  await withOwnersLocked(db, tenantId, actorId, async (tx) => {
     const current = await memberRole(tx, tenantId, accountId);
-    if (current === 'owner' && (await ownerCount(tx, tenantId)) <= 1) {
-      throw new ApiError('conflict', 'An organisation needs at least one owner; make someone else owner first');
-    }
+    if (current === 'owner' && (await ownerCount(tx, tenantId)) <= 1) throw new ApiError('conflict', LAST_OWNER);
     await tx.delete(memberships).where(and(eq(memberships.tenantId, tenantId), eq(memberships.accountId, accountId)));
   });
 }

@@ -1,7 +1,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../../../lib/errors';
-import { parse } from '../../../lib/http';
+import { jsonBody, parse } from '../../../lib/http';
 import { createEngine, SIM_APIS, type Engine, type EngineOptions, type Fault, type SimApi, type WxError } from './engine';
 
 export interface SimulatorOptions extends Omit<EngineOptions, 'now'> {
@@ -114,7 +114,7 @@ export function createSimulatorRouter(opts: SimulatorOptions): Router {
     res.json(r.ok ? { errcode: 0, errmsg: 'ok', url_link: r.value } : r.error);
   });
 
-  const json = express.json({ limit: '8kb' });
+  const json = jsonBody('8kb');
   const authorize = async (req: Request, appid: string | undefined) => {
     if (!opts.scoped) return;
     if (!appid) throw new ApiError('bad_request', 'appid is required: sandbox controls act on one AppID');

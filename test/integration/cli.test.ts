@@ -1,0 +1,67 @@
+/** The self-hosting CLI run the way an operator runs it: `npm run cli -- …` as a child process. */
+import { execFile } from 'node:child_process';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apps } from '../../server/db/schema/index';
+import { createAppsStore } from '../../server/features/apps/store';
+import { createTestDatabase } from '../helpers/db';
+import { testConfig, TEST_MASTER_KEY } from '../helpers/server';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+
+beforeAll(async () => {
+  db = await createTestDatabase('cli');
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.url, MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: 'silent' };
+  return new Promise((resolve) => {
+    execFile('npm', ['run', '--silent', 'cli', '--', ...args], { env, cwd: process.cwd() }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run cli', () => {
+  it('apps:create prints JSON with the app id and its keys, and the app works', async () => {
+    const r = await cli('apps:create', '--name', 'My shop', '--origin', 'https://Shop.Example.com/', '--origin', 'https://[::1]:8080', '--origin', 'http://intranet');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { appId: string; tenantId: string; allowedOrigins: string[]; keys: Record<string, { publishable: string; secret: string }> };
+    expect(out.appId).toMatch(/^app_/);
+    expect(out.tenantId).toMatch(/^ten_/);
+    expect(out.allowedOrigins).toEqual(['https://shop.example.com', 'https://[::1]:8080', 'http://intranet']);
+    expect(out.keys.test!.publishable).toMatch(/^pk_test_/);
+    expect(out.keys.test!.secret).toMatch(/^sk_test_/);
+    expect(out.keys.live).toBeUndefined();
+
+    const [row] = await db.database.db.select().from(apps).where(eq(apps.id, out.appId));
+    expect(row!.name).toBe('My shop');
+    const store = createAppsStore({ db: db.database.db, config: testConfig(db.url, 'unused') });
+    expect((await store.resolveSecretKey(out.keys.test!.secret))?.app.id).toBe(out.appId);
+  }, 60_000);
+
+  it('gives live keys too when the WeChat credentials are given', async () => {
+    const r = await cli('apps:create', '--name', 'Live', '--origin', 'https://live.example.com', '--appid', 'wx0123456789abcdef', '--secret', '0123456789abcdef0123456789abcdef');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).keys.live.publishable).toMatch(/^pk_live_/);
+  }, 60_000);
+
+  it.each([
+    [['apps:create', '--name', 'X', '--origin', 'https://x.example.com', '--bogus'], /Unknown option '--bogus'/],
+    [['apps:create', '--origin', 'https://x.example.com'], /--name is required/],
+    [['apps:create', '--name', 'X'], /give at least one --origin/],
+    [['apps:create', '--name', 'X', '--origin', 'https://shop.example.com//'], /--origin "https:\/\/shop\.example\.com\/\/" must look like/],
+    [['apps:create', '--name', 'X', '--origin', 'https://x.example.com', '--appid', 'wx0123456789abcdef'], /--appid and --secret go together/],
+    [['apps:frobnicate'], /unknown command 'apps:frobnicate'/],
+  ])('refuses %j with a clear line and exit code 2', async (args, message) => {
+    const r = await cli(...args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/npm run cli -- help/);
+  }, 60_000);
+});
