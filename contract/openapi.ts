@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { errorBodySchema, okSchema, pageQuery } from './common.js';
 import { EVENT_TYPES, TEST_EVENT_TYPE } from './constants.js';
+import { usageSchema } from './billing.js';
 import { oidcClientInput, createdOidcClientSchema, deletedOidcClientSchema, oidcClientSchema } from './oidc.js';
 import { answerBody, confirmBody, eventsQuery, frameSchema, scanAnswerSchema, scanBody, sessionFrameSchema, testScanBody } from './sessions.js';
 import { discoverySchema, jwksSchema, verifyTokenAnswer, verifyTokenBody } from './tokens.js';
@@ -111,6 +112,10 @@ export const OPERATIONS: Operation[] = [
     responses: { 200: { description: 'The attempts', schema: list(attemptSchema) } }, errors: ['not_found'] },
   { method: 'post', path: '/v1/webhook_messages/{id}/replay', tag: 'Webhooks', auth: 'secretKey', summary: 'Send a message again (to one endpoint, or all it went to)',
     body: replayBody, responses: { 202: { description: 'Queued', schema: replayAnswer } }, errors: ['not_found'] },
+
+  { method: 'get', path: '/v1/usage', tag: 'Usage', auth: 'secretKey', summary: 'This month\'s live monthly active users against the plan',
+    description: 'MAU: distinct end users with at least one live login in the calendar month (UTC). `limit` is null when unlimited (billing off, or Pro).',
+    responses: { 200: { description: 'The month (YYYY-MM), its active users, the limit and the plan', schema: usageSchema } } },
 
   { method: 'post', path: '/v1/oidc_clients', tag: 'OpenID Connect', auth: 'secretKey', summary: 'Register an OIDC client of the key\'s app and mode',
     description: 'The app is an OpenID Provider at its issuer `{PUBLIC_URL}/apps/{appId}` (see its discovery document). Public clients (`none`) must use PKCE.',
