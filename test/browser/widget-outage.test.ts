@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Page, WebSocket as PwSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/main';
-import { launchBrowser } from '../helpers/browser';
+import { artifactPath, launchBrowser } from '../helpers/browser';
 import { createTestApp, postJson, testScan } from '../helpers/login';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 
@@ -121,6 +121,7 @@ describe('<wechat-scan-login> through a Redis outage', () => {
       await reconnecting(page);
       expect(await status(page)).toBe('Reconnecting…');
       expect(await page.evaluate(() => document.querySelector('wechat-scan-login')!.state)).toBe('loading');
+      await page.locator('wechat-scan-login').screenshot({ path: artifactPath('widget-reconnecting-loading.png'), animations: 'disabled' });
       // It keeps trying over WebSocket: the refusals were real 4503 closes, not a blocked socket.
       await expect.poll(() => sockets.length).toBeGreaterThanOrEqual(2);
       await startRedis();
@@ -146,6 +147,7 @@ describe('<wechat-scan-login> through a Redis outage', () => {
     expect(await status(page)).toBe('Reconnecting…');
     expect(await page.evaluate(() => document.querySelector('wechat-scan-login')!.state)).toBe('ready');
     expect(await page.locator('wechat-scan-login [part=code]').count()).toBe(1);
+    await page.locator('wechat-scan-login').screenshot({ path: artifactPath('widget-reconnecting-ready.png'), animations: 'disabled' });
     await expect.poll(() => sockets.length, { timeout: 10_000 }).toBeGreaterThan(opened + 1);
     await startRedis();
     // The same session comes back (AOF kept it): no new code, and the confirmation arrives.

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export interface FocusRing {
   /** The focused element, through open shadow roots: `tag#id.class` or its text. */
@@ -43,4 +44,14 @@ export function focusRing(page: Page): Promise<FocusRing> {
       contrast: Math.round(((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) * 100) / 100,
     };
   });
+}
+
+/** Presses Tab and checks the focus that lands is visible: a solid ring ≥ 2 px at ≥ 3:1. Returns where it landed. */
+export async function tabToVisibleFocus(page: Page, key = 'Tab'): Promise<string> {
+  await page.keyboard.press(key);
+  const ring = await focusRing(page);
+  expect(ring.outlineStyle, ring.element).toBe('solid');
+  expect(ring.outlineWidth, ring.element).toBeGreaterThanOrEqual(2);
+  expect(ring.contrast, ring.element).toBeGreaterThanOrEqual(3);
+  return ring.element;
 }

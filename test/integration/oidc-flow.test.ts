@@ -2,6 +2,8 @@ import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/main';
+import { createAppsStore } from '../../server/features/apps/store';
+import { createTokensFeature } from '../../server/features/tokens/index';
 import { createTestApp } from '../helpers/login';
 import { browse, CookieJar, createClient, direct, discover, elementLogin, finishWithToken, RP_REDIRECT, startAuthorize, type ClientCreds, type Fetch } from '../helpers/oidc';
 import { createTestEnv, type TestEnv } from '../helpers/server';
@@ -104,5 +106,30 @@ describe('behind a proxy that terminates TLS', () => {
     expect(callback.searchParams.get('iss')).toBe(proxiedIssuer);
     const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'tls', expectedNonce: 'n-tls' });
     expect(tokens.claims()).toMatchObject({ iss: proxiedIssuer, aud: creds.client_id });
+  });
+});
+
+describe('across instances and signing keys', () => {
+  it('a code issued by one instance is redeemed at another, and id_tokens follow a key rotation while the JWKS lists both keys', async () => {
+    const before = (await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+    const config = await discover(issuer, confidential);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: RP_REDIRECT, scope: 'openid', state: 'multi', nonce: 'n-multi',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    const start = await startAuthorize(url);
+    const callback = await finishWithToken(start, await elementLogin(server, app.keys.test, new URL(server.core.config.publicUrl).origin));
+
+    // Rotated elsewhere (as the console would on another instance); a fresh instance starts after it.
+    const { kid } = await createTokensFeature(server.core, { apps: createAppsStore(server.core) }).signer.rotateSigningKey(app.app.id);
+    const second = await env.start({ PUBLIC_URL: server.url });
+    config[oidc.customFetch] = (u, init) => direct(u.replace(server.url, second.url), init);
+    const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'multi', expectedNonce: 'n-multi' });
+
+    const after = (await (await fetch(`${second.url}/apps/${app.app.id}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+    expect(after.keys.map((k) => k.kid)).toEqual([kid, ...before.keys.map((k) => k.kid)]);
+    const { protectedHeader } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)), { issuer, audience: confidential.client_id });
+    expect(protectedHeader.kid).toBe(kid);
   });
 });

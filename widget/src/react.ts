@@ -5,25 +5,15 @@
  * listeners are `onlogin`, `onfailed`, … in lower case.
  */
 import type { DetailedHTMLProps, HTMLAttributes } from 'react';
-import type { Strings } from './i18n';
-import type { WechatScanLoginElement, WechatScanLoginEventMap } from './types';
+import type { WechatScanLoginAttributes, WechatScanLoginElement, WechatScanLoginEventMap } from './types';
 
 type Listeners = {
   [K in keyof WechatScanLoginEventMap as `on${K}`]?: (event: WechatScanLoginEventMap[K]) => void;
 };
 
-/** The props `<wechat-scan-login>` takes in TSX. */
-export interface WechatScanLoginProps extends DetailedHTMLProps<HTMLAttributes<WechatScanLoginElement>, WechatScanLoginElement>, Listeners {
-  /** The app's publishable key, `pk_test_…` or `pk_live_…`. */
-  'site-key': string;
-  /** Base URL of the service. Required once the element is bundled into your app. */
-  server?: string;
-  lang?: 'zh-CN' | 'en' | (string & {});
-  theme?: 'light' | 'dark' | 'auto';
-  'auto-refresh'?: boolean;
-  /** Overrides for any built-in string (an object: React sets it as a property). */
-  strings?: Partial<Strings>;
-}
+/** The props `<wechat-scan-login>` takes in TSX (React sets `strings`, an object, as a property). */
+export interface WechatScanLoginProps
+  extends Omit<DetailedHTMLProps<HTMLAttributes<WechatScanLoginElement>, WechatScanLoginElement>, 'lang'>, WechatScanLoginAttributes, Listeners {}
 
 declare module 'react' {
   namespace JSX {

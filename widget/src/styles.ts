@@ -105,10 +105,18 @@ export const styles = css`
     text-decoration: none;
   }
   .ok {
-    font-size: 32px;
+    display: grid;
+    place-items: center;
+    width: 56px;
+    height: 56px;
+    padding: 0;
+    border-radius: 50%;
+    font-size: 30px;
+    font-weight: 700;
   }
   .no {
     background: var(--_muted);
+    color: var(--_bg);
   }
   small a {
     color: inherit;

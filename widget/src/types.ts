@@ -14,6 +14,19 @@ export interface WechatScanLoginEventMap {
   statechange: CustomEvent<{ state: State }>;
 }
 
+/** The attributes of `<wechat-scan-login>` as JSX and Vue templates write them. */
+export interface WechatScanLoginAttributes {
+  /** The app's publishable key, `pk_test_…` or `pk_live_…`. */
+  'site-key': string;
+  /** Base URL of the service. Required once the element is bundled into your app. */
+  server?: string;
+  lang?: 'zh-CN' | 'en' | (string & {});
+  theme?: 'light' | 'dark' | 'auto';
+  'auto-refresh'?: boolean;
+  /** Overrides for any built-in string, as an object (frameworks set it as a property). */
+  strings?: Partial<Strings>;
+}
+
 /** The public surface of `<wechat-scan-login>`, independent of how it is implemented. */
 export interface WechatScanLoginElement extends HTMLElement {
   /** `site-key`: the app's publishable key, `pk_test_…` or `pk_live_…`. */

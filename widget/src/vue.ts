@@ -5,25 +5,14 @@
  * custom element (`compilerOptions.isCustomElement`).
  */
 import type { DefineComponent } from 'vue';
-import type { Strings } from './i18n';
-import type { WechatScanLoginEventMap } from './types';
+import type { WechatScanLoginAttributes, WechatScanLoginEventMap } from './types';
 
 type Listeners = {
   [K in keyof WechatScanLoginEventMap as `on${Capitalize<K>}`]?: (event: WechatScanLoginEventMap[K]) => void;
 };
 
-/** The attributes and listeners `<wechat-scan-login>` takes in a Vue template. */
-export interface WechatScanLoginVueProps extends Listeners {
-  /** The app's publishable key, `pk_test_…` or `pk_live_…`. */
-  'site-key': string;
-  /** Base URL of the service. Required once the element is bundled into your app. */
-  server?: string;
-  lang?: 'zh-CN' | 'en' | (string & {});
-  theme?: 'light' | 'dark' | 'auto';
-  'auto-refresh'?: boolean;
-  /** Overrides for any built-in string: bind an object with `:strings` (Vue sets it as a property). */
-  strings?: Partial<Strings>;
-}
+/** The attributes and listeners `<wechat-scan-login>` takes in a Vue template (bind `:strings` to an object). */
+export interface WechatScanLoginVueProps extends WechatScanLoginAttributes, Listeners {}
 
 declare module 'vue' {
   interface GlobalComponents {

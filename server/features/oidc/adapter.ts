@@ -30,80 +30,88 @@ export function clientMetadata(c: StoredClient): AdapterPayload {
  * `…:consumed:<id>` (a code's one use, set NX so two redemptions can't both win),
  * `…:grant:<grantId>` → set of record keys to delete when the grant is revoked.
  */
-export function createAdapterFactory(core: Pick<Core, 'redis' | 'key'>, appId: string, findClient: (id: string) => Promise<StoredClient | null>) {
+export function createAdapterFactory(core: Pick<Core, 'redis' | 'key' | 'logger'>, appId: string, findClient: (id: string) => Promise<StoredClient | null>) {
   const redis = core.redis.client;
   const k = (...parts: string[]) => core.key('oidc', `{${appId}}`, ...parts);
 
-  class ClientAdapter implements Adapter {
-    async find(id: string) {
-      const c = await findClient(id);
-      return c ? clientMetadata(c) : undefined;
-    }
-    async upsert(): Promise<void> {
-      throw new Error('clients are managed through /v1/oidc_clients, not the provider');
-    }
-    async findByUid() { return undefined; }
-    async findByUserCode() { return undefined; }
-    async consume() {}
-    async destroy() {}
-    async revokeByGrantId() {}
+  /**
+   * A store that is down is RFC 6749's `temporarily_unavailable` with a 503, not the
+   * provider's opaque 500 `server_error`. The provider's own refusals pass through.
+   */
+  function guard<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return async (...args) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        if (err instanceof errors.OIDCProviderError) throw err;
+        core.logger.warn({ err, appId }, 'oidc storage unavailable');
+        const down = new errors.OIDCProviderError(503, 'temporarily_unavailable');
+        down.expose = true;
+        down.error_description = 'the login service is briefly unavailable; try again';
+        throw down;
+      }
+    };
   }
 
-  class RedisAdapter implements Adapter {
-    constructor(private readonly model: string) {}
+  const clients: Adapter = {
+    find: guard(async (id: string) => {
+      const c = await findClient(id);
+      return c ? clientMetadata(c) : undefined;
+    }),
+    upsert: async () => {
+      throw new Error('clients are managed through /v1/oidc_clients, not the provider');
+    },
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+    consume: async () => {},
+    destroy: async () => {},
+    revokeByGrantId: async () => {},
+  };
 
-    private key(id: string) {
-      return k(this.model, id);
-    }
-
-    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      const key = this.key(id);
-      const ttl = Math.max(1, Math.ceil(expiresIn));
-      const multi = redis.multi().set(key, JSON.stringify(payload), 'EX', ttl);
-      if (this.model === 'Session' && payload.uid) multi.set(k('Session', 'uid', payload.uid), id, 'EX', ttl);
-      if (GRANTABLE.has(this.model) && payload.grantId) {
-        const grantKey = k('grant', payload.grantId);
-        // The index lives as long as its longest member.
-        multi.sadd(grantKey, key).expire(grantKey, ttl, 'GT').expire(grantKey, ttl, 'NX');
-      }
-      await multi.exec();
-    }
-
-    async find(id: string): Promise<AdapterPayload | undefined> {
-      const [json, consumed] = await redis.mget(this.key(id), k('consumed', this.model, id));
+  function records(model: string): Adapter {
+    const key = (id: string) => k(model, id);
+    const find = guard(async (id: string): Promise<AdapterPayload | undefined> => {
+      const [json, consumed] = await redis.mget(key(id), k('consumed', model, id));
       if (!json) return undefined;
       const payload = JSON.parse(json) as AdapterPayload;
       return consumed ? { ...payload, consumed: Number(consumed) } : payload;
-    }
-
-    async findByUid(uid: string) {
-      const id = await redis.get(k('Session', 'uid', uid));
-      return id ? this.find(id) : undefined;
-    }
-
-    async findByUserCode() {
-      return undefined;
-    }
-
-    async consume(id: string): Promise<void> {
-      const ttl = await redis.ttl(this.key(id));
-      const set = await redis.set(k('consumed', this.model, id), String(Math.floor(Date.now() / 1000)), 'EX', Math.max(1, ttl), 'NX');
-      // Two redemptions raced past the provider's own `consumed` check: only one may win.
-      if (set !== 'OK') throw new errors.InvalidGrant('authorization code already consumed');
-    }
-
-    async destroy(id: string): Promise<void> {
-      const json = await redis.get(this.key(id));
-      const uid = json ? (JSON.parse(json) as AdapterPayload).uid : undefined;
-      await redis.del(this.key(id), ...(this.model === 'Session' && uid ? [k('Session', 'uid', uid)] : []));
-    }
-
-    async revokeByGrantId(grantId: string): Promise<void> {
-      const grantKey = k('grant', grantId);
-      const members = await redis.smembers(grantKey);
-      await redis.del(grantKey, ...members);
-    }
+    });
+    return {
+      find,
+      upsert: guard(async (id: string, payload: AdapterPayload, expiresIn: number) => {
+        const ttl = Math.max(1, Math.ceil(expiresIn));
+        const multi = redis.multi().set(key(id), JSON.stringify(payload), 'EX', ttl);
+        if (model === 'Session' && payload.uid) multi.set(k('Session', 'uid', payload.uid), id, 'EX', ttl);
+        if (GRANTABLE.has(model) && payload.grantId) {
+          const grantKey = k('grant', payload.grantId);
+          // The index lives as long as its longest member.
+          multi.sadd(grantKey, key(id)).expire(grantKey, ttl, 'GT').expire(grantKey, ttl, 'NX');
+        }
+        await multi.exec();
+      }),
+      findByUid: guard(async (uid: string) => {
+        const id = await redis.get(k('Session', 'uid', uid));
+        return id ? find(id) : undefined;
+      }),
+      findByUserCode: async () => undefined,
+      consume: guard(async (id: string) => {
+        const ttl = await redis.ttl(key(id));
+        const set = await redis.set(k('consumed', model, id), String(Math.floor(Date.now() / 1000)), 'EX', Math.max(1, ttl), 'NX');
+        // Two redemptions raced past the provider's own `consumed` check: only one may win.
+        if (set !== 'OK') throw new errors.InvalidGrant('authorization code already consumed');
+      }),
+      destroy: guard(async (id: string) => {
+        const json = await redis.get(key(id));
+        const uid = json ? (JSON.parse(json) as AdapterPayload).uid : undefined;
+        await redis.del(key(id), ...(model === 'Session' && uid ? [k('Session', 'uid', uid)] : []));
+      }),
+      revokeByGrantId: guard(async (grantId: string) => {
+        const grantKey = k('grant', grantId);
+        const members = await redis.smembers(grantKey);
+        await redis.del(grantKey, ...members);
+      }),
+    };
   }
 
-  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter() : new RedisAdapter(model));
+  return (model: string): Adapter => (model === 'Client' ? clients : records(model));
 }

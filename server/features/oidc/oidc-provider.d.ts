@@ -85,16 +85,20 @@ declare module 'oidc-provider' {
   };
 
   class OIDCProviderError extends Error {
-    constructor(message?: string, description?: string);
+    constructor(status: number, message: string);
     error: string;
     error_description?: string;
     status: number;
+    /** Whether `error` reaches the client (else it is an opaque server_error); false for 5xx. */
+    expose: boolean;
+  }
+  class DescribedError extends OIDCProviderError {
+    constructor(description?: string);
   }
   export const errors: {
     OIDCProviderError: typeof OIDCProviderError;
-    InvalidGrant: typeof OIDCProviderError;
-    AccessDenied: typeof OIDCProviderError;
-    SessionNotFound: typeof OIDCProviderError;
+    InvalidGrant: typeof DescribedError;
+    SessionNotFound: typeof DescribedError;
   };
 
   export default Provider;

@@ -129,6 +129,8 @@ export function oidcRouter(deps: OidcRouteDeps): Router {
       return { app, provider, details, client };
     } catch (err) {
       if (err instanceof oidcErrors.SessionNotFound) return { app, provider, details: null };
+      // The adapter's word for a store that is down (see adapter.ts).
+      if (err instanceof oidcErrors.OIDCProviderError && err.status === 503) throw new ApiError('unavailable', 'The login service is briefly unavailable; try again');
       throw err;
     }
   }
