@@ -7,6 +7,7 @@
  *   npx tsx bench/login.ts [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000]
  *                          [--logins N] [--qr] [--apps 1] [--rate R] [--cpu-prof DIR]
  *                          [--workers N] [--instances N] [--wechat external|mounted]
+ *                          [--live] [--billing on|off]
  *
  * --wechat external (default) plays WeChat's servers with one standalone simulator process
  * (server/features/sandbox/simulator/standalone.ts, sharing the stack's MASTER_KEY so it
@@ -17,6 +18,12 @@
  * its own column, not the server's. --wechat mounted: the simulator inside each server process
  * (`/sandbox/wechat`), phones get codes through the server's `POST /sandbox/phone/code`, so the
  * server also does WeChat's work (serving jscode2session, issuing codes, its state in Redis).
+ *
+ * --live logs in with the app's live keys (WeChat credentials the external simulator knows, the
+ * servers' WECHAT_API_BASE pointed at it): the logins billing counts. --billing on starts a
+ * Stripe stand-in in the bench process and puts the tenant on Pro with a Stripe customer, so
+ * every user's first login of the month writes a meter outbox row and becomes a meter event;
+ * off (default), no STRIPE_* is set. Compare the two in one sitting with bench/billing.ts.
  *
  * --instances N starts N full server processes (ROLE=all; ROLE=api with --workers), each on
  * its own port, sharing the database, Redis prefix, MASTER_KEY and apps. The bench is the load
@@ -76,6 +83,10 @@ export interface LoginOptions {
    * `mounted`, the simulator inside each server process, phone codes through the server.
    */
   wechat: 'external' | 'mounted';
+  /** Live keys (the app has WeChat credentials the external simulator knows): what billing meters and limits. */
+  live: boolean;
+  /** Billing on (a Stripe stand-in, the tenant on Pro with a customer): the cost of metering and the scan-time check. */
+  billing: boolean;
 }
 
 export interface LoginResult {
@@ -108,7 +119,10 @@ export interface LoginResult {
   cpuProfiles: string[];
 }
 
-export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external' };
+export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external', live: false, billing: false };
+
+/** The live app's WeChat credentials in the external simulator (any well-formed pair works). */
+const LIVE_WECHAT = { appid: 'wxbe0c0000000000b1', secret: 'be0c'.repeat(8) };
 
 const MAX_OPEN_LOOP_INFLIGHT = 2000;
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
@@ -117,10 +131,14 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   const cpuProfDir = options.cpuProfDir ? resolve(options.cpuProfDir) : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const profilesBefore = new Set(cpuProfDir ? readdirSync(cpuProfDir) : []);
-  const stack = await startStack({ label: 'login', cpuProfDir, apps: options.apps, workers: options.workers, instances: options.instances, wechat: options.wechat });
+  if (options.live && (options.wechat !== 'external' || options.apps !== 1)) throw new Error('--live needs --wechat external and one app');
+  const stack = await startStack({
+    label: 'login', cpuProfDir, apps: options.apps, workers: options.workers, instances: options.instances, wechat: options.wechat,
+    ...(options.live ? { live: LIVE_WECHAT } : {}), billing: options.billing,
+  });
   // The phone's wx.login: from the external simulator directly (WeChat's role), or via our server.
   const simClient = stack.simulator ? createHttpClient(stack.simulator.url, options.concurrency * 2) : undefined;
-  const wechatAppIds = stack.apps.map((a) => sandboxAppId(a.appId));
+  const wechatAppIds = options.live ? [LIVE_WECHAT.appid] : stack.apps.map((a) => sandboxAppId(a.appId));
   // The bench is the load balancer: one keep-alive client per instance; no stickiness.
   const clients = stack.urls.map((u) => createHttpClient(u, options.concurrency * 2));
   /** wsUrls[instance][app] */
@@ -323,6 +341,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
 export function printLoginResult(r: LoginResult): void {
   const o = r.options;
   console.log(`\n== login: ${o.rate ? `open loop, ${o.rate} logins/s offered` : `closed loop, ${o.concurrency} concurrent browser+phone pairs`}, ${r.windowSeconds.toFixed(1)} s measured after ${o.warmup} s warm-up, QR fetch ${o.qr ? 'on' : 'off'}, ${o.users} distinct users, ${o.apps} app(s)${o.instances > 1 ? `, ${o.instances} server instances (non-sticky)` : ''}${o.workers ? `, ${o.workers} worker process(es)` : ''}`);
+  console.log(`  keys: ${o.live ? 'live' : 'test'} · billing ${o.billing ? 'on (Stripe stand-in; the tenant on Pro with a customer: a meter event per new monthly user)' : 'off'}`);
   console.log(`  WeChat: ${o.wechat === 'external' ? "external simulator process (as WeChat's servers in production); phones get codes from it, not from the server" : 'simulator mounted in the server process (/sandbox/wechat); phones get codes via the server\'s /sandbox/phone/code'}`);
   console.log(`  completed logins      ${r.completed}  →  ${r.loginsPerSecond.toFixed(0)} logins/s`);
   console.log(`  scan → scanned        ${fmtSummary(r.scanToScanned)}`);
@@ -367,7 +386,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, users: { type: 'string' },
       logins: { type: 'string' }, qr: { type: 'boolean' }, workers: { type: 'string' }, instances: { type: 'string' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
-      wechat: { type: 'string' },
+      wechat: { type: 'string' }, live: { type: 'boolean' }, billing: { type: 'string' },
     },
     strict: false,
   });
@@ -386,6 +405,8 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     workers: typeof values.workers === 'string' ? Math.floor(Number(values.workers)) || 0 : d.workers,
     instances: Math.floor(num(values.instances, d.instances)),
     wechat: wechatMode(values.wechat, d.wechat),
+    live: Boolean(values.live),
+    billing: values.billing === 'on',
   };
 }
 

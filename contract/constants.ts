@@ -7,7 +7,7 @@ export const MODES = ['test', 'live'] as const;
 /** Which build of the mini-program a code opens (WeChat's `env_version`). */
 export const ENV_VERSIONS = ['release', 'trial', 'develop'] as const;
 /** The webhook event types a tenant can subscribe to (DESIGN §4). */
-export const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created', 'user.deleted'] as const;
+export const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created', 'user.deleted', 'billing.quota_warning'] as const;
 /** Sent only by "send test event", to one endpoint, whatever it subscribes to. */
 export const TEST_EVENT_TYPE = 'webhook.test';
 export const ROLES = ['owner', 'admin', 'viewer'] as const;

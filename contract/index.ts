@@ -8,3 +8,4 @@ export * from './users.js';
 export * from './webhooks.js';
 export * from './oidc.js';
 export * from './openapi.js';
+export * from './billing.js';

@@ -29,6 +29,8 @@ export const eventDataSchemas = {
   'user.created': z.object({ userId: z.string(), openid: z.string(), unionid: z.string().optional(), time: timestamp }),
   /** The user was erased (DELETE /v1/users/:id or the console): erase what you keep about them too. */
   'user.deleted': z.object({ userId: z.string(), time: timestamp }),
+  // Sent by features/billing to the live endpoints of each of the tenant's apps, once per threshold (80, 100 %) per month.
+  'billing.quota_warning': z.object({ month: z.string(), activeUsers: z.number().int(), limit: z.number().int(), threshold: z.number().int(), plan: z.string() }),
 } satisfies Record<EventType, z.ZodType>;
 export const testEventDataSchema = z.object({ endpointId: z.string(), message: z.string() });
 
@@ -37,6 +39,7 @@ export type LoginSucceeded = EventData<'login.succeeded'>;
 export type LoginCancelled = EventData<'login.cancelled'>;
 export type UserCreated = EventData<'user.created'>;
 export type UserDeleted = EventData<'user.deleted'>;
+export type QuotaWarning = EventData<'billing.quota_warning'>;
 
 /** What every webhook body looks like; `data` depends on `type`. */
 export type WebhookEvent =

@@ -5,6 +5,8 @@ import { openDatabase } from './db/client';
 import { createAppsStore } from './features/apps/store';
 import { originsSchema } from './features/apps/origins';
 import { createOidcClientFromCli, OIDC_CLI_USAGE } from './features/oidc/cli';
+import { monthOf, planInForce, PLANS } from './features/billing/plans';
+import { createBillingStore } from './features/billing/store';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -14,6 +16,9 @@ Commands:
                                             create an app; prints JSON with its id and keys
                                             (test keys always; live keys when WeChat credentials are given)
 ${OIDC_CLI_USAGE}
+  tenants:plan --tenant ID --plan free|pro|custom [--mau N]
+                                            set a tenant's plan by hand (custom: --mau is its live MAU limit, none = unlimited)
+  billing:status --tenant ID                print {plan, status, activeUsers, limit} as JSON
   config                                    list the environment variables the server reads`;
 
 const createArgs = z.object({
@@ -23,6 +28,13 @@ const createArgs = z.object({
   secret: z.string().regex(/^[0-9a-f]{32}$/, '--secret is the 32-character AppSecret').optional(),
   tenant: z.string().trim().min(1).max(100).optional(),
 }).refine((a) => Boolean(a.appid) === Boolean(a.secret), '--appid and --secret go together');
+
+const tenantArg = z.string({ error: '--tenant is required' }).regex(/^ten_[A-Za-z0-9]{8,40}$/, '--tenant is a tenant id (ten_…), as apps:create prints it');
+const planArgs = z.object({
+  tenant: tenantArg,
+  plan: z.enum(PLANS, { error: '--plan is free, pro or custom' }).optional(),
+  mau: z.coerce.number().int().min(0, '--mau is a whole number of monthly active users').optional(),
+}).refine((a) => a.plan === 'custom' || a.mau === undefined, '--mau only applies to --plan custom');
 
 /** Exit codes: 1 when the work failed, 2 when the command line itself was wrong (as getopt tools do). */
 function fail(message: string, code: 1 | 2 = 1): never {
@@ -55,6 +67,25 @@ function parseCreateArgs(args: string[]): z.infer<typeof createArgs> {
   return parsed.data;
 }
 
+/** tenants:plan and billing:status flags; billing:status takes --tenant only. */
+function parsePlanArgs(command: string, args: string[]): z.infer<typeof planArgs> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: command === 'tenants:plan' ? { tenant: { type: 'string' }, plan: { type: 'string' }, mau: { type: 'string' } } : { tenant: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    usageError(err instanceof Error ? err.message : String(err));
+  }
+  const parsed = planArgs.safeParse(values);
+  if (!parsed.success) usageError(parsed.error.issues[0]!.message);
+  if (command === 'tenants:plan' && !parsed.data.plan) usageError('--plan is free, pro or custom');
+  return parsed.data;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help') return void console.log(USAGE);
@@ -62,8 +93,9 @@ async function main(argv: string[]): Promise<void> {
     for (const v of describeConfig()) console.log(`${v.name.padEnd(28)} ${v.description}`);
     return;
   }
-  if (!['migrate', 'apps:create', 'oidc-clients:create'].includes(command)) usageError(`unknown command '${command}'\n\n${USAGE}`);
+  if (!['migrate', 'apps:create', 'oidc-clients:create', 'tenants:plan', 'billing:status'].includes(command)) usageError(`unknown command '${command}'\n\n${USAGE}`);
   const create = command === 'apps:create' ? parseCreateArgs(rest) : null;
+  const planning = command === 'tenants:plan' || command === 'billing:status' ? parsePlanArgs(command, rest) : null;
   let config;
   try {
     config = loadConfig();
@@ -77,6 +109,17 @@ async function main(argv: string[]): Promise<void> {
     if (command === 'oidc-clients:create') {
       const created = await createOidcClientFromCli(database.db, config, rest, (appId) => `${config.publicUrl}/apps/${appId}`);
       console.log(JSON.stringify(created, null, 2));
+      return;
+    }
+    if (planning) {
+      const store = createBillingStore(database.db);
+      const tenantId = planning.tenant;
+      // Straight to the database: a running server's cached quota catches up within seconds.
+      if (planning.plan && !(await store.setPlan(tenantId, planning.plan, planning.mau ?? null))) fail(`no tenant ${tenantId}`);
+      const row = (await store.tenant(tenantId)) ?? fail(`no tenant ${tenantId}`);
+      const plan = planInForce(row, { billingOn: Boolean(config.billing), freeMau: config.planFreeMau });
+      const activeUsers = await store.activeUsers(tenantId, monthOf(new Date()));
+      console.log(JSON.stringify({ tenantId, plan: plan.plan, status: plan.status, activeUsers, limit: plan.limit, billing: config.billing ? 'on' : 'off' }, null, 2));
       return;
     }
     if (!create) {

@@ -28,8 +28,20 @@ const envSchema = z.object({
     .describe('WeChat API base for live-mode keys'),
   SANDBOX_WECHAT_API_BASE: z.url({ protocol: /^https?$/ }).optional()
     .describe('where test-mode keys reach the WeChat simulator; default this server\'s own /sandbox/wechat'),
-  STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional().describe('Stripe secret key for billing'),
-  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional().describe('Stripe webhook signing secret'),
+  STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional()
+    .describe('Stripe secret key; set = billing on (plans, MAU metering, Checkout); unset = every tenant unlimited'),
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional()
+    .describe('signing secret of the Stripe webhook endpoint POST /v1/billing/stripe-webhook (required with STRIPE_SECRET_KEY)'),
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.stripe.com')
+    .describe('where the Stripe SDK sends requests (a stand-in for tests and staging)'),
+  STRIPE_PRICE_PRO: z.string().startsWith('price_').optional()
+    .describe('price id of the Pro subscription (required with STRIPE_SECRET_KEY)'),
+  STRIPE_PRICE_PRO_MAU: z.string().startsWith('price_').optional()
+    .describe('price id of the metered MAU price added to Pro subscriptions'),
+  STRIPE_METER_EVENT: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).default('wsl_active_user')
+    .describe('event name of the Stripe Billing Meter that counts monthly active users'),
+  PLAN_FREE_MAU: z.coerce.number().int().min(0).default(500)
+    .describe('live monthly active users a free tenant may have (billing on)'),
   DATA_DIR: z.string().default('.data').describe('where embedded PGlite, a private Redis and the dev MASTER_KEY live'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all')
     .describe('all = API and workers in one process; api or worker to scale them apart'),
@@ -73,8 +85,10 @@ export interface Config {
   wechatApiBase: string;
   /** Unset = this process's own /sandbox/wechat (see Core.localUrl), or PUBLIC_URL's for a worker-only process. */
   sandboxWechatApiBase: string | undefined;
-  stripeSecretKey: string | undefined;
-  stripeWebhookSecret: string | undefined;
+  /** Null = billing off (self-hosting): every tenant is unlimited and nothing talks to Stripe. */
+  billing: BillingConfig | null;
+  /** Live MAU of the free plan, read even when billing is off (`billing:status` reports it). */
+  planFreeMau: number;
   dataDir: string;
   role: Env['ROLE'];
   logLevel: Env['LOG_LEVEL'];
@@ -90,7 +104,30 @@ export interface Config {
   webhookTestSendsPerMinute: number;
 }
 
+export interface BillingConfig {
+  secretKey: string;
+  webhookSecret: string;
+  apiBase: string;
+  pricePro: string;
+  priceProMau: string | undefined;
+  meterEvent: string;
+}
+
 export class ConfigError extends Error {}
+
+function billingConfig(e: Env): BillingConfig | null {
+  if (!e.STRIPE_SECRET_KEY) return null;
+  if (!e.STRIPE_WEBHOOK_SECRET) throw new ConfigError('STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set (the signing secret of the endpoint /v1/billing/stripe-webhook)');
+  if (!e.STRIPE_PRICE_PRO) throw new ConfigError('STRIPE_PRICE_PRO is required when STRIPE_SECRET_KEY is set (the price id of the Pro subscription, price_…)');
+  return {
+    secretKey: e.STRIPE_SECRET_KEY,
+    webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    apiBase: e.STRIPE_API_BASE.replace(/\/+$/, ''),
+    pricePro: e.STRIPE_PRICE_PRO,
+    priceProMau: e.STRIPE_PRICE_PRO_MAU,
+    meterEvent: e.STRIPE_METER_EVENT,
+  };
+}
 
 function decodeMasterKey(value: string): Buffer {
   const key = Buffer.from(value, 'base64');
@@ -140,8 +177,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     masterKey,
     wechatApiBase: e.WECHAT_API_BASE.replace(/\/+$/, ''),
     sandboxWechatApiBase: e.SANDBOX_WECHAT_API_BASE?.replace(/\/+$/, ''),
-    stripeSecretKey: e.STRIPE_SECRET_KEY,
-    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    billing: billingConfig(e),
+    planFreeMau: e.PLAN_FREE_MAU,
     dataDir: e.DATA_DIR,
     role: e.ROLE,
     logLevel: e.LOG_LEVEL,

@@ -25,6 +25,7 @@ import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
 import { createUsageFeature } from './features/usage/index';
 import { createOidcFeature, type OidcTuning } from './features/oidc/index';
+import { billingLimits, createBillingFeature, type BillingTuning } from './features/billing/index';
 
 export interface StartOptions {
   logger?: Logger;
@@ -34,6 +35,8 @@ export interface StartOptions {
   webhooks?: WebhooksTuning;
   /** OpenID Provider tuning, e.g. a short code lifetime for tests. */
   oidc?: OidcTuning;
+  /** Meter sender and Stripe timeouts, e.g. short ones for tests. */
+  billing?: BillingTuning;
 }
 
 export interface RunningServer {
@@ -87,7 +90,7 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const features: Feature[] = [];
   const apps = createAppsStore(core);
   // Until billing knows each tenant's plan (free 3, pro 20), every app gets the configured cap.
-  const webhooks = createWebhooksFeature(core, { apps, limits: configuredLimits(core.config), ...opts.webhooks });
+  const webhooks = createWebhooksFeature(core, { apps, limits: billingLimits(core, configuredLimits(core.config)), ...opts.webhooks });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
   const users = createUsersFeature(core, { apps, events: webhooks.outbox });
@@ -98,11 +101,14 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const sandbox = createSandboxFeature(core, { apps });
   const wechat = createWechatFeature(core, { apps, sandbox: sandbox.service });
   features.push(sandbox.feature, wechat.feature);
-  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, hostedPages: oidc.hostedPages });
+  const billing = createBillingFeature(core, { apps, outbox: webhooks.outbox, tuning: opts.billing });
+  features.push(billing.feature);
+  const activity = { statementCtes: billing.activity.statementCtes, refusal: billing.service.refusal };
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, hostedPages: oidc.hostedPages });
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);
-  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights }).feature);
+  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights, billing: billing.service }).feature);
   return features;
 }
 
@@ -136,16 +142,18 @@ export async function startServer(given: Config, opts: StartOptions = {}): Promi
     http?.close();
     throw err;
   }
+  if (http) core.localUrl = `http://127.0.0.1:${port}`;
+  for (const f of features) await f.start?.();
+  // Served only once every feature has started: a socket accepted before this instance is
+  // subscribed to its event channel would miss its browser's events until a resync pass.
   let app: Express | null = null;
   if (http) {
-    core.localUrl = `http://127.0.0.1:${port}`;
     handle = app = createHttpApp(core, features);
     http.on('upgrade', (req, socket, head) => {
       for (const f of features) if (f.upgrade?.(req, socket, head)) return;
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     });
   }
-  for (const f of features) await f.start?.();
   core.logger.info({ port, role: config.role, db: core.database.kind, instance: core.instanceId }, 'wechat-scan-login started');
 
   let closing: Promise<void> | undefined;

@@ -8,10 +8,13 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import postgres from 'postgres';
 import { z } from 'zod';
+import { startStripeStandin, type RunningStandin } from '../../server/features/billing/stripe-standin/server';
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const ORIGIN = 'https://shop.example.com';
+const BENCH_STRIPE_KEY = 'sk_test_bench_standin';
+const BENCH_STRIPE_WHSEC = 'whsec_bench_standin';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
 export interface StackOptions {
@@ -48,10 +51,21 @@ export interface StackOptions {
    * pointed at it with SANDBOX_WECHAT_API_BASE, as live servers call WeChat's.
    */
   wechat?: 'mounted' | 'external';
+  /**
+   * Live mode: the first app gets these WeChat credentials (so live keys), the external
+   * simulator knows them, and the servers call it as WECHAT_API_BASE. Needs `wechat: 'external'`.
+   */
+  live?: { appid: string; secret: string };
+  /**
+   * Billing on: a Stripe stand-in in this process, the servers pointed at it (STRIPE_*), and
+   * every tenant on Pro with a Stripe customer, so each new monthly user becomes a meter event.
+   */
+  billing?: boolean;
 }
 
 export interface BenchApp {
   appId: string;
+  /** The live key when the stack is live, else the test key. */
   publishableKey: string;
   secretKey: string;
 }
@@ -85,7 +99,7 @@ export interface Stack {
 
 const appCreated = z.object({
   appId: z.string(),
-  keys: z.object({ test: z.object({ publishable: z.string(), secret: z.string() }) }),
+  keys: z.object({ test: z.object({ publishable: z.string(), secret: z.string() }), live: z.object({ publishable: z.string(), secret: z.string() }).optional() }),
 });
 
 export async function freePort(): Promise<number> {
@@ -204,6 +218,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const servers: ChildProcess[] = [];
   const workers: ChildProcess[] = [];
   let simulator: ChildProcess | undefined;
+  let standin: RunningStandin | undefined;
   let logLines = 0;
   let simLogLines = 0;
 
@@ -211,6 +226,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await Promise.all(workers.map((w) => stopProcess(w)));
     await Promise.all(servers.map((s) => stopProcess(s)));
     if (simulator) await stopProcess(simulator);
+    await standin?.close();
     await admin.unsafe(`drop database if exists ${database} with (force)`).catch((err) => console.error(`could not drop ${database}: ${err}`));
     await admin.end();
     await deleteRedisKeys(redis, redisPrefix).catch((err) => console.error(`could not delete Redis keys ${redisPrefix}*: ${err}`));
@@ -221,6 +237,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     await admin.unsafe(`create database ${database}`);
     const external = opts.wechat === 'external';
+    if (opts.live && !external) throw new Error('a live stack needs the external WeChat simulator');
+    if (opts.billing) {
+      standin = await startStripeStandin({
+        apiKey: BENCH_STRIPE_KEY, webhookSecret: BENCH_STRIPE_WHSEC,
+        prices: [{ id: 'price_bench_pro', unitAmount: 2900, usageType: 'licensed' }, { id: 'price_bench_mau', unitAmount: 2, usageType: 'metered' }],
+      });
+    }
     const ports: number[] = [];
     // Distinct ports: freePort() releases its port, so ask until there are enough different
     // ones (the instances', then the external simulator's).
@@ -245,16 +268,24 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       DATA_DIR: dataDir,
       ...(opts.workers ? { ROLE: 'api' } : {}),
       ...(simUrl ? { SANDBOX_WECHAT_API_BASE: simUrl } : {}),
+      ...(simUrl && opts.live ? { WECHAT_API_BASE: simUrl } : {}),
+      ...(standin ? {
+        STRIPE_SECRET_KEY: BENCH_STRIPE_KEY, STRIPE_WEBHOOK_SECRET: BENCH_STRIPE_WHSEC, STRIPE_API_BASE: standin.url,
+        STRIPE_PRICE_PRO: 'price_bench_pro', STRIPE_PRICE_PRO_MAU: 'price_bench_mau',
+      } : {}),
       ...opts.env,
     };
-    const out = await run('npm', ['run', '--silent', 'cli', '--', 'apps:create', '--name', 'Bench Shop', '--origin', ORIGIN], env);
+    const out = await run('npm', ['run', '--silent', 'cli', '--', 'apps:create', '--name', 'Bench Shop', '--origin', ORIGIN,
+      ...(opts.live ? ['--appid', opts.live.appid, '--secret', opts.live.secret] : [])], env);
     const created = appCreated.parse(JSON.parse(out.slice(out.indexOf('{'))));
-    const apps: BenchApp[] = [{ appId: created.appId, publishableKey: created.keys.test.publishable, secretKey: created.keys.test.secret }];
+    const keys = opts.live ? created.keys.live! : created.keys.test;
+    const apps: BenchApp[] = [{ appId: created.appId, publishableKey: keys.publishable, secretKey: keys.secret }];
     if ((opts.apps ?? 1) > 1) apps.push(...(await createMoreApps(env, (opts.apps ?? 1) - 1)));
-    if (opts.prepareSql?.length) {
+    const prepareSql = [...(opts.prepareSql ?? []), ...(standin ? ["update tenants set plan = 'pro', billing_status = 'active', stripe_customer_id = 'cus_' || id"] : [])];
+    if (prepareSql.length) {
       const db = postgres(env.DATABASE_URL!, { max: 1, onnotice: () => {} });
       try {
-        for (const sql of opts.prepareSql) await db.unsafe(sql);
+        for (const sql of prepareSql) await db.unsafe(sql);
       } finally {
         await db.end();
       }
@@ -285,6 +316,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           MASTER_KEY: env.MASTER_KEY,
           // Scanned codes point at the phone page of (the first) server, as the mounted one's do.
           PUBLIC_URL: urls[0],
+          ...(opts.live ? { SIM_APPID: opts.live.appid, SIM_SECRET: opts.live.secret } : {}),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -349,8 +381,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       workerPids: workers.map((w) => w.pid!),
       simulator: simulator && simUrl ? { url: simUrl, pid: simulator.pid! } : undefined,
       appId: created.appId,
-      publishableKey: created.keys.test.publishable,
-      secretKey: created.keys.test.secret,
+      publishableKey: keys.publishable,
+      secretKey: keys.secret,
       apps,
       redisPrefix,
       database,

@@ -13,6 +13,7 @@ export type Route =
   | { name: 'apps'; tenantId: string }
   | { name: 'app'; tenantId: string; appId: string; tab: AppTab }
   | { name: 'team'; tenantId: string }
+  | { name: 'billing'; tenantId: string }
   | { name: 'notfound' };
 
 export const APP_TABS = ['settings', 'keys', 'install', 'users', 'activity', 'webhooks', 'oidc'] as const;
@@ -34,6 +35,7 @@ export function parseRoute(pathname: string): Route {
       if (APP_TABS.includes(tab) && parts.length <= 5) return { name: 'app', tenantId, appId: parts[3], tab };
     }
     if (parts[2] === 'team' && parts.length === 3) return { name: 'team', tenantId };
+    if (parts[2] === 'billing' && parts.length === 3) return { name: 'billing', tenantId };
   }
   return { name: 'notfound' };
 }

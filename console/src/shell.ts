@@ -1,5 +1,5 @@
 import { LitElement, css, html } from 'lit';
-import { api, ApiFailure, sessionEvents } from './data/api';
+import { api, ApiFailure, call, sessionEvents } from './data/api';
 import type { Me } from './data/types';
 import { href, interceptLinks, navigate, parseRoute, type Route } from './router';
 import { shared } from './styles';
@@ -8,6 +8,7 @@ import './pages/auth-page';
 import './pages/apps-page';
 import './pages/app-page';
 import './pages/team-page';
+import './pages/billing-page';
 import './pages/invite-page';
 import './pages/new-org-page';
 import { titlePage } from './page-title';
@@ -30,18 +31,21 @@ export class ConsoleShell extends LitElement {
     /* Narrow: the brand keeps the first line, who you are and where you are share the second. */
     @media (max-width: 640px) { .brand { flex-basis: 100%; } .who { max-width: 11rem; } }
   `];
-  static override properties = { me: { state: true }, route: { state: true }, error: { state: true }, ready: { state: true }, flash: { state: true } };
+  static override properties = { me: { state: true }, route: { state: true }, error: { state: true }, ready: { state: true }, flash: { state: true }, billing: { state: true } };
   declare me: Me | null;
   /** A message that survives the one navigation it announces (e.g. "organisation created"). */
   declare flash: { text: string; path: string | null } | null;
   declare route: Route;
   declare error: unknown;
   declare ready: boolean;
+  /** Whether this server bills (STRIPE_SECRET_KEY set); off, there is no Billing page. */
+  declare billing: boolean;
 
   constructor() {
     super();
     this.me = null;
     this.ready = false;
+    this.billing = false;
     this.error = null;
     this.flash = null;
     this.route = parseRoute(location.pathname);
@@ -63,6 +67,7 @@ export class ConsoleShell extends LitElement {
     interceptLinks(this);
     this.addEventListener('me-changed', (e) => {
       this.me = (e as CustomEvent<Me>).detail;
+      void this.loadBillingFlag();
       this.guard();
     });
   }
@@ -80,8 +85,14 @@ export class ConsoleShell extends LitElement {
       this.me = null;
     }
     this.ready = true;
+    void this.loadBillingFlag();
     this.guard();
     this.nameRoute();
+  }
+
+  private async loadBillingFlag() {
+    if (!this.me || this.billing) return;
+    this.billing = await call<{ enabled: boolean }>('GET', '/billing').then((r) => r.enabled, () => false);
   }
 
   /** Where a person may be: signed out → sign-in (keeping invite links), signed in → not on the auth pages. */
@@ -160,6 +171,9 @@ export class ConsoleShell extends LitElement {
       case 'apps': return html`<wsl-apps-page .tenant=${tenant}></wsl-apps-page>`;
       case 'app': return html`<wsl-app-page .tenant=${tenant} .appId=${r.appId} .tab=${r.tab}></wsl-app-page>`;
       case 'team': return html`<wsl-team-page .tenant=${tenant} .me=${this.me}></wsl-team-page>`;
+      case 'billing': return this.billing && tenant?.role === 'owner'
+        ? html`<wsl-billing-page .tenant=${tenant}></wsl-billing-page>`
+        : html`<div class="card empty"><p>There is no page here.</p><a href=${href('')}>Go to your apps</a></div>`;
       case 'notfound': return html`<div class="card empty"><p>There is no page here.</p><a href=${href('')}>Go to your apps</a></div>`;
       default: return loading();
     }
@@ -177,6 +191,8 @@ export class ConsoleShell extends LitElement {
             <nav aria-label="Main">
               <a href=${href('t', tid, 'apps')} aria-current=${r.name === 'apps' || r.name === 'app' ? 'page' : 'false'}>Apps</a>
               <a href=${href('t', tid, 'team')} aria-current=${r.name === 'team' ? 'page' : 'false'}>Team</a>
+              ${this.billing && me.tenants.find((t) => t.id === tid)?.role === 'owner'
+                ? html`<a href=${href('t', tid, 'billing')} aria-current=${r.name === 'billing' ? 'page' : 'false'}>Billing</a>` : ''}
             </nav>
             ${me.tenants.length > 1 ? html`
               <select aria-label="Organisation" @change=${this.switchTenant}>

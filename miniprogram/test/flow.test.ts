@@ -118,6 +118,7 @@ describe('flow', () => {
     [410, 'session_expired', 'expired', 'Refresh the code on your computer, then scan it again.'],
     [409, 'already_scanned', 'already_scanned', 'If it was not you, refresh the code on your computer, then scan it again.'],
     [404, 'session_not_found', 'not_found', 'Refresh the code on your computer, then scan it again.'],
+    [403, 'quota_exceeded', 'quota', "The site has reached its plan's limit of monthly users. Ask its owner to upgrade."],
   ])('turns %s %s into plain words with no retry', async (status, code, kind, body) => {
     const { flow } = setup(() => apiError(status, code), { language: 'en' });
     await flow.start({ scene: SCENE });

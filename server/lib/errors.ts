@@ -23,7 +23,7 @@ export const ERROR_STATUS = {
   invalid_state: 409,
   payload_too_large: 413,
   rate_limited: 429,
-  quota_exceeded: 429,
+  quota_exceeded: 403,
   wechat_error: 502,
   unavailable: 503,
   internal: 500,

@@ -15,8 +15,11 @@ import { ConsoleClient } from './console-client';
  */
 const ACCOUNT_ROUTES = [
   'POST /auth/signup', 'POST /auth/signin', 'POST /auth/signout', 'GET /auth/me', 'POST /tenants', 'POST /invitations/accept',
-  'POST /invitations/preview',
+  'POST /invitations/preview', 'GET /billing',
 ];
+
+/** Reads only an owner may make: a viewer gets 403. */
+const OWNER_READS = ['/tenants/:tenantId/billing'];
 
 interface Route {
   method: string;
@@ -162,10 +165,10 @@ describe('console tenant isolation', () => {
     expect(aKey!.revokedAt).toBeNull();
   }, 120_000);
 
-  it('lets the viewer read every read route of its own tenant', async () => {
+  it('lets the viewer read every read route of its own tenant, except billing (owners only)', async () => {
     for (const r of routes.filter((x) => x.path.startsWith('/tenants/:tenantId') && x.method === 'GET' && !x.path.endsWith('/stream'))) {
       const res = await A.viewer.get(fill(r.path, A.ids));
-      expect(res.status, `GET ${r.path}`).toBe(200);
+      expect(res.status, `GET ${r.path}`).toBe(OWNER_READS.includes(r.path) ? 403 : 200);
     }
   });
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/main';
@@ -103,9 +104,25 @@ describe('two server processes sharing Postgres and Redis', () => {
     const opened = await fetch(`${a.url}/v1/sessions?key=${app.keys.test.publishable}`, { method: 'POST', headers: { origin: TEST_ORIGIN } });
     const s = (await opened.json()) as Record<string, string>;
     const scan = await testScan(a.url, app.keys.test.secret, s.session!);
-    const waiting = fetch(`${b.url}/v1/sessions/${s.session}/events?after=scanned`, { headers: { authorization: `Bearer ${s.secret}` } }).then((r) => r.json());
-    await new Promise((r) => setTimeout(r, 100));
+    let answered = false;
+    const waiting = fetch(`${b.url}/v1/sessions/${s.session}/events?after=scanned`, { headers: { authorization: `Bearer ${s.secret}` } })
+      .then((r) => r.json())
+      .finally(() => (answered = true));
+    // The poll is held by the other process once the session routes its events there.
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const key = `${env.redisPrefix}:sess:{${s.session}}`;
+      for (;;) {
+        const holder = await redis.hget(key, 'holder');
+        if (holder && holder !== a.core.instanceId) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      redis.disconnect();
+    }
+    expect(answered).toBe(false);
     await postJson(`${a.url}/v1/mp/confirm`, { scene: s.session, ticket: scan.body.ticket });
+    // Still waiting when the confirm was made on `a`: the answer is the event that crossed to `b`.
     expect(await waiting).toMatchObject({ type: 'success' });
   });
 

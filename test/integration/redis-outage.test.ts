@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../server/main';
 import { createTestDatabase } from '../helpers/db';
@@ -21,7 +22,13 @@ let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer;
 
 beforeAll(async () => {
-  await new Promise((r) => setTimeout(r, 300));
+  const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {});
+  while (!(await probe.connect().then(() => probe.ping()).then(() => true, () => false))) {
+    probe.disconnect();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  probe.disconnect();
   db = await createTestDatabase('outage');
   server = await startServer(testConfig(db.url, 'outage', { REDIS_URL: `redis://127.0.0.1:${port}` }));
 });
@@ -39,7 +46,8 @@ it('with Redis gone, HTTP handlers answer 503 at once and sockets are refused wi
 
   redis.kill('SIGKILL');
   await new Promise((r) => redis.once('exit', r));
-  await new Promise((r) => setTimeout(r, 200));
+  // The server's client notices the closed connection on its own; wait for it rather than a fixed time.
+  while (server.core.redis.client.status === 'ready') await new Promise((r) => setTimeout(r, 20));
 
   const refused = await fetch(`${server.url}/v1/sessions?key=${app.keys.test.publishable}`, { method: 'POST', headers: { origin: TEST_ORIGIN } });
   expect(refused.status).toBe(503);

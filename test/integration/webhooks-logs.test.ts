@@ -7,6 +7,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../server/core';
 import { webhookEndpoints } from '../../server/db/schema/index';
+import { liveLogins } from '../../server/features/console/activity/store';
 import { createLiveStreams } from '../../server/features/console/activity/stream';
 import { createDeliveryQueue } from '../../server/features/webhooks/queue';
 import { createRetention } from '../../server/features/webhooks/retention';
@@ -132,9 +133,9 @@ describe('sweeper, retention, enqueue and the console stream during an outage', 
 
   it('the console live stream logs a failed poll without its bound values', async () => {
     const tenantId = 'ten_SecretishTenantMarker9';
-    const streams = createLiveStreams({ db: core.db, logger: logs.logger });
+    const streams = createLiveStreams({ logger: logs.logger });
     const app = express();
-    app.get('/stream', (_req, res) => streams.open(res, { tenantId, appId: 'app_logs' }, async () => true));
+    app.get('/stream', (_req, res) => streams.open(res, liveLogins(core.db, tenantId, 'app_logs'), async () => true));
     http = createServer(app);
     await new Promise<void>((ok) => http!.listen(0, '127.0.0.1', ok));
     const ctl = new AbortController();

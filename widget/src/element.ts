@@ -185,7 +185,7 @@ export class WechatScanLogin extends LitElement {
   private __plain(code: string): string {
     const t = this.__s;
     // Server error codes and the UI's string keys never overlap, so a code is its own key.
-    return t[(code == 'rate_limited' ? 'quota_exceeded' : code) as keyof Strings] ?? t.error;
+    return t[code as keyof Strings] ?? t.error;
   }
 
   private __again(): void {

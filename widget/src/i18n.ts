@@ -23,7 +23,8 @@ export interface Strings {
   /** Plain words per error code; `error` is the fallback for codes without their own. */
   invalid_key: string;
   origin_not_allowed: string;
-  /** Also shown for `rate_limited`. */
+  rate_limited: string;
+  /** The site's plan is at its monthly-user limit (billing). */
   quota_exceeded: string;
   wechat_error: string;
   offline: string;
@@ -54,7 +55,8 @@ const en: Strings = {
   sandboxPhone: 'Open sandbox phone',
   invalid_key: "This site's login key is invalid.",
   origin_not_allowed: 'This site may not use this login.',
-  quota_exceeded: 'Too many logins. Try again in a minute.',
+  rate_limited: 'Too many logins. Try again in a minute.',
+  quota_exceeded: "This site has reached its plan's limit of users this month.",
   wechat_error: 'WeChat is not answering. Try again.',
   offline: 'Cannot reach the login service.',
   session_not_found: 'This code is no longer valid.',
@@ -81,7 +83,8 @@ const zh: Strings = {
   sandboxPhone: '打开沙盒手机',
   invalid_key: '本站登录密钥无效。',
   origin_not_allowed: '本网站未获准使用此登录。',
-  quota_exceeded: '登录请求过多，请稍后再试。',
+  rate_limited: '登录请求过多，请稍后再试。',
+  quota_exceeded: '该网站本月登录人数已达套餐上限。',
   wechat_error: '微信暂无响应，请重试。',
   offline: '无法连接登录服务。',
   session_not_found: '此小程序码已失效。',

@@ -21,7 +21,7 @@ var CODE_KIND = {
   wrong_user: 'wrong_user',
   wechat_error: 'wechat',
   rate_limited: 'rate',
-  quota_exceeded: 'rate',
+  quota_exceeded: 'quota',
   unavailable: 'server',
 };
 

@@ -15,3 +15,7 @@ export * from './webhook-attempts';
 export * from './usage-counters';
 export * from './avatars';
 export * from './oidc-clients';
+export * from './monthly-active-users';
+export * from './billing-meter-outbox';
+export * from './stripe-events';
+export * from './quota-warnings';

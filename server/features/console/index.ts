@@ -13,6 +13,7 @@ import { mountTeamRoutes } from './team/routes';
 import { mountWebhookRoutes } from './webhooks/routes';
 import { mountUserRightsRoutes } from './users/routes';
 import { mountOidcConsoleRoutes } from '../oidc/console-routes';
+import { mountBillingRoutes } from './billing/routes';
 
 export type { ConsolePorts } from './ports';
 
@@ -24,16 +25,17 @@ export type { ConsolePorts } from './ports';
 export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature: Feature; apiRouter: express.Router } {
   const publicUrl = () => core.config.publicUrl;
   const r = createConsoleRouter({ db: core.db, publicUrl });
-  const streams = createLiveStreams({ db: core.db, logger: core.logger });
+  const streams = createLiveStreams({ logger: core.logger });
 
   mountAuthRoutes(r, { db: core.db, limiter: createLoginLimiter(core), secureCookies: () => publicUrl().startsWith('https://') });
   mountTeamRoutes(r, { db: core.db, publicUrl });
   mountAppRoutes(r, { ...deps, db: core.db, masterKey: core.config.masterKey, logger: core.logger });
   mountKeyRoutes(r, { ...deps, db: core.db });
   mountActivityRoutes(r, { db: core.db, streams });
-  mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks });
+  mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks, streams });
   mountUserRightsRoutes(r, { db: core.db, users: deps.users });
   mountOidcConsoleRoutes(r, { db: core.db, publicUrl });
+  mountBillingRoutes(r, { billing: deps.billing, publicUrl });
 
   const router = express.Router();
   router.use(r.router);

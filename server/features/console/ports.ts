@@ -2,6 +2,7 @@ import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
 import type { UserRights } from '../users/index';
 import type { WebhookService } from '../webhooks/service';
+import type { BillingService } from '../billing/index';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
 export interface ConsolePorts {
@@ -13,6 +14,8 @@ export interface ConsolePorts {
   webhooks: WebhookService;
   /** End users' rights (export, erasure): the same service the server API uses. */
   users: UserRights;
+  /** The Billing page (features/billing's service); `enabled` false hides it. */
+  billing: Pick<BillingService, 'enabled' | 'status' | 'byDay' | 'invoices' | 'checkout' | 'portal'>;
 }
 
 /** The gateway's VerifyResult, as far as the console reads it (`errmsg` carries the IP for 40164 when given). */

@@ -23,9 +23,9 @@ export interface SandboxFeatureOptions {
 /**
  * Test mode's WeChat: the simulator mounted at /sandbox/wechat (state in Redis, so every
  * instance agrees; sandbox pairs are checked by recomputing the derived secret, so it needs no
- * registry) and the phone page at /sandbox/phone that its codes point at.
+ * registry) and the phone page at /sandbox/phone that its codes point at. `service` satisfies
+ * the wechat feature's SandboxPort (wechat/ports.ts); main.ts passes it on.
  */
-/** `service` satisfies the wechat feature's SandboxPort (wechat/ports.ts), passed on by main.ts. */
 export function createSandboxFeature(core: Core, opts: SandboxFeatureOptions) {
   const { config } = core;
   const simOptions = {
@@ -52,15 +52,20 @@ export function createSandboxFeature(core: Core, opts: SandboxFeatureOptions) {
         const r = await engine.issueCode(appid, openid);
         return r.ok ? { ok: true, code: r.value } : { ok: false, ...r.error };
       }
-      // An external simulator is asked over HTTP, through its test control.
-      const res = await fetch(`${config.sandboxWechatApiBase}/__sim/phone/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ appid, openid }),
-        signal: AbortSignal.timeout(5_000),
-      });
-      const body = (await res.json().catch(() => null)) as { code?: unknown } | null;
-      return typeof body?.code === 'string' ? { ok: true, code: body.code } : { ok: false, errcode: 40013, errmsg: `the simulator gave no code (HTTP ${res.status})` };
+      // An external simulator is asked over HTTP, through its test control. Not answering is
+      // reported as WeChat's "busy" (-1), which the phone may retry.
+      try {
+        const res = await fetch(`${config.sandboxWechatApiBase}/__sim/phone/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ appid, openid }),
+          signal: AbortSignal.timeout(5_000),
+        });
+        const body = (await res.json().catch(() => null)) as { code?: unknown } | null;
+        return typeof body?.code === 'string' ? { ok: true, code: body.code } : { ok: false, errcode: 40013, errmsg: `the simulator gave no code (HTTP ${res.status})` };
+      } catch {
+        return { ok: false, errcode: -1, errmsg: 'the simulator did not answer' };
+      }
     },
   };
 

@@ -2,10 +2,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../lib/logger';
 
 /**
- * `failed` carries a plain-words reason (the code image could not be made); the others carry
- * nothing. `vanished` is never published: a resync pass says it when Redis lost the session.
+ * `failed` carries a plain-words reason (the code image could not be made); `refused` carries
+ * an error code, a space and plain words (a scan refused by the site's plan, features/billing);
+ * the others carry nothing. `vanished` is never published: a resync pass says it when Redis lost the session.
  */
-export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'vanished';
+export type SessionEvent = 'scanned' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refused' | 'vanished';
 type Listener = (event: SessionEvent, detail: string) => void;
 
 /** A PUBLISH nobody heard (the holder's subscriber is reconnecting) is tried once more this much later. */

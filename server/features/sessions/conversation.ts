@@ -121,6 +121,10 @@ function onEvent(m: Model, id: string, event: SessionEvent | 'vanished', detail:
       return [{ ...m, follow: { ...m.follow, shown: 'scanned' } }, [send({ type: 'scanned' })]];
     case 'failed':
       return end(m, errorFrame('wechat_error', detail));
+    case 'refused': {
+      const space = detail.indexOf(' ');
+      return end(m, errorFrame(detail.slice(0, space), detail.slice(space + 1)));
+    }
     case 'vanished':
       // Redis lost the session (restarted without persistence): the browser gets a fresh code unasked.
       // `follow` stays until the new session is open, so a failed attempt is retried by the next pass.

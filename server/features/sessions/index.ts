@@ -8,7 +8,7 @@ import { createSessionBus } from './bus';
 import { createGate } from './gate';
 import { mpRoutes } from './mp-routes';
 import { pollingRoutes } from './polling-routes';
-import type { HostedPagePort, OutboxPort, SignerPort, WechatPort } from './ports';
+import type { ActivityPort, HostedPagePort, OutboxPort, SignerPort, WechatPort } from './ports';
 import { qrRoutes } from './qr-routes';
 import { createResync } from './resync';
 import { createSessionService, type SessionService } from './service';
@@ -23,7 +23,7 @@ import { createWsGateway } from './ws';
  * two background passes keep every login finishing: resync (lost events) and confirm recovery
  * (a confirm whose instance died mid-way).
  */
-export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; hostedPages?: HostedPagePort }): {
+export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; activity: ActivityPort; hostedPages?: HostedPagePort }): {
   feature: Feature;
   service: SessionService;
 } {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { rowsOf, type Database, type Db } from '../../db/client';
 import { loginEvents } from '../../db/schema/index';
 import { newId } from '../../lib/ids';
-import type { OutboxPort } from './ports';
+import type { ActivityPort, OutboxPort } from './ports';
 import type { Session } from './store';
 
 export interface Profile {
@@ -59,8 +59,8 @@ function recordedUser(row: { id: string; unionid: string | null; nickname: strin
 /**
  * Everything a confirmed login must not lose, in ONE statement (so one round trip and no
  * BEGIN/COMMIT, and still all or nothing): the end user, the login event (usage is rolled up
- * from it, see features/usage), and the webhook outbox rows (`user.created` for a new user,
- * `login.succeeded` always). If the instance dies after it, the webhook sweeper still
+ * from it, see features/usage), the webhook outbox rows (`user.created` for a new user,
+ * `login.succeeded` always), and billing's monthly-active-user and meter rows (ActivityPort). If the instance dies after it, the webhook sweeper still
  * delivers; if it fails, nothing happened and the confirm can be retried.
  *
  * Idempotent per session: a session that already has a login event (an earlier attempt that
@@ -73,7 +73,7 @@ function recordedUser(row: { id: string; unionid: string | null; nickname: strin
  * nickname and avatar they had): the fields the event schemas in webhooks/events.ts always
  * carry, plus the optional ones that are present (jsonb_strip_nulls).
  */
-export async function recordConfirmedLogin(database: Pick<Database, 'executePrepared'>, outbox: OutboxPort, s: Session, profile: Profile): Promise<RecordedLogin> {
+export async function recordConfirmedLogin(database: Pick<Database, 'executePrepared'>, outbox: OutboxPort, activity: Pick<ActivityPort, 'statementCtes'>, s: Session, profile: Profile): Promise<RecordedLogin> {
   const openid = s.openid!;
   const at = new Date();
   const time = at.toISOString();
@@ -109,7 +109,7 @@ export async function recordConfirmedLogin(database: Pick<Database, 'executePrep
           'os', ${s.os}::text, 'ip', ${s.ip}::text, 'sessionId', ${s.id}::text, 'time', ${time}::text)
         || jsonb_strip_nulls(jsonb_build_object('unionid', u.unionid, 'nickname', u.nickname, 'avatarUrl', u.avatar_url))
       from u join e on true
-    ), ${outbox.statementCtes(scope, at)}
+    ), ${outbox.statementCtes(scope, at)}, ${activity.statementCtes(scope, at)}
     select u.id, u.unionid, u.nickname, u.avatar_url as "avatarUrl",
       (select array_agg(distinct message_id) from d) as fanned, exists (select 1 from e) as recorded
     from u`);

@@ -177,21 +177,34 @@ return answer('done', KEYS[1])
 
 /**
  * Attach the holder of the secret (resume, long-poll, or the socket that got `confirmed`):
- * records which instance to route events to, and hands the token over exactly once.
- * ARGV: now(ms), secretHash, instanceId ('' = keep the current holder).
+ * records which instance to route events to, and hands the token over once. The taker names
+ * itself (`claim`, one per socket): if Redis's answer to it was lost, the same taker asking
+ * again gets the token again; anyone else finds the session consumed.
+ * ARGV: now(ms), secretHash, instanceId ('' = keep the current holder), claim ('' = none).
  * Status: token (token handed over, now consumed) | state (see the hash) | denied (unknown or wrong secret, or consumed).
  */
 export const ATTACH = `${EXPIRE_IF_DUE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'denied'} end
 if redis.call('HGET', KEYS[1], 'secret') ~= ARGV[2] then return {'denied'} end
 local st = state_now(KEYS[1], tonumber(ARGV[1]))
-if st == 'consumed' then return {'denied'} end
+local out
+if st == 'consumed' then
+  if ARGV[4] == '' or redis.call('HGET', KEYS[1], 'takenBy') ~= ARGV[4] then return {'denied'} end
+  out = redis.call('HGETALL', KEYS[1])
+  table.insert(out, 1, 'token')
+  return out
+end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'holder', ARGV[3]) end
 if st == 'confirmed' then
-  local out = redis.call('HGETALL', KEYS[1])
-  table.insert(out, 1, 'token')
   redis.call('HSET', KEYS[1], 'state', 'consumed')
-  redis.call('HDEL', KEYS[1], 'token')
+  if ARGV[4] == '' then
+    out = redis.call('HGETALL', KEYS[1])
+    redis.call('HDEL', KEYS[1], 'token')
+  else
+    redis.call('HSET', KEYS[1], 'takenBy', ARGV[4])
+    out = redis.call('HGETALL', KEYS[1])
+  end
+  table.insert(out, 1, 'token')
   return out
 end
 return answer('state', KEYS[1])

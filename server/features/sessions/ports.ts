@@ -22,6 +22,14 @@ export interface SignerPort {
 }
 
 
+/** Billing's part of a login (features/billing): monthly-active-user rows and scan-time limits. */
+export interface ActivityPort {
+  /** CTEs appended to the login's statement, reading its CTEs `u` (the end user) and `e` (the event, if written). */
+  statementCtes(scope: { tenantId: string; appId: string; mode: KeyMode }, at: Date): SQL;
+  /** A reason to refuse this scan (a plan's limit), or null. Called once the scanner's openid is known. */
+  refusal(scope: { tenantId: string; appId: string; mode: KeyMode }, openid: string): Promise<{ code: 'quota_exceeded'; message: string } | null>;
+}
+
 /** The OpenID Provider's hosted page: whether a request carries its pass for this app and mode. */
 export interface HostedPagePort {
   admits(cookieHeader: string | undefined, appId: string, mode: KeyMode): boolean;

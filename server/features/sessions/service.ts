@@ -8,7 +8,7 @@ import { coarseLocation } from './client-info';
 import type { ScanAnswer } from '../../../contract/sessions.js';
 import { errorFrame, SESSION_ID, type Frame } from './frames';
 import { findSessionEnd, recordConfirmedLogin, recordEndedSession, type Profile, type RecordedUser } from './login-record';
-import type { OutboxPort, SignerPort, WechatPort } from './ports';
+import type { ActivityPort, OutboxPort, SignerPort, WechatPort } from './ports';
 import { refusal, SAY } from './refusals';
 import type { ConfirmedUser, Lease, Session, SessionStore } from './store';
 
@@ -36,7 +36,7 @@ const RECOVERY_BATCH = 50;
 export interface SessionService {
   open(app: AppRecord, mode: KeyMode, client: ClientInfo): Promise<Frame & { type: 'session' }>;
   /** The frame for a session's current state, as seen by the holder of its secret (hands the token over). */
-  attach(sessionId: string, secret: string): Promise<{ frame: Frame; session: Session | null }>;
+  attach(sessionId: string, secret: string, claim?: string): Promise<{ frame: Frame; session: Session | null }>;
   sessionFrame(s: Session, secret: string): Frame & { type: 'session' };
   /**
    * Timed expiry by whoever holds the browser; records the event when a scan was under way.
@@ -67,8 +67,9 @@ export function createSessionService(deps: {
   wechat: WechatPort;
   signer: SignerPort;
   outbox: OutboxPort;
+  activity: ActivityPort;
 }): SessionService {
-  const { core, store, bus, apps, wechat, signer, outbox } = deps;
+  const { core, store, bus, apps, wechat, signer, outbox, activity } = deps;
   const log = core.logger.child({ feature: 'sessions' });
 
   const qrUrl = (id: string) => `${core.config.publicUrl}/v1/sessions/${id}/qr`;
@@ -131,7 +132,7 @@ export function createSessionService(deps: {
     try {
       const app = await apps.getApp(s.appId);
       if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
-      const written = profile ? await recordConfirmedLogin(core.database, outbox, s, profile) : { recorded: false as const };
+      const written = profile ? await recordConfirmedLogin(core.database, outbox, activity, s, profile) : { recorded: false as const };
       let recorded: RecordedUser;
       if (written.recorded) {
         recorded = written.user;
@@ -224,9 +225,9 @@ export function createSessionService(deps: {
       return sessionFrame(s, secret);
     },
 
-    async attach(sessionId, secret) {
+    async attach(sessionId, secret, claim) {
       if (!SESSION_ID.test(sessionId)) return { frame: errorFrame('session_not_found', SAY.finished), session: null };
-      const r = await store.attach(sessionId, sha256(secret), core.instanceId);
+      const r = await store.attach(sessionId, sha256(secret), core.instanceId, claim);
       if (r.status === 'denied') return { frame: errorFrame('session_not_found', SAY.finished), session: null };
       if (r.status === 'token') return { frame: { type: 'success', token: r.token, user: r.user }, session: r.session };
       const s = r.session;
@@ -264,6 +265,12 @@ export function createSessionService(deps: {
         throw new ApiError('rate_limited', 'Too many scans of this code; refresh the code on your computer');
       }
       const identity = await wechat.code2Session({ appId: s.appId, mode: s.mode }, code);
+      const refused = await activity.refusal(s, identity.openid);
+      if (refused) {
+        // The browser hears why too (its element fires `failed`); the session stays unscanned.
+        await bus.publish(s.holder, s.id, 'refused', `${refused.code} ${refused.message}`);
+        throw new ApiError(refused.code, refused.message);
+      }
       return runScan(s, identity);
     },
 

@@ -48,7 +48,7 @@ interface ScriptedRedis extends Redis {
   wslReleaseConfirm(key: string, owner: string): Promise<Reply>;
   wslAbandonConfirm(key: string, owner: string): Promise<Reply>;
   wslCancel(key: string, now: number, ticketHash: string): Promise<Reply>;
-  wslAttach(key: string, now: number, secretHash: string, instance: string): Promise<Reply>;
+  wslAttach(key: string, now: number, secretHash: string, instance: string, claim: string): Promise<Reply>;
   wslExpire(key: string, now: number): Promise<Reply>;
 }
 
@@ -143,8 +143,8 @@ export interface SessionStore {
   /** The state of each session (null when Redis no longer has it), in one round trip: the resync pass. */
   states(ids: string[]): Promise<Array<SessionState | null>>;
   cancel(id: string, ticketHash: string): Promise<Outcome<'cancelled' | 'already' | 'expired' | 'wrong_ticket' | 'not_scanned' | 'done' | 'missing'>>;
-  /** The secret's holder: route events to `instance` and take the token if it waits. */
-  attach(id: string, secretHash: string, instance: string): Promise<
+  /** The secret's holder: route events to `instance` and take the token if it waits (again, for the same `claim`). */
+  attach(id: string, secretHash: string, instance: string, claim?: string): Promise<
     | { status: 'token'; session: Session; token: string; user: ConfirmedUser }
     | { status: 'state'; session: Session }
     | { status: 'denied' }
@@ -233,8 +233,8 @@ export function createSessionStore(redis: Redis, keyOf: (id: string) => string, 
     async cancel(id, ticketHash) {
       return outcome(id, await r.wslCancel(keyOf(id), Date.now(), ticketHash));
     },
-    async attach(id, secretHash, instance) {
-      const reply = await r.wslAttach(keyOf(id), Date.now(), secretHash, instance);
+    async attach(id, secretHash, instance, claim = '') {
+      const reply = await r.wslAttach(keyOf(id), Date.now(), secretHash, instance, claim);
       if (reply[0] === 'denied') return { status: 'denied' };
       const session = toSession(id, reply.slice(1));
       if (reply[0] === 'token') {

@@ -8,6 +8,7 @@ import { describeClient, normaliseIp } from './client-info';
 import { initial, reduce, type Effect, type Input, type Model } from './conversation';
 import { errorFrame, SESSION_ID, type ClientFrame, type Frame } from './frames';
 import { CLOSE, type Admission, type Gate } from './gate';
+import { randomBase64url } from '../../lib/ids';
 import type { SessionService } from './service';
 
 const MAX_PAYLOAD = 4 * 1024;
@@ -73,6 +74,8 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
     const ip = normaliseIp(deps.ipOf(req));
     const client = { origin: req.headers.origin ?? '', ...describeClient(req.headers['user-agent']), ip };
     let model: Model = initial(resumeId, Date.now());
+    // This socket's name when it takes a token: a retry after a lost answer gets it again.
+    const claim = randomBase64url(9);
     let following: { unlisten: () => void; timer: NodeJS.Timeout } | null = null;
 
     function step(input: Input) {
@@ -109,7 +112,7 @@ export function createWsGateway(deps: { core: Core; gate: Gate; service: Session
         case 'open':
           return void open(e.counted);
         case 'attach':
-          service.attach(e.id, e.secret).then(
+          service.attach(e.id, e.secret, claim).then(
             ({ frame, session }) => step({ type: 'attached', id: e.id, frame, expiresAt: session?.expiresAt ?? null }),
             (err: unknown) => {
               log.warn({ err, sessionId: e.id }, 'could not read the session for its browser');

@@ -242,9 +242,13 @@ export function createWebhookStore(core: Pick<Core, 'db' | 'config'>) {
       return rows.map((r) => ({ ...deliveryView(r.d, r), messageId: r.d.messageId, type: r.type }));
     },
 
-    /** Endpoints of this scope edited, or whose breaker moved, at or after `since`. */
-    async endpointChanges(s: WebhookScope, since: Date): Promise<Endpoint[]> {
-      const rows = await db.select().from(webhookEndpoints).where(and(inScope(s), gte(webhookEndpoints.updatedAt, since)));
+    /** Endpoints of this scope edited, or whose breaker moved, at or after `since` and within the window. */
+    async endpointChanges(s: WebhookScope, since: Date, windowSeconds: number): Promise<Endpoint[]> {
+      const rows = await db.select().from(webhookEndpoints).where(and(
+        inScope(s),
+        gte(webhookEndpoints.updatedAt, since),
+        gte(webhookEndpoints.updatedAt, sql`now() - ${windowSeconds}::int * interval '1 second'`),
+      ));
       return rows.map(endpointView);
     },
 

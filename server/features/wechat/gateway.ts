@@ -92,6 +92,7 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
     }
     if (!workersSeen.alive) throw new UnavailableError('No worker is running to call WeChat right now; try again in a few seconds', 5);
   }
+
   /** Callers waiting for an outcome, by job id; `null` = stop waiting, look at the key. */
   const waiting = new Map<string, (outcome: JobOutcome | null) => void>();
   let listening: Promise<void> | undefined;

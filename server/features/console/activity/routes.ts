@@ -4,7 +4,7 @@ import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import { getTenantApp } from '../apps/store';
 import { filterTime, pageQuery } from '../pagination';
-import { dailyStats, listEvents, recentOrigins, searchUsers, stillMember } from './store';
+import { dailyStats, listEvents, liveLogins, recentOrigins, searchUsers, stillMember } from './store';
 import type { LiveStreams } from './stream';
 
 const mode = z.enum(['test', 'live']).optional();
@@ -51,7 +51,7 @@ export function mountActivityRoutes(r: ConsoleRouter, deps: { db: Db; streams: L
 
   r.read('/tenants/:tenantId/apps/:appId/events/stream', async (req, res, ctx) => {
     const app = await getTenantApp(db, ctx.tenantId, idParam(req, 'appId', 'app'));
-    deps.streams.open(res, { tenantId: ctx.tenantId, appId: app.id }, () => stillMember(db, ctx.tokenHash, ctx.tenantId, app.id));
+    deps.streams.open(res, liveLogins(db, ctx.tenantId, app.id), () => stillMember(db, ctx.tokenHash, ctx.tenantId, app.id));
     return undefined;
   });
 }

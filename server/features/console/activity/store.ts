@@ -3,6 +3,7 @@ import type { Db } from '../../../db/client';
 import { apps, consoleSessions, endUsers, loginEvents, memberships } from '../../../db/schema/index';
 import type { KeyMode } from '../../../lib/ids';
 import { afterCursor, decodeCursor, microsOf, toPage } from '../pagination';
+import type { LiveSource } from './stream';
 
 function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -114,6 +115,12 @@ export async function recentEvents(db: Db, tenantId: string, appId: string, sinc
     ))
     .orderBy(asc(loginEvents.createdAt))
     .limit(200);
+}
+
+/** The live activity page's source: each login event once, as `event: login`. */
+export function liveLogins(db: Db, tenantId: string, appId: string): LiveSource {
+  return async (since, windowSeconds) =>
+    (await recentEvents(db, tenantId, appId, since, windowSeconds)).map((ev) => ({ key: ev.id, at: ev.createdAt, event: 'login', data: ev }));
 }
 
 /** The session is live, its account still belongs to the tenant, and the app still exists there. */

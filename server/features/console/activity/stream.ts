@@ -1,12 +1,11 @@
 import type { Response } from 'express';
-import type { Db } from '../../../db/client';
 import type { Logger } from '../../../lib/logger';
-import { recentEvents } from './store';
 
 /**
- * Live activity by polling Postgres, not Redis pub/sub: login_events is the record of truth,
- * written by whichever instance took the login, so polling needs nothing from the login
- * path and can't miss an event a lost Redis message would. The cost is one indexed query
+ * Live console pages (activity, the webhook delivery log) by polling Postgres, not Redis
+ * pub/sub: the rows are the record of truth, written by whichever instance or worker made
+ * the change, so polling needs nothing from those paths and can't miss an event a lost Redis
+ * message would. The cost is one indexed query
  * per open console tab every POLL_MS. Polling re-reads an overlap WINDOW and skips ids
  * already sent, because a row's created_at is its transaction's start and it may become
  * visible a little after later rows.
@@ -17,16 +16,27 @@ const HEARTBEAT_MS = 15_000;
 /** A stream outlives the request that opened it: who may watch is asked again this often. */
 const RECHECK_MS = 30_000;
 
+/** One server-sent event; `key` names it so an overlapping poll never sends it twice. */
+export interface LiveEvent {
+  key: string;
+  at: Date;
+  event: string;
+  data: unknown;
+}
+
+/** What a stream polls: the events at or after `since` and within the last `windowSeconds`, oldest first. */
+export type LiveSource = (since: Date, windowSeconds: number) => Promise<LiveEvent[]>;
+
 export interface LiveStreams {
   /** `stillAllowed` is asked every RECHECK_MS: a signed-out or removed member stops receiving events. */
-  open(res: Response, scope: { tenantId: string; appId: string }, stillAllowed: () => Promise<boolean>): void;
+  open(res: Response, source: LiveSource, stillAllowed: () => Promise<boolean>): void;
   closeAll(): void;
 }
 
-export function createLiveStreams(deps: { db: Db; logger: Logger }): LiveStreams {
+export function createLiveStreams(deps: { logger: Logger }): LiveStreams {
   const open = new Set<() => void>();
   return {
-    open(res, scope, stillAllowed) {
+    open(res, source, stillAllowed) {
       res.status(200);
       res.setHeader('content-type', 'text/event-stream; charset=utf-8');
       res.setHeader('cache-control', 'no-store');
@@ -41,14 +51,13 @@ export function createLiveStreams(deps: { db: Db; logger: Logger }): LiveStreams
         if (busy) return;
         busy = true;
         try {
-          const rows = await recentEvents(deps.db, scope.tenantId, scope.appId, since, WINDOW_SECONDS);
-          for (const ev of rows) {
-            if (sent.has(ev.id)) continue;
-            sent.set(ev.id, ev.createdAt.getTime());
-            res.write(`event: login\ndata: ${JSON.stringify(ev)}\n\n`);
+          for (const ev of await source(since, WINDOW_SECONDS)) {
+            if (sent.has(ev.key)) continue;
+            sent.set(ev.key, ev.at.getTime());
+            res.write(`event: ${ev.event}\ndata: ${JSON.stringify(ev.data)}\n\n`);
           }
           const horizon = Date.now() - (WINDOW_SECONDS + 30) * 1000;
-          for (const [id, at] of sent) if (at < horizon) sent.delete(id);
+          for (const [key, at] of sent) if (at < horizon) sent.delete(key);
         } catch (err) {
           deps.logger.warn({ err }, 'console live stream poll failed');
         } finally {

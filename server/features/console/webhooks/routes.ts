@@ -5,6 +5,8 @@ import { ApiError } from '../../../lib/errors';
 import { parse } from '../../../lib/http';
 import { endpointInput, endpointPatch, messagesQuery, replayBody, replayFailedBody } from '../../webhooks/schemas';
 import type { WebhookScope } from '../../webhooks/store';
+import { stillMember } from '../activity/store';
+import type { LiveSource, LiveStreams } from '../activity/stream';
 import { getTenantApp } from '../apps/store';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import type { ConsolePorts } from '../ports';
@@ -16,7 +18,7 @@ const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
  * console's doors (cookie session, tenant membership; admins for anything that changes or
  * reveals). Every route names the app and a `?mode=`; both must belong to the tenant.
  */
-export function mountWebhookRoutes(r: ConsoleRouter, deps: { db: Db; webhooks: ConsolePorts['webhooks'] }): void {
+export function mountWebhookRoutes(r: ConsoleRouter, deps: { db: Db; webhooks: ConsolePorts['webhooks']; streams: LiveStreams }): void {
   const svc = deps.webhooks;
   const base = '/tenants/:tenantId/apps/:appId/webhooks';
 
@@ -92,5 +94,28 @@ export function mountWebhookRoutes(r: ConsoleRouter, deps: { db: Db; webhooks: C
     const { endpointId: only } = parse(replayBody, req.body ?? {});
     res.status(202);
     return svc.replayMessage(sc, messageId(req), only);
+  });
+
+  /**
+   * The delivery log, live (server-sent events): `delivery` (a DeliveryEvent: the delivery's
+   * state, attempts and next attempt, with its message id and type) whenever a delivery is
+   * attempted or changes state, and `endpoint` (the endpoint object, with its breaker)
+   * whenever an endpoint's breaker moves or it is edited. Polled every 2 s: each event is a
+   * row's latest state, so changes quicker than that arrive as the last of them.
+   */
+  r.read(`${base}/stream`, async (req, res, ctx) => {
+    const s = await scope(req, ctx.tenantId);
+    const changes: LiveSource = async (since, windowSeconds) => {
+      const [endpoints, deliveries] = await Promise.all([
+        svc.store.endpointChanges(s, since, windowSeconds),
+        svc.store.deliveryChanges(s, since, windowSeconds),
+      ]);
+      return [
+        ...endpoints.map((ep) => ({ key: `${ep.id}@${ep.updatedAt}`, at: new Date(ep.updatedAt), event: 'endpoint', data: ep })),
+        ...deliveries.map((d) => ({ key: `${d.id}@${d.updatedAt}`, at: new Date(d.updatedAt), event: 'delivery', data: d })),
+      ];
+    };
+    deps.streams.open(res, changes, () => stillMember(deps.db, ctx.tokenHash, ctx.tenantId, s.appId));
+    return undefined;
   });
 }

@@ -159,7 +159,8 @@ export function createEngine(opts: EngineOptions) {
         if (last && now() - last < FORCE_MIN_GAP_MS && currentToken && current) {
           return ok({ access_token: currentToken, expires_in: Math.floor((current.exp - now()) / 1000) });
         }
-        const day = new Date(now()).toISOString().slice(0, 10);
+        // WeChat's day is Beijing's (UTC+8).
+        const day = new Date(now() + 8 * 3_600_000).toISOString().slice(0, 10);
         if ((await kv.incr(`force:day:${appid}:${day}`, 86_400_000 + KEEP_MARGIN_MS)) > FORCE_PER_DAY) {
           return err(45009, msg('reach max api daily quota limit'));
         }
