@@ -16,6 +16,10 @@ export const meSchema = z.object({
 });
 export type Me = z.infer<typeof meSchema>;
 
+/** Sign-up's answer, the same whether or not the email already had an account; signing in follows. */
+export const signUpAnswerSchema = z.object({ next: z.literal('signin'), message: z.string() });
+export type SignUpAnswer = z.infer<typeof signUpAnswerSchema>;
+
 /** What the console shows of an app: never the AppSecret, only whether one is set. */
 export const appSchema = z.object({
   id: z.string(),

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { errorBodySchema, okSchema, pageQuery } from './common.js';
-import { EVENT_TYPES } from './constants.js';
+import { EVENT_TYPES, TEST_EVENT_TYPE } from './constants.js';
+import { usageSchema } from './billing.js';
 import { oidcClientInput, createdOidcClientSchema, deletedOidcClientSchema, oidcClientSchema } from './oidc.js';
 import { answerBody, confirmBody, eventsQuery, frameSchema, scanAnswerSchema, scanBody, sessionFrameSchema, testScanBody } from './sessions.js';
 import { discoverySchema, jwksSchema, verifyTokenAnswer, verifyTokenBody } from './tokens.js';
@@ -112,6 +113,10 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/v1/webhook_messages/{id}/replay', tag: 'Webhooks', auth: 'secretKey', summary: 'Send a message again (to one endpoint, or all it went to)',
     body: replayBody, responses: { 202: { description: 'Queued', schema: replayAnswer } }, errors: ['not_found'] },
 
+  { method: 'get', path: '/v1/usage', tag: 'Usage', auth: 'secretKey', summary: 'This month\'s live monthly active users against the plan',
+    description: 'MAU: distinct end users with at least one live login in the calendar month (UTC). `limit` is null when unlimited (billing off, or Pro).',
+    responses: { 200: { description: 'The month (YYYY-MM), its active users, the limit and the plan', schema: usageSchema } } },
+
   { method: 'post', path: '/v1/oidc_clients', tag: 'OpenID Connect', auth: 'secretKey', summary: 'Register an OIDC client of the key\'s app and mode',
     description: 'The app is an OpenID Provider at its issuer `{PUBLIC_URL}/apps/{appId}` (see its discovery document). Public clients (`none`) must use PKCE.',
     body: oidcClientInput, responses: { 201: { description: 'The client, with its secret (shown once) when confidential', schema: createdOidcClientSchema } } },
@@ -188,22 +193,17 @@ export function openApiDocument(serverUrl: string, version: string): Json {
   const paths: Record<string, Json> = {};
   for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
   const webhooks: Json = {};
-  for (const type of EVENT_TYPES) {
-    webhooks[type] = {
-      post: {
-        summary: `The ${type} event (Standard Webhooks: headers webhook-id, webhook-timestamp, webhook-signature)`,
-        requestBody: { content: { 'application/json': { schema: jsonSchema(z.object({ type: z.literal(type), timestamp: z.string(), data: eventDataSchemas[type] }), 'output') } } },
-        responses: { '2XX': { description: 'Received; anything else is retried' } },
-      },
-    };
-  }
-  webhooks['webhook.test'] = {
+  const event = (type: string, data: z.ZodType, summary: string) => ({
     post: {
-      summary: 'Sent only by "Send test event", to one endpoint',
-      requestBody: { content: { 'application/json': { schema: jsonSchema(z.object({ type: z.literal('webhook.test'), timestamp: z.string(), data: testEventDataSchema }), 'output') } } },
-      responses: { '2XX': { description: 'Received' } },
+      summary,
+      requestBody: { content: { 'application/json': { schema: jsonSchema(z.object({ type: z.literal(type), timestamp: z.string(), data }), 'output') } } },
+      responses: { '2XX': { description: 'Received; anything else is retried' } },
     },
-  };
+  });
+  for (const type of EVENT_TYPES) {
+    webhooks[type] = event(type, eventDataSchemas[type], `The ${type} event (Standard Webhooks: headers webhook-id, webhook-timestamp, webhook-signature)`);
+  }
+  webhooks[TEST_EVENT_TYPE] = event(TEST_EVENT_TYPE, testEventDataSchema, 'Sent only by "Send test event", to one endpoint');
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',

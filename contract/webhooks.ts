@@ -117,7 +117,9 @@ export const deletedSchema = z.object({ id: z.string(), deleted: z.literal(true)
  * What a delivery is doing, for people: `pending` (not tried yet), `delivered`, `retrying`
  * (failed, next try at `nextAttemptAt`), `paused` (its endpoint's breaker is open; next try
  * at `nextAttemptAt`, not before `pausedUntil`) or `failed` (the schedule is spent, or the
- * endpoint answered 410 or was disabled). `status` is the coarser stored value.
+ * endpoint answered 410 or was disabled). `status` is the coarser stored value. A pending or
+ * retrying delivery with `nextAttemptAt` null is queued behind others to the same endpoint
+ * and goes as soon as it has room.
  */
 export const DELIVERY_STATES = ['pending', 'delivered', 'retrying', 'paused', 'failed'] as const;
 export const deliveryStateSchema = z.enum(DELIVERY_STATES);

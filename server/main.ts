@@ -25,7 +25,7 @@ import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
 import { createUsageFeature } from './features/usage/index';
 import { createOidcFeature, type OidcTuning } from './features/oidc/index';
-import { createBillingFeature, type BillingTuning } from './features/billing/index';
+import { billingLimits, createBillingFeature, type BillingTuning } from './features/billing/index';
 
 export interface StartOptions {
   logger?: Logger;
@@ -90,7 +90,7 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const features: Feature[] = [];
   const apps = createAppsStore(core);
   // Until billing knows each tenant's plan (free 3, pro 20), every app gets the configured cap.
-  const webhooks = createWebhooksFeature(core, { apps, limits: configuredLimits(core.config), ...opts.webhooks });
+  const webhooks = createWebhooksFeature(core, { apps, limits: billingLimits(core, configuredLimits(core.config)), ...opts.webhooks });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps });
   const users = createUsersFeature(core, { apps, events: webhooks.outbox });

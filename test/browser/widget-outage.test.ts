@@ -30,6 +30,8 @@ let redisDir: string;
 let redis: ChildProcess | undefined;
 /** The server's upgraded connections, so a test can cut them as a load balancer would. */
 const upgraded = new Set<Duplex>();
+/** WebSocket blocked, as behind a proxy that refuses upgrades: the element must long-poll. */
+let refuseUpgrades = false;
 
 async function freePort(): Promise<number> {
   const s = createServer().listen(0, '127.0.0.1');
@@ -64,9 +66,15 @@ beforeAll(async () => {
   env = await createTestEnv('widget-outage');
   server = await env.start({ REDIS_URL: `redis://127.0.0.1:${redisPort}` });
   app = await createTestApp(server);
-  server.http!.prependListener('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+  // A switch in front of the server's own upgrade handler: track or refuse WebSocket upgrades.
+  const http = server.http!;
+  const original = http.listeners('upgrade') as Array<(req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
+  http.removeAllListeners('upgrade');
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (refuseUpgrades) return void socket.destroy();
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
+    for (const l of original) l.call(http, req, socket, head);
   });
   site = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>
@@ -93,7 +101,7 @@ interface Opened {
   failed(): Promise<unknown[]>;
 }
 
-async function openShop(): Promise<Opened> {
+async function openShop(): Promise<Opened & { requests: string[] }> {
   const ctx = await browser.newContext();
   await ctx.addInitScript(() => {
     const w = window as unknown as { __failed: unknown[] };
@@ -102,9 +110,11 @@ async function openShop(): Promise<Opened> {
   });
   const page = await ctx.newPage();
   const sockets: PwSocket[] = [];
+  const requests: string[] = [];
   page.on('websocket', (ws) => sockets.push(ws));
+  page.on('response', (r) => r.url().includes('/v1/sessions') && requests.push(`${r.request().method()} ${r.status()}`));
   await page.goto(`${SITE}/`);
-  return { ctx, page, sockets, failed: () => page.evaluate(() => (window as unknown as { __failed: unknown[] }).__failed) };
+  return { ctx, page, sockets, requests, failed: () => page.evaluate(() => (window as unknown as { __failed: unknown[] }).__failed) };
 }
 
 const status = (page: Page) => page.locator('wechat-scan-login [part=status]').textContent();
@@ -159,5 +169,24 @@ describe('<wechat-scan-login> through a Redis outage', () => {
     await waitState(page, 'success');
     expect(await failed()).toEqual([]);
     await ctx.close();
+  });
+
+  it('does the same over long-polling: 503 unavailable while Redis is down, reconnecting, then a code', async () => {
+    refuseUpgrades = true;
+    await stopRedis();
+    const { ctx, page, requests, failed } = await openShop();
+    try {
+      await reconnecting(page);
+      expect(await status(page)).toBe('Reconnecting…');
+      await expect.poll(() => requests.filter((r) => r === 'POST 503').length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+      await startRedis();
+      await waitState(page, 'ready');
+      expect(requests).toContain('POST 201');
+      expect(await failed()).toEqual([]);
+    } finally {
+      refuseUpgrades = false;
+      await ctx.close();
+      await startRedis();
+    }
   });
 });

@@ -108,6 +108,19 @@ describe('the free plan\'s limit (live mode only)', () => {
   });
 });
 
+describe('webhook endpoints per app follow the plan', () => {
+  it('free: 3 per app and mode; pro: 20', async () => {
+    const app = await createLiveApp(server, sim);
+    const create = (i: number) => postJson(`${server.url}/v1/webhook_endpoints`, { url: `${receiver.url}/cap${i}` }, { authorization: `Bearer ${app.keys.live!.secret}` });
+    for (let i = 0; i < 3; i++) expect((await create(i)).status).toBe(201);
+    const refused = await create(3);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'limit_exceeded', details: { limit: 3 } });
+    await server.core.db.update(tenants).set({ plan: 'pro', billingStatus: 'active' }).where(eq(tenants.id, app.tenantId));
+    expect((await create(3)).status).toBe(201);
+  });
+});
+
 describe('meter events', () => {
   it('one per new monthly active user, none for a returning one; rows wait until the tenant has a customer', async () => {
     const app = await createLiveApp(server, sim);

@@ -70,5 +70,5 @@ describe('boot', () => {
       await redis.cleanup();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 });

@@ -133,3 +133,19 @@ describe('across instances and signing keys', () => {
     expect(protectedHeader.kid).toBe(kid);
   });
 });
+
+describe('one browser, two apps', () => {
+  it("keeps each app's flow apart: starting B's login does not break A's", async () => {
+    const other = await createTestApp(server, { name: 'Other shop' });
+    const otherClient = (await createClient(server, other.keys.test.secret)).body as ClientCreds;
+    const origin = new URL(server.core.config.publicUrl).origin;
+    const params = async () => ({ redirect_uri: RP_REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const jar = new CookieJar();
+    const a = await startAuthorize(oidc.buildAuthorizationUrl(await discover(issuer, confidential), { ...(await params()), state: 'A' }), jar);
+    const b = await startAuthorize(oidc.buildAuthorizationUrl(await discover(`${server.url}/apps/${other.app.id}`, otherClient), { ...(await params()), state: 'B' }), jar);
+    const backA = await finishWithToken(a, await elementLogin(server, app.keys.test, origin));
+    const backB = await finishWithToken(b, await elementLogin(server, other.keys.test, origin));
+    expect([backA.searchParams.get('state'), Boolean(backA.searchParams.get('code'))]).toEqual(['A', true]);
+    expect([backB.searchParams.get('state'), Boolean(backB.searchParams.get('code'))]).toEqual(['B', true]);
+  });
+});

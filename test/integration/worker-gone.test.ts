@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/main';
+import { renderPage, requirePageModule } from '../../miniprogram/test/harness';
 import { createTestApp, postJson, TEST_ORIGIN } from '../helpers/login';
 import { createTestEnv, type TestEnv } from '../helpers/server';
+import { realWx } from './miniprogram-wx';
 import { waitFor } from './webhooks-support';
 
 /**
@@ -51,11 +53,15 @@ async function readyz() {
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
-/** A new session and a sandbox phone's scan of it (the scan's jscode2session runs in a worker). */
-async function scan(publishable: string) {
+async function newSession(publishable: string): Promise<string> {
   const opened = await fetch(`${api.url}/v1/sessions?key=${publishable}`, { method: 'POST', headers: { origin: TEST_ORIGIN } });
   expect(opened.status).toBe(201);
-  const { session } = (await opened.json()) as { session: string };
+  return ((await opened.json()) as { session: string }).session;
+}
+
+/** A new session and a sandbox phone's scan of it (the scan's jscode2session runs in a worker). */
+async function scan(publishable: string) {
+  const session = await newSession(publishable);
   const { body: issued } = await postJson(`${api.url}/sandbox/phone/code`, { scene: session, openid: 'o_worker_gone' });
   const res = await fetch(`${api.url}/v1/mp/scan`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scene: session, code: issued.code }),
@@ -90,5 +96,23 @@ describe('a worker process that is killed', () => {
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
     // Failed fast: nothing was queued for a worker that isn't there.
     expect(await api.core.jobs.queue('wechat').count()).toBe(0);
-  });
+  }, 60_000);
+
+  it('the real confirm page tries the 503 again itself, then offers Retry, which logs in once a worker is back', async () => {
+    // The worker of the test above is gone.
+    expect((await readyz()).body.workers).toBe('none');
+    const app = await createTestApp(api);
+    const scene = await newSession(app.keys.test.publishable);
+    requirePageModule<{ serverUrl: string }>('config').serverUrl = api.url;
+    const page = renderPage(realWx({ baseUrl: api.url, scene: () => scene, openid: 'o_page_retry', language: 'en' }));
+    // Resolves once the page has stopped trying on its own.
+    await page.instance.onLoad({ scene });
+    expect(page.instance.data.state).toBe('error');
+    expect(page.instance.data.result).toMatchObject({ code: 'server', retry: true });
+
+    await env.start({ ROLE: 'worker', SANDBOX_WECHAT_API_BASE: `${api.url}/sandbox/wechat` });
+    await waitFor('a worker on /readyz', async () => (await readyz()).body.workers === 'ok');
+    await page.instance.onRetry();
+    expect(page.instance.data.state).toBe('review');
+  }, 60_000);
 });

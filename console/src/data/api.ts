@@ -1,4 +1,4 @@
-import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SigningKey, TenantRef, UserExport, VerifyAnswer } from './types';
+import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SignUpAnswer, SigningKey, TenantRef, UserExport, VerifyAnswer } from './types';
 
 /** An error the API answered with: `code` for branching, `message` already in plain words. */
 export class ApiFailure extends Error {
@@ -66,7 +66,7 @@ export const api = {
    * account joins the inviting organisation then, as a signed-in person.
    */
   signUp: async (body: { email: string; password: string; name?: string; organisation?: string; invitation?: string }) => {
-    await call<{ next: 'signin'; message: string }>('POST', '/auth/signup', body);
+    await call<SignUpAnswer>('POST', '/auth/signup', body);
     let me: Me;
     try {
       me = await api.signIn(body.email, body.password);

@@ -1,21 +1,20 @@
 import { LitElement, css, html } from 'lit';
 import { call } from '../data/api';
-import type { App, Attempt, Delivery, Endpoint, Message, Mode, TenantRef } from '../data/types';
+import type { App, Attempt, DeliveryEvent, DeliveryState, Endpoint, Message, Mode, TenantRef } from '../data/types';
 import { EVENT_TYPES, TEST_EVENT_TYPE } from '../data/types';
 import { shared } from '../styles';
 import { empty, failed, loading, when } from '../components/states';
 import { describedBy, fieldError, focusFirstInvalid, formError, invalid, noProblem, problemOf, type FormProblem } from '../components/form-errors';
 import '../components/copy-button';
 
-/** While a delivery is in flight the log re-reads itself this often, so it never shows a stale state. */
-const LIVE_REFRESH_MS = 3_000;
-
-/** A delivery's state in words: "pending" alone hides whether it is on its way or failing. */
-function deliveryState(d: Delivery): { label: string; badge: string } {
-  if (d.status === 'succeeded') return { label: 'delivered', badge: 'ok' };
-  if (d.status === 'failed') return { label: 'failed', badge: 'failed' };
-  return d.attempts === 0 ? { label: 'sending', badge: 'pending' } : { label: 'retrying', badge: 'expired' };
-}
+/** The server's delivery state in the log's words and colours. */
+const DELIVERY_LOOK: Record<DeliveryState, { label: string; badge: string }> = {
+  pending: { label: 'sending', badge: 'pending' },
+  delivered: { label: 'delivered', badge: 'ok' },
+  retrying: { label: 'retrying', badge: 'expired' },
+  paused: { label: 'paused', badge: 'expired' },
+  failed: { label: 'failed', badge: 'failed' },
+};
 
 const qs = (p: Record<string, string | undefined>) => {
   const s = new URLSearchParams();
@@ -79,33 +78,58 @@ export class AppWebhooks extends LitElement {
     return `/tenants/${encodeURIComponent(this.tenant.id)}/apps/${encodeURIComponent(this.app.id)}/webhooks`;
   }
 
-  private liveTimer: ReturnType<typeof setTimeout> | undefined;
+  private source: EventSource | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   override connectedCallback() {
     super.connectedCallback();
     void this.load();
+    this.follow();
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
-    clearTimeout(this.liveTimer);
+    this.source?.close();
+    clearTimeout(this.refreshTimer);
   }
 
-  /** Re-reads the log while any delivery on screen is still in flight; stops once all have settled. */
-  private followInFlight() {
-    clearTimeout(this.liveTimer);
-    if (!this.isConnected || !this.messages?.some((m) => m.deliveries.some((d) => d.status === 'pending'))) return;
-    this.liveTimer = setTimeout(() => {
-      this.refreshShown().catch(() => {}).finally(() => this.followInFlight());
-    }, LIVE_REFRESH_MS);
+  /**
+   * The log follows deliveries live over the server's event stream (EventSource reconnects by
+   * itself): a delivery on screen changes in place; one that isn't (a new message) refreshes
+   * the first page once per burst. Endpoint events carry the breaker's state.
+   */
+  private follow() {
+    this.source?.close();
+    this.source = new EventSource(`/console/api${this.base}/stream?mode=${this.mode}`);
+    this.source.addEventListener('delivery', (e) => this.applyDelivery(JSON.parse((e as MessageEvent<string>).data) as DeliveryEvent));
+    this.source.addEventListener('endpoint', (e) => {
+      const ep = JSON.parse((e as MessageEvent<string>).data) as Endpoint;
+      if (this.endpoints?.some((x) => x.id === ep.id)) this.endpoints = this.endpoints.map((x) => (x.id === ep.id ? ep : x));
+    });
   }
 
-  /** The messages already on screen, re-read in place (the first page, plus any loaded with "Load more"). */
-  private async refreshShown() {
-    const shown = this.messages?.length ?? 0;
-    const page = await call<{ data: Message[]; nextCursor: string | null }>('GET', `${this.base}/messages?${this.messageQuery(undefined, Math.min(100, Math.max(25, shown)))}`);
-    this.messages = page.data;
-    if (shown <= 25) this.next = page.nextCursor;
+  private applyDelivery(ev: DeliveryEvent) {
+    const shown = this.messages?.find((m) => m.id === ev.messageId);
+    if (!shown || !shown.deliveries.some((d) => d.id === ev.id)) {
+      clearTimeout(this.refreshTimer);
+      this.refreshTimer = setTimeout(() => void this.refreshFirstPage(), 300);
+      return;
+    }
+    const { messageId: _m, type: _t, ...delivery } = ev;
+    this.messages = this.messages!.map((m) => (m.id !== ev.messageId ? m : {
+      ...m,
+      // Events can overtake each other on the wire; keep the newest state of each delivery.
+      deliveries: m.deliveries.map((d) => (d.id === ev.id && d.updatedAt <= delivery.updatedAt ? delivery : d)),
+    }));
+  }
+
+  /** New messages appear at the top; the pages loaded with "Load more" stay below them. */
+  private async refreshFirstPage() {
+    if (this.filters.status || this.filters.since) return;
+    const page = await call<{ data: Message[]; nextCursor: string | null }>('GET', `${this.base}/messages?${this.messageQuery(undefined)}`).catch(() => null);
+    if (!page || !this.messages) return;
+    const fresh = new Set(page.data.map((m) => m.id));
+    this.messages = [...page.data, ...this.messages.filter((m) => !fresh.has(m.id))];
   }
 
   private async load() {
@@ -130,7 +154,6 @@ export class AppWebhooks extends LitElement {
     const page = await call<{ data: Message[]; nextCursor: string | null }>('GET', `${this.base}/messages?${this.messageQuery(more ? this.next ?? undefined : undefined)}`);
     this.messages = more ? [...(this.messages ?? []), ...page.data] : page.data;
     this.next = page.nextCursor;
-    this.followInFlight();
   }
 
   /** Runs an action, then shows what happened in plain words (or why it didn't). */
@@ -153,6 +176,7 @@ export class AppWebhooks extends LitElement {
     this.filters = { ...this.filters, endpoint_id: '' };
     this.endpoints = null;
     void this.load();
+    this.follow();
   }
 
   private async create(e: SubmitEvent) {
@@ -253,12 +277,24 @@ export class AppWebhooks extends LitElement {
     this.loadMessages().catch((err: unknown) => (this.error = err));
   }
 
+  /** The breaker in words: why nothing is being sent right now, and until when. */
+  private circuitNote(ep: Endpoint) {
+    const c = ep.circuit;
+    if (c.state === 'open') {
+      return html`<div class="warn" role="status" data-circuit="open"><strong>Paused</strong> after ${c.consecutiveFailures} failed deliveries in a row:
+        nothing is sent until ${when(c.pausedUntil)}, then one delivery tests the endpoint. Waiting messages keep their place in the retry schedule.</div>`;
+    }
+    if (c.state === 'half_open') return html`<div class="warn" role="status" data-circuit="half_open">Testing the endpoint with one delivery before sending the rest.</div>`;
+    return '';
+  }
+
   private endpointCard(ep: Endpoint, ro: boolean) {
     return html`<div class="ep" data-endpoint=${ep.id}>
       <p class="row spread"><code>${ep.url}</code>
         ${ep.enabled ? html`<span class="badge ok">enabled</span>` : html`<span class="badge failed">disabled</span>`}</p>
       <p class="small muted">${ep.description ?? ''} ${ep.events.length ? ep.events.join(', ') : 'all events'} · <span class="mono">${ep.id}</span></p>
       ${!ep.enabled && ep.disabledReason ? html`<div class="warn" role="status">${ep.disabledReason}</div>` : ''}
+      ${ep.enabled ? this.circuitNote(ep) : ''}
       ${ep.enabled && ep.failingSince ? html`<div class="warn" role="status">Deliveries have been failing since ${when(ep.failingSince)}. After 5 days of failures the endpoint is disabled.</div>` : ''}
       ${ro ? '' : html`<div class="row">
         <button class="secondary" type="button" ?disabled=${!ep.enabled} @click=${() => this.sendTest(ep)}>Send test event</button>
@@ -284,11 +320,11 @@ export class AppWebhooks extends LitElement {
         <td>${when(m.createdAt)}</td>
         <td><code>${m.type}</code><div class="small muted mono">${m.id}</div></td>
         <td>${m.deliveries.length === 0 ? html`<span class="muted small">no endpoint</span>` : m.deliveries.map((d) => {
-          const st = deliveryState(d);
+          const st = DELIVERY_LOOK[d.state];
           return html`<div data-delivery-state=${st.label}>
           <span class="badge ${st.badge}">${st.label}</span> <span class="small">${d.attempts} attempt${d.attempts === 1 ? '' : 's'}</span>
           <span class="small muted opt">${eps.get(d.endpointId) ?? d.endpointId}</span>
-          ${d.status === 'pending' && d.attempts > 0 && d.nextAttemptAt ? html`<span class="small muted">· next try ${when(d.nextAttemptAt)}</span>` : ''}</div>`;
+          ${(d.state === 'retrying' || d.state === 'paused') && d.nextAttemptAt ? html`<span class="small muted">· next try ${when(d.nextAttemptAt)}</span>` : ''}</div>`;
         })}</td>
         <td><button class="link" type="button" aria-expanded=${this.open === m.id ? 'true' : 'false'} @click=${() => this.showAttempts(m)}>Attempts</button>
           ${ro ? '' : html` · <button class="link" type="button" @click=${() => this.replay(m)}>Replay</button>`}</td>

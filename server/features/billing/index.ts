@@ -3,6 +3,7 @@ import type { Tx } from '../../db/client';
 import type { AppsStore } from '../apps/store';
 import { createMeterSender, type MeterSenderTuning } from './meter-sender';
 import { activityCtes } from './metering';
+import { planInForce } from './plans';
 import { billingRoutes } from './routes';
 import { createBillingService, type BillingService } from './service';
 import { createBillingStore } from './store';
@@ -10,6 +11,22 @@ import { createStripeClient } from './stripe-client';
 import { createStripeEventHandler } from './stripe-events';
 
 export type { BillingService } from './service';
+
+/**
+ * The webhooks feature's per-tenant caps (its WebhookLimits port): with billing on, the
+ * tenant's plan decides (free 3 endpoints per app, pro and custom 20); off, `fallback` does.
+ * Needs only the tenants table, so main.ts can build it before the webhooks feature.
+ */
+export function billingLimits(core: Core, fallback: { endpointsPerApp(tenantId: string): Promise<number> }) {
+  if (!core.config.billing) return fallback;
+  const store = createBillingStore(core.db);
+  return {
+    async endpointsPerApp(tenantId: string): Promise<number> {
+      const row = await store.tenant(tenantId);
+      return row ? planInForce(row, { billingOn: true, freeMau: core.config.planFreeMau }).endpointsPerApp : fallback.endpointsPerApp(tenantId);
+    },
+  };
+}
 
 /** The slice of the webhooks outbox billing writes `billing.quota_warning` through. */
 export interface BillingOutboxPort {

@@ -114,6 +114,21 @@ export function createBillingService(deps: {
     await core.redis.client.del(core.key('billing', 'quota', tenantId, monthOf(new Date())));
   }
 
+  /** The tenant's one customer: created on first need, attached only if the tenant still has none. */
+  async function ensureCustomer(tenantId: string): Promise<string> {
+    const { stripe: s } = needStripe();
+    const row = await tenantOrThrow(tenantId);
+    if (row.stripeCustomerId) return row.stripeCustomerId;
+    const customer = await stripeCall('create customer', () => s.customers.create(
+      // Only what is the same for every owner (Checkout asks for the billing email), so that two
+      // owners clicking Upgrade at once send the same request and get the same customer, not two.
+      { name: row.name, metadata: { tenant_id: tenantId } },
+      { idempotencyKey: `customer-${tenantId}` },
+    ));
+    const attached = await store.attachCustomer(tenantId, customer.id);
+    return attached ?? customer.id;
+  }
+
   return {
     enabled: billingOn,
     usage: async (tenantId: string) => (await usage(tenantId)).usage,
@@ -125,13 +140,6 @@ export function createBillingService(deps: {
 
     async byDay(tenantId: string) {
       return store.activeUsersByDay(tenantId, monthOf(new Date()));
-    },
-
-    /** Webhook endpoint caps (webhooks feature's port); null when billing is off (its own default applies). */
-    async endpointsPerApp(tenantId: string): Promise<number | null> {
-      if (!billingOn) return null;
-      const row = await store.tenant(tenantId);
-      return row ? inForce(row).endpointsPerApp : null;
     },
 
     /**
@@ -150,27 +158,13 @@ export function createBillingService(deps: {
 
     forgetQuota,
 
-    /** The tenant's one customer: created on first need, attached only if the tenant still has none. */
-    async ensureCustomer(tenantId: string, email: string): Promise<string> {
-      const { stripe: s } = needStripe();
-      const row = await tenantOrThrow(tenantId);
-      if (row.stripeCustomerId) return row.stripeCustomerId;
-      const customer = await stripeCall('create customer', () => s.customers.create(
-        { name: row.name, email, metadata: { tenant_id: tenantId } },
-        // Two owners clicking Upgrade at once get the same customer, not two.
-        { idempotencyKey: `customer-${tenantId}` },
-      ));
-      const attached = await store.attachCustomer(tenantId, customer.id);
-      return attached ?? customer.id;
-    },
-
-    async checkout(tenantId: string, email: string, returnUrl: string): Promise<{ url: string }> {
+    async checkout(tenantId: string, returnUrl: string): Promise<{ url: string }> {
       const { stripe: s, cfg: c } = needStripe();
       const row = await tenantOrThrow(tenantId);
       const plan = inForce(row);
       if (plan.plan === 'pro' && plan.status !== 'canceled') throw new ApiError('conflict', 'This organisation is on Pro already; use Manage to change the subscription');
       if (plan.plan === 'custom') throw new ApiError('conflict', 'This organisation has a custom plan; contact us to change it');
-      const customer = await this.ensureCustomer(tenantId, email);
+      const customer = await ensureCustomer(tenantId);
       const session = await stripeCall('create checkout session', () => s.checkout.sessions.create({
         mode: 'subscription',
         customer,

@@ -2,7 +2,7 @@ import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
 import type { UserRights } from '../users/index';
 import type { WebhookService } from '../webhooks/service';
-import type { BillingService } from '../billing/service';
+import type { BillingService } from '../billing/index';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
 export interface ConsolePorts {

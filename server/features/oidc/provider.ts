@@ -45,7 +45,8 @@ export interface ProviderDeps {
 
 /** The mode we store on every client's metadata (see clientMetadata). */
 export function modeOfClient(client: { [k: string]: unknown } | undefined): KeyMode {
-  const mode = client?.wsl_mode ?? client?.wslMode;
+  // Extra metadata keeps its own name (oidc-provider camel-cases only the metadata it knows).
+  const mode = client?.wsl_mode;
   if (mode !== 'test' && mode !== 'live') throw new Error('client without a mode');
   return mode;
 }
@@ -115,6 +116,9 @@ export function createProviderRegistry(core: Core, deps: ProviderDeps, tuning: O
       },
       cookies: {
         keys: [cookieKey(core.config.masterKey, app.id)],
+        // Every app's provider shares our one origin: names of its own keep two apps' flows in
+        // one browser from overwriting each other's cookies.
+        names: { session: `wsl_op_${app.id}`, interaction: `wsl_op_int_${app.id}`, resume: `wsl_op_resume_${app.id}` },
         long: { httpOnly: true, sameSite: 'lax' },
         short: { httpOnly: true, sameSite: 'lax' },
       },

@@ -70,7 +70,7 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
     name: 'webhooks',
     router: webhooksRouter({ apps: opts.apps, service }),
     async start() {
-      const worker = core.jobs.worker(QUEUE, async (job: Job<DeliveryJob>) => deliver(job.data.deliveryId), {
+      const worker = core.jobs.worker(QUEUE, async (job: Job<DeliveryJob>) => deliver(job.data.deliveryId, job.data.endpointId), {
         // Attempts mostly wait on the network. Room for 8 endpoints that hang, at their 8 each,
         // and as many again for everyone else; the breaker pauses endpoints that keep failing.
         concurrency: opts.concurrency ?? 128,

@@ -7,6 +7,8 @@ export const QUEUE = 'webhooks';
 
 export interface DeliveryJob {
   deliveryId: string;
+  /** Lets a worker whose slots for this endpoint are full hold the delivery without loading it. */
+  endpointId?: string;
 }
 
 /**
@@ -20,7 +22,7 @@ export function jobId(deliveryId: string, due: Date): string {
 }
 
 export interface DeliveryQueue {
-  enqueue(items: Array<{ id: string; due: Date }>): Promise<void>;
+  enqueue(items: Array<{ id: string; due: Date; endpointId?: string }>): Promise<void>;
   /** Enqueue every pending delivery matching `where`. */
   enqueueWhere(where: SQL | undefined, limit?: number): Promise<number>;
 }
@@ -31,12 +33,12 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
 export function createDeliveryQueue(core: Core): DeliveryQueue {
   let queue: Queue | undefined;
   const q = () => (queue ??= core.jobs.queue(QUEUE));
-  const enqueue = async (items: Array<{ id: string; due: Date }>) => {
+  const enqueue = async (items: Array<{ id: string; due: Date; endpointId?: string }>) => {
     if (!items.length) return;
     const now = Date.now();
     const jobs = items.map((d) => ({
       name: 'deliver',
-      data: { deliveryId: d.id } satisfies DeliveryJob,
+      data: { deliveryId: d.id, endpointId: d.endpointId } satisfies DeliveryJob,
       opts: { jobId: jobId(d.id, d.due), delay: Math.max(0, d.due.getTime() - now), removeOnComplete: true, removeOnFail: 1000 },
     }));
     let timer: NodeJS.Timeout | undefined;
@@ -55,11 +57,11 @@ export function createDeliveryQueue(core: Core): DeliveryQueue {
     enqueue,
     async enqueueWhere(where, limit = 5000) {
       const rows = await core.db
-        .select({ id: webhookDeliveries.id, due: webhookDeliveries.nextAttemptAt })
+        .select({ id: webhookDeliveries.id, due: webhookDeliveries.nextAttemptAt, endpointId: webhookDeliveries.endpointId })
         .from(webhookDeliveries)
         .where(and(eq(webhookDeliveries.status, 'pending'), where))
         .limit(limit);
-      const items = rows.filter((r): r is { id: string; due: Date } => r.due !== null);
+      const items = rows.filter((r): r is { id: string; due: Date; endpointId: string } => r.due !== null);
       await enqueue(items);
       return items.length;
     },

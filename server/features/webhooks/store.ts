@@ -63,8 +63,11 @@ export function deliveryView(d: DeliveryRow, ep: CircuitOf): Delivery {
       : paused ? 'paused'
         : d.attempts > 0 ? 'retrying' : 'pending';
   const pausedUntil = paused ? ep.pausedUntil : null;
-  // A paused delivery goes no earlier than the pause's end, whatever its own schedule says.
-  const next = d.nextAttemptAt && pausedUntil && pausedUntil > d.nextAttemptAt ? pausedUntil : d.nextAttemptAt;
+  // A paused delivery goes no earlier than the pause's end, whatever its own schedule says;
+  // a held one goes as soon as the endpoint takes it (its stored time is only a backstop).
+  const next = pausedUntil
+    ? (d.held || !d.nextAttemptAt || pausedUntil > d.nextAttemptAt ? pausedUntil : d.nextAttemptAt)
+    : d.held ? null : d.nextAttemptAt;
   return {
     id: d.id, endpointId: d.endpointId, status: d.status, state, attempts: d.attempts,
     nextAttemptAt: next?.toISOString() ?? null, lastAttemptAt: d.lastAttemptAt?.toISOString() ?? null,

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { deserializeWechatError, LOCAL, serializeWechatError, WechatError } from './errors';
+import { ApiError } from '../../lib/errors';
+import { LOCAL, serializeWechatError, WechatError } from './errors';
 
 describe('WechatError', () => {
-  it('survives the trip through a job failure message', () => {
+  it('is an ApiError (wechat_error, 502) whose message is the plain words, with WeChat\'s code in details', () => {
     const e = new WechatError('jscode2session', 40163, 'code been used rid: 1234');
-    const back = deserializeWechatError(`Error: ${serializeWechatError(e)}`);
-    expect(back).toBeInstanceOf(WechatError);
-    expect(back?.toJSON()).toEqual(e.toJSON());
-    expect(deserializeWechatError('some other failure')).toBeNull();
-    expect(deserializeWechatError('WechatError:{not json')).toBeNull();
+    expect(e).toBeInstanceOf(ApiError);
+    expect(e).toMatchObject({ code: 'wechat_error', status: 502, message: e.plain, details: { errcode: 40163 } });
+    expect(JSON.parse(serializeWechatError(e).slice('WechatError:'.length))).toEqual(e.toJSON());
   });
 
   it('speaks plain words for the codes tenants meet, and falls back to WeChat\'s own', () => {

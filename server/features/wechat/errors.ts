@@ -4,7 +4,7 @@ import { ApiError } from '../../lib/errors';
  * Every failure talking to WeChat becomes a WechatError where the client meets it: an ApiError
  * (`wechat_error`, 502) whose message is the `plain` words a tenant can act on, with the raw
  * errcode/errmsg for logs and support. It crosses the BullMQ job boundary as JSON in the job's
- * failedReason and is rebuilt on the other side.
+ * outcome (see jobs.ts) and is rebuilt by the waiting caller.
  */
 
 export type WechatApi = 'stable_token' | 'getwxacodeunlimit' | 'jscode2session' | 'generate_urllink' | 'credentials' | 'queue';
@@ -81,19 +81,7 @@ export class WechatError extends ApiError {
 
 const MARK = 'WechatError:';
 
-/** The job's failure message carries the error as JSON after a marker. */
+/** The failed job's reason in BullMQ (its UI, its metrics): the error as JSON after a marker. */
 export function serializeWechatError(e: WechatError): string {
   return MARK + JSON.stringify(e.toJSON());
-}
-
-export function deserializeWechatError(message: string): WechatError | null {
-  const at = message.indexOf(MARK);
-  if (at < 0) return null;
-  try {
-    const j = JSON.parse(message.slice(at + MARK.length)) as Partial<ReturnType<WechatError['toJSON']>>;
-    if (typeof j.api !== 'string' || typeof j.errcode !== 'number' || typeof j.errmsg !== 'string') return null;
-    return new WechatError(j.api as WechatApi, j.errcode, j.errmsg, typeof j.plain === 'string' ? j.plain : undefined);
-  } catch {
-    return null;
-  }
 }

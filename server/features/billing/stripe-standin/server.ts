@@ -253,10 +253,14 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
   });
 
   const api = express.Router();
+  // Stripe takes the key as Bearer auth (the SDKs) or as the Basic auth user name (curl -u sk_…:).
   api.use((req, _res, next) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!m) return next(new StripeHttpError(401, { type: 'invalid_request_error', message: 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').' }));
-    if (m[1] !== opts.apiKey) return next(new StripeHttpError(401, { type: 'invalid_request_error', message: `Invalid API Key provided: ${m[1]!.slice(0, 8)}${'*'.repeat(8)}${m[1]!.slice(-4)}` }));
+    const auth = req.get('authorization') ?? '';
+    const bearer = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+    const basic = /^Basic\s+(\S+)$/i.exec(auth)?.[1];
+    const key = bearer ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':')[0] : undefined);
+    if (!key) return next(new StripeHttpError(401, { type: 'invalid_request_error', message: 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').' }));
+    if (key !== opts.apiKey) return next(new StripeHttpError(401, { type: 'invalid_request_error', message: `Invalid API Key provided: ${key.slice(0, 8)}${'*'.repeat(8)}${key.slice(-4)}` }));
     next();
   });
   // Idempotency keys: the same key and parameters replay the first answer (24 h at Stripe).

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
+import type { SignUpAnswer } from '../../../../contract/console.js';
 import type { Db } from '../../../db/client';
 import { accounts } from '../../../db/schema/index';
 import { ApiError } from '../../../lib/errors';
@@ -37,10 +38,10 @@ const signInBody = z.object({ email, password: z.string().min(1).max(200) });
  * console does at once: a newcomer is in; someone who already had an account is in if they
  * typed its password, and otherwise is asked to sign in with it.
  */
-export const SIGN_UP_ANSWER = {
+export const SIGN_UP_ANSWER: SignUpAnswer = {
   next: 'signin',
   message: 'Sign in with this email and password to continue. If the email already had an account, use that account\'s password.',
-} as const;
+};
 
 export function mountAuthRoutes(r: ConsoleRouter, deps: { db: Db; limiter: LoginLimiter; secureCookies: () => boolean }): void {
   const { db, limiter } = deps;

@@ -31,7 +31,7 @@ export function mountBillingRoutes(r: ConsoleRouter, deps: { billing: ConsolePor
   });
 
   r.write('post', '/tenants/:tenantId/billing/checkout', 'owner', async (_req, _res, ctx) => {
-    return ownerWithBilling(ctx).checkout(ctx.tenantId, ctx.account.email, returnUrl(ctx.tenantId));
+    return ownerWithBilling(ctx).checkout(ctx.tenantId, returnUrl(ctx.tenantId));
   });
 
   r.write('post', '/tenants/:tenantId/billing/portal', 'owner', async (_req, _res, ctx) => {
