@@ -51,7 +51,7 @@ export function createHttpApp(core: Core, features: Feature[]): Express {
 
 async function workersStatus(core: Core): Promise<'ok' | 'none' | 'down'> {
   try {
-    return (await core.jobs.workersAlive()) > 0 ? 'ok' : 'none';
+    return (await withinReadyBudget(core.jobs.workersAlive())) > 0 ? 'ok' : 'none';
   } catch {
     return 'down';
   }

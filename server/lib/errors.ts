@@ -1,3 +1,5 @@
+import type { ErrorBody } from '../../contract/common.js';
+
 /**
  * Every error a client can see has a stable code; the status comes from this table so a
  * route can never pick an inconsistent one. Shape on the wire: {error:{code, message, requestId}}.
@@ -43,7 +45,8 @@ export class ApiError extends Error {
   }
 }
 
-export function errorBody(code: string, message: string, requestId: string, details?: Record<string, unknown>) {
+/** The contract's error body (contract/common.ts), the only shape an error answer has. */
+export function errorBody(code: string, message: string, requestId: string, details?: Record<string, unknown>): ErrorBody {
   return { error: { code, message, requestId, ...(details ? { details } : {}) } };
 }
 

@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookDeliveries, webhookEndpoints } from '../../server/db/schema/index';
 import type { RunningServer } from '../../server/main';
 import {
-  api, createTenantApp, createWebhookEnv, loginSucceeded, outboxOf, Receiver, waitFor, type WebhookEnv,
+  api, createTenantApp, createWebhookEnv, loginSucceeded, outboxOf, receiverPool, waitFor, type WebhookEnv,
 } from './webhooks-support';
 
 let env: WebhookEnv;
 let server: RunningServer;
-const receivers: Receiver[] = [];
+const receivers = receiverPool();
+const receiver = receivers.receiver;
 
 beforeAll(async () => {
   env = await createWebhookEnv('whdelivery');
@@ -16,15 +17,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.allSettled(receivers.map((r) => r.close()));
+  await receivers.closeAll();
   await env?.dispose();
 });
-
-async function receiver(): Promise<Receiver> {
-  const r = await new Receiver().listen();
-  receivers.push(r);
-  return r;
-}
 
 /** A fresh app with one endpoint pointing at a fresh receiver that knows the endpoint's secret. */
 async function setup(events?: string[]) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookAttempts, webhookDeliveries } from '../../server/db/schema/index';
 import { postWebhook } from '../../server/features/webhooks/http-post';
 import type { RunningServer } from '../../server/main';
-import { api, createTenantApp, createWebhookEnv, loginSucceeded, outboxOf, Receiver, waitFor, type WebhookEnv } from './webhooks-support';
+import { api, createTenantApp, createWebhookEnv, loginSucceeded, outboxOf, receiverPool, waitFor, type WebhookEnv } from './webhooks-support';
 
 const SLOW_ENDPOINTS = 8;
 /** The defaults: 8 attempts per endpoint, 128 per worker process. */
@@ -16,7 +16,8 @@ const RESPONSE_TIMEOUT_MS = 120_000;
 
 let env: WebhookEnv;
 let server: RunningServer;
-const receivers: Receiver[] = [];
+const receivers = receiverPool();
+const receiver = receivers.receiver;
 
 beforeAll(async () => {
   env = await createWebhookEnv('whfair');
@@ -30,15 +31,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Hung requests first, so the worker's in-flight attempts end before the server drains it.
-  await Promise.allSettled(receivers.map((r) => r.close()));
+  await receivers.closeAll();
   await env?.dispose();
 });
-
-async function receiver(): Promise<Receiver> {
-  const r = await new Receiver().listen();
-  receivers.push(r);
-  return r;
-}
 
 async function record(t: { tenantId: string; app: { id: string } }, n: number): Promise<string[]> {
   const outbox = outboxOf(server);

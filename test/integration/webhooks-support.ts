@@ -119,6 +119,19 @@ export class Receiver {
   }
 }
 
+/** Receivers a test file opens as it goes; close them in afterAll before the server, so hung requests end first. */
+export function receiverPool() {
+  const open: Receiver[] = [];
+  return {
+    async receiver(): Promise<Receiver> {
+      const r = await new Receiver().listen();
+      open.push(r);
+      return r;
+    },
+    closeAll: () => Promise.allSettled(open.map((r) => r.close())),
+  };
+}
+
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {

@@ -55,9 +55,9 @@ function endpointSlots(limit: number) {
 }
 
 /**
- * How long a delivery waits for a slot before it is tried anyway. Finishing attempts wake
- * held deliveries one for one, so this is only the backstop for a wake that never came (a
- * worker that died mid-attempt); it is long so that a large backlog isn't re-examined often.
+ * How long a delivery waits for a slot before it is tried anyway. Slots that finish an
+ * attempt go on with the held deliveries, so this is only the backstop for a worker that died
+ * mid-attempt; it is long so that a large backlog isn't re-examined often.
  */
 const HOLD_BACKSTOP_MS = 5 * 60_000;
 /** How long, and for how many deliveries, one job carries on with an endpoint's held deliveries. */
@@ -71,8 +71,9 @@ const DRAIN_MAX = 200;
  *
  * Fairness: an attempt whose endpoint is paused by its breaker, or already has
  * `endpointConcurrency` attempts in flight here, is *held*: it gives its worker slot back at
- * once and waits, without spending a retry, until the pause ends or an attempt to that
- * endpoint finishes and wakes it (or, failing both, until HOLD_BACKSTOP_MS runs out).
+ * once and waits, without spending a retry, until the pause ends, or until a slot that
+ * finishes an attempt to that endpoint carries on with it (or, failing both, until
+ * HOLD_BACKSTOP_MS runs out).
  */
 export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: DeliveryTuning) {
   const { db } = core;
@@ -146,10 +147,13 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
 
   type Delivery = typeof webhookDeliveries.$inferSelect;
 
-  /** Moves next_attempt_at past the attempt's end: only the worker whose update matched sends. */
+  /**
+   * Moves next_attempt_at past the attempt's end: only the worker whose update matched sends.
+   * A claimed delivery is no longer held, so no other slot's claimHeld can take it as well.
+   */
   async function claim(where: SQL | undefined, at: Date): Promise<Delivery | null> {
     const [claimed] = await db.update(webhookDeliveries)
-      .set({ nextAttemptAt: new Date(at.getTime() + tuning.leaseMs) })
+      .set({ nextAttemptAt: new Date(at.getTime() + tuning.leaseMs), held: false })
       .where(where)
       .returning();
     return claimed ?? null;
