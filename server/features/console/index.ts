@@ -12,7 +12,7 @@ import { consoleStatic } from './static';
 import { mountTeamRoutes } from './team/routes';
 import { mountWebhookRoutes } from './webhooks/routes';
 import { mountUserRightsRoutes } from './users/routes';
-import { mountOidcConsoleRoutes } from '../oidc/console-routes';
+import { mountOidcConsoleRoutes } from './oidc/routes';
 import { mountBillingRoutes } from './billing/routes';
 
 export type { ConsolePorts } from './ports';
@@ -34,7 +34,7 @@ export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature:
   mountActivityRoutes(r, { db: core.db, streams });
   mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks, streams });
   mountUserRightsRoutes(r, { db: core.db, users: deps.users });
-  mountOidcConsoleRoutes(r, { db: core.db, publicUrl });
+  mountOidcConsoleRoutes(r, { db: core.db, oidcClients: deps.oidcClients, publicUrl });
   mountBillingRoutes(r, { billing: deps.billing, publicUrl });
 
   const router = express.Router();

@@ -1,7 +1,8 @@
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
 import type { UserRights } from '../users/index';
-import type { WebhookService } from '../webhooks/service';
+import type { WebhookService } from '../webhooks/index';
+import type { OidcClientService } from '../oidc/index';
 import type { BillingService } from '../billing/index';
 
 /** The slices of other features the console uses; main.ts passes the real ones. */
@@ -14,6 +15,8 @@ export interface ConsolePorts {
   webhooks: WebhookService;
   /** End users' rights (export, erasure): the same service the server API uses. */
   users: UserRights;
+  /** OIDC clients of an app (features/oidc's service): the same one /v1/oidc_clients uses. */
+  oidcClients: OidcClientService;
   /** The Billing page (features/billing's service); `enabled` false hides it. */
   billing: Pick<BillingService, 'enabled' | 'status' | 'byDay' | 'invoices' | 'checkout' | 'portal'>;
 }

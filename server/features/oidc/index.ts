@@ -1,14 +1,16 @@
 import type { Core, Feature } from '../../core';
 import type { AppsStore } from '../apps/store';
-import type { SigningKeyStore } from '../tokens/signing-keys';
-import type { UsersStore } from '../users/store';
+import type { SigningKeyStore } from '../tokens/index';
+import type { UsersStore } from '../users/index';
 import { createHostedPagePass, type HostedPagePass } from './pass';
 import { createProviderRegistry, type OidcTuning } from './provider';
 import { oidcRouter, type TokenCheck } from './routes';
-import { createOidcClientService } from './service';
+import { createOidcClientService, type OidcClientService } from './service';
 import { createOidcClientStore } from './store';
 
 export type { OidcTuning } from './provider';
+export type { OidcClientService } from './service';
+export type { ClientScope } from './store';
 
 /**
  * Every app an OpenID Provider (DESIGN §8): clients per app and mode, and the authorization
@@ -21,7 +23,7 @@ export function createOidcFeature(core: Core, deps: {
   tokens: TokenCheck;
   issuer(appId: string): string;
   tuning?: OidcTuning;
-}): { feature: Feature; hostedPages: HostedPagePass } {
+}): { feature: Feature; hostedPages: HostedPagePass; clients: OidcClientService } {
   const store = createOidcClientStore(core.db);
   const clients = createOidcClientService(store);
   const providers = createProviderRegistry(core, {
@@ -31,5 +33,5 @@ export function createOidcFeature(core: Core, deps: {
     issuer: deps.issuer,
   }, deps.tuning);
   const hostedPages = createHostedPagePass(core.config.masterKey);
-  return { feature: { name: 'oidc', router: oidcRouter({ core, apps: deps.apps, clients, providers, tokens: deps.tokens, hostedPages }) }, hostedPages };
+  return { feature: { name: 'oidc', router: oidcRouter({ core, apps: deps.apps, clients, providers, tokens: deps.tokens, hostedPages }) }, hostedPages, clients };
 }

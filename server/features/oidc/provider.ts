@@ -4,7 +4,7 @@ import type { Core } from '../../core';
 import { safeEqual, sha256 } from '../../lib/crypto';
 import type { KeyMode } from '../../lib/ids';
 import type { AppRecord } from '../apps/store';
-import type { ActiveKey } from '../tokens/signing-keys';
+import type { ActiveKey } from '../tokens/index';
 import { createAdapterFactory } from './adapter';
 import { renderProviderError } from './page';
 import type { StoredClient } from './store';

@@ -6,7 +6,7 @@ import { createSigningKeyStore, type SigningKeyStore } from './signing-keys';
 import { createTokenVerifier, type TokenVerifier } from './verifier';
 
 export type { TokenSigner, TokenClaims, TokenClaimsInput } from './signer';
-export type { PublicJwk, SigningKeyStore } from './signing-keys';
+export type { ActiveKey, PublicJwk, SigningKeyStore } from './signing-keys';
 export type { TokenVerifier } from './verifier';
 
 /** ES256 tokens per app: signing for the login flow, JWKS, and one-time verification. */

@@ -14,6 +14,7 @@ import { createSweeper } from './sweeper';
 
 export type { WebhookOutbox } from './outbox';
 export type { WebhookLimits, WebhookService } from './service';
+export type { WebhookScope } from './store';
 export { EVENT_TYPES, type EventType, type OutboxMessage } from './events';
 
 export interface WebhooksOptions {

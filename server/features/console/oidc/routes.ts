@@ -1,13 +1,13 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import type { Db } from '../../db/client';
-import { ApiError } from '../../lib/errors';
-import { parse } from '../../lib/http';
-import { getTenantApp } from '../console/apps/store';
-import { idParam, type ConsoleRouter } from '../console/auth/guard';
-import { oidcClientInput } from '../../../contract/index.js';
-import { createOidcClientService } from './service';
-import { createOidcClientStore, type ClientScope } from './store';
+import type { Db } from '../../../db/client';
+import { ApiError } from '../../../lib/errors';
+import { parse } from '../../../lib/http';
+import { getTenantApp } from '../apps/store';
+import { idParam, type ConsoleRouter } from '../auth/guard';
+import type { ConsolePorts } from '../ports';
+import { oidcClientInput } from '../../../../contract/index.js';
+import type { ClientScope } from '../../oidc/index';
 
 const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
 
@@ -16,8 +16,8 @@ const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
  * console's doors (cookie session, tenant membership; admins to create or delete). Every
  * route names the app and a `?mode=`, both checked against the tenant.
  */
-export function mountOidcConsoleRoutes(r: ConsoleRouter, deps: { db: Db; publicUrl: () => string }): void {
-  const svc = createOidcClientService(createOidcClientStore(deps.db));
+export function mountOidcConsoleRoutes(r: ConsoleRouter, deps: { db: Db; oidcClients: ConsolePorts['oidcClients']; publicUrl: () => string }): void {
+  const svc = deps.oidcClients;
   const base = '/tenants/:tenantId/apps/:appId/oidc';
 
   async function scope(req: Request, tenantId: string): Promise<ClientScope> {
