@@ -201,27 +201,33 @@ describe('console forms in a browser', () => {
   });
 
   it('webhooks: an endpoint whose breaker opened says it is paused, and until when, without a reload', async () => {
-    // A second server on the same stores, with a breaker that opens after two failures in a row.
-    const strict = await env.start({}, { webhooks: { breaker: { threshold: 2, pauseMs: 600_000 } } });
-    const api = new ConsoleClient(strict.url);
-    const tenant = (await api.signUp('breaker@forms.example', PASSWORD, 'Breaker Org')).tenants[0]!.id;
-    const appId = (await api.post(`/tenants/${tenant}/apps`, { name: 'Fragile' })).body.app.id as string;
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await ctx.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${strict.url}/console` }]);
-    const page = await ctx.newPage();
-    await page.goto(`${strict.url}/console/t/${tenant}/apps/${appId}/webhooks`);
-    receiverStatus = 500;
-    await page.getByLabel(/^URL/).fill(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/fragile`);
-    await page.getByRole('button', { name: 'Add endpoint' }).click();
-    await page.locator('[data-endpoint]').waitFor();
-    expect(await page.locator('[data-circuit]').count()).toBe(0);
-    await page.getByRole('button', { name: 'Send test event' }).click();
-    await expect.poll(() => page.locator('[data-delivery-state]').first().getAttribute('data-delivery-state'), { timeout: 20_000 }).toBe('retrying');
-    await page.getByRole('button', { name: 'Send test event' }).click();
-    await page.locator('[data-circuit=open]').waitFor({ timeout: 20_000 });
-    expect(await page.locator('[data-circuit=open]').textContent()).toMatch(/Paused after \d+ failed deliveries in a row:\s+nothing is sent until/);
-    await ctx.close();
-  });
+    // A server of its own (its own database and queues, so no other worker takes these
+    // deliveries), with a breaker that opens after two failures in a row.
+    const own = await createTestEnv('consolebreaker');
+    try {
+      const strict = await own.start({}, { webhooks: { breaker: { threshold: 2, pauseMs: 600_000 } } });
+      const api = new ConsoleClient(strict.url);
+      const tenant = (await api.signUp('breaker@forms.example', PASSWORD, 'Breaker Org')).tenants[0]!.id;
+      const appId = (await api.post(`/tenants/${tenant}/apps`, { name: 'Fragile' })).body.app.id as string;
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await ctx.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${strict.url}/console` }]);
+      const page = await ctx.newPage();
+      await page.goto(`${strict.url}/console/t/${tenant}/apps/${appId}/webhooks`);
+      receiverStatus = 500;
+      await page.getByLabel(/^URL/).fill(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/fragile`);
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      await page.locator('[data-endpoint]').waitFor();
+      expect(await page.locator('[data-circuit]').count()).toBe(0);
+      await page.getByRole('button', { name: 'Send test event' }).click();
+      await expect.poll(() => page.locator('[data-delivery-state]').first().getAttribute('data-delivery-state'), { timeout: 20_000 }).toBe('retrying');
+      await page.getByRole('button', { name: 'Send test event' }).click();
+      await page.locator('[data-circuit=open]').waitFor({ timeout: 20_000 });
+      expect(await page.locator('[data-circuit=open]').textContent()).toMatch(/Paused after \d+ failed deliveries in a row:\s+nothing is sent until/);
+      await ctx.close();
+    } finally {
+      await own.dispose();
+    }
+  }, 90_000);
 });
 
 describe('console layout', () => {
