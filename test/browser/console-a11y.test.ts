@@ -1,28 +1,14 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/main';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe';
-import { launchBrowser } from '../helpers/browser';
-import { createTestEnv, type TestEnv } from '../helpers/server';
+import { browserStack } from '../helpers/browser';
 import { ConsoleClient } from '../integration/console-client';
 
 /** The console with axe-core on every page, and a site owner who uses only the keyboard. */
-let env: TestEnv;
-let s: RunningServer;
-let browser: Browser;
 
 const PASSWORD = 'quartz-lantern-orbit-meadow-41';
 
-beforeAll(async () => {
-  env = await createTestEnv('consolea11y');
-  s = await env.start();
-  browser = await launchBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await env?.dispose();
-});
+const stack = browserStack('consolea11y');
 
 /** The element that has the keyboard, through shadow roots: its tag, id and accessible text. */
 async function focused(p: Page): Promise<string> {
@@ -44,15 +30,15 @@ async function tabTo(p: Page, match: RegExp, limit = 40): Promise<void> {
 
 describe('console accessibility', () => {
   it('has no axe-core violations on any page', async () => {
-    const api = new ConsoleClient(s.url);
+    const api = new ConsoleClient(stack.server.url);
     const tenant = (await api.signUp('axe@a11y.example', PASSWORD, 'Axe Org')).tenants[0]!.id;
     const appId = (await api.post(`/tenants/${tenant}/apps`, { name: 'Axe shop', allowedOrigins: ['https://shop.example.com'] })).body.app.id as string;
     const invite = (await api.post(`/tenants/${tenant}/invitations`, { role: 'viewer' })).body.url as string;
 
     // The console's CSP refuses injected scripts, axe included; the check runs beside it.
-    const anon = await (await browser.newContext({ bypassCSP: true })).newPage();
+    const anon = await (await stack.browser.newContext({ bypassCSP: true })).newPage();
     for (const path of ['/console/signin', '/console/signup']) {
-      await anon.goto(`${s.url}${path}`);
+      await anon.goto(`${stack.server.url}${path}`);
       await anon.getByRole('button').first().waitFor();
       expect(await axeViolations(anon), path).toEqual([]);
     }
@@ -61,15 +47,15 @@ describe('console accessibility', () => {
     expect(await axeViolations(anon), 'invite').toEqual([]);
     await anon.close();
 
-    const ctx = await browser.newContext({ bypassCSP: true });
-    await ctx.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${s.url}/console` }]);
+    const ctx = await stack.browser.newContext({ bypassCSP: true });
+    await ctx.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${stack.server.url}/console` }]);
     const page = await ctx.newPage();
     const pages = [
       `/console/t/${tenant}/apps`, `/console/t/${tenant}/team`, '/console/organisations/new',
       ...['settings', 'keys', 'install', 'users', 'activity', 'webhooks', 'oidc'].map((tab) => `/console/t/${tenant}/apps/${appId}/${tab}`),
     ];
     for (const path of pages) {
-      await page.goto(`${s.url}${path}`);
+      await page.goto(`${stack.server.url}${path}`);
       await page.locator('main h1, main h2').first().waitFor();
       await page.waitForFunction(() => !document.querySelector('wsl-console')?.shadowRoot?.querySelector('[aria-busy=true]'));
       expect(await axeViolations(page), path).toEqual([]);
@@ -78,10 +64,10 @@ describe('console accessibility', () => {
   }, 180_000);
 
   it('lets a site owner sign in, create an app and open its settings with the keyboard alone', async () => {
-    const api = new ConsoleClient(s.url);
+    const api = new ConsoleClient(stack.server.url);
     await api.signUp('keys@a11y.example', PASSWORD, 'Keyboard Org');
-    const page = await browser.newPage();
-    await page.goto(`${s.url}/console/signin`);
+    const page = await stack.browser.newPage();
+    await page.goto(`${stack.server.url}/console/signin`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 
     await tabTo(page, /^input#email/);

@@ -1,38 +1,23 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/main';
+import { expect, it } from 'vitest';
 import { axeViolations } from '../helpers/axe';
-import { artifactPath, launchBrowser } from '../helpers/browser';
-import { createTestEnv, type TestEnv } from '../helpers/server';
+import { artifactPath, browserStack } from '../helpers/browser';
 import { ConsoleClient } from '../integration/console-client';
 
 /** The OpenID Connect tab in Chromium: the issuer, a client added with its secret shown once, a refusal, a deletion. */
-let env: TestEnv;
-let s: RunningServer;
-let browser: Browser;
 
-beforeAll(async () => {
-  env = await createTestEnv('consoleoidc');
-  s = await env.start();
-  browser = await launchBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await env?.dispose();
-});
+const stack = browserStack('consoleoidc');
 
 it('shows the issuer, adds a client with its secret shown once, refuses a bad redirect URI and deletes', async () => {
-  const api = new ConsoleClient(s.url);
+  const api = new ConsoleClient(stack.server.url);
   const tenant = (await api.signUp('oidc@shop.example', undefined, 'OIDC Org')).tenants[0]!.id;
   const appId = (await api.post(`/tenants/${tenant}/apps`, { name: 'Federated' })).body.app.id as string;
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
-  await ctx.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${s.url}/console` }]);
+  const ctx = await stack.browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  await ctx.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${stack.server.url}/console` }]);
   const p = await ctx.newPage();
   p.on('dialog', (d) => void d.accept());
-  await p.goto(`${s.url}/console/t/${tenant}/apps/${appId}/oidc`);
+  await p.goto(`${stack.server.url}/console/t/${tenant}/apps/${appId}/oidc`);
   await p.locator('[data-issuer]').waitFor();
-  expect(await p.locator('[data-issuer]').textContent()).toBe(`${s.core.config.publicUrl}/apps/${appId}`);
+  expect(await p.locator('[data-issuer]').textContent()).toBe(`${stack.server.core.config.publicUrl}/apps/${appId}`);
 
   await p.getByLabel('Name').fill('Next.js site');
   await p.getByLabel(/^Redirect URIs/).fill('http://example.com/callback');

@@ -1,41 +1,26 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/main';
-import { launchBrowser } from '../helpers/browser';
+import { describe, expect, it } from 'vitest';
+import { browserStack } from '../helpers/browser';
 import { loginInSandbox } from '../helpers/login';
-import { createTestEnv, type TestEnv } from '../helpers/server';
 import { ConsoleClient } from '../integration/console-client';
 
 /** The Users page's rights actions in Chromium: Export downloads the JSON; Delete asks first. */
-let env: TestEnv;
-let s: RunningServer;
-let browser: Browser;
 
-beforeAll(async () => {
-  env = await createTestEnv('consoleusers');
-  s = await env.start();
-  browser = await launchBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await env?.dispose();
-});
+const stack = browserStack('consoleusers');
 
 describe('console Users page', () => {
   it('exports a user as JSON, and erases them only after the confirmation', async () => {
-    const api = new ConsoleClient(s.url);
+    const api = new ConsoleClient(stack.server.url);
     const tenant = (await api.signUp('rights@users.example', 'quartz-lantern-orbit-meadow-41', 'Rights Org')).tenants[0]!.id;
     const created = await api.post(`/tenants/${tenant}/apps`, { name: 'Shop', allowedOrigins: ['https://shop.example.com'] });
     const appId = created.body.app.id as string;
-    const alice = await loginInSandbox(s.url, created.body.keys.test, 'o_alice_page');
-    const bob = await loginInSandbox(s.url, created.body.keys.test, 'o_bob_page');
+    const alice = await loginInSandbox(stack.server.url, created.body.keys.test, 'o_alice_page');
+    const bob = await loginInSandbox(stack.server.url, created.body.keys.test, 'o_bob_page');
 
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    await ctx.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${s.url}/console` }]);
+    const ctx = await stack.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    await ctx.addCookies([{ name: 'wsl_console', value: api.cookie!.split('=')[1]!, url: `${stack.server.url}/console` }]);
     const page = await ctx.newPage();
-    await page.goto(`${s.url}/console/t/${tenant}/apps/${appId}/users`);
+    await page.goto(`${stack.server.url}/console/t/${tenant}/apps/${appId}/users`);
     const row = page.locator(`tr[data-user="${alice.user.id}"]`);
     await row.waitFor();
 
