@@ -115,6 +115,8 @@ export interface LoginResult {
   redisTop: Array<[string, number]>;
   perLogin: { httpRequests: number; pgTransactions: number; pgRowsWritten: number; redisCommands: number; serverCpuMs: number };
   serverLogLines: number;
+  /** Billing on: meter events the Stripe stand-in holds at the end (warm-up and window), and the requests that carried them. */
+  stripe: { meterEvents: number; streamRequests: number } | undefined;
   /** One V8 CPU profile per server instance (main thread), with --cpu-prof. */
   cpuProfiles: string[];
 }
@@ -251,10 +253,14 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     await Promise.allSettled([...inflight]);
   }
 
-  const cpu = cpuMeter(stack.pids, stack.workerPids, stack.simulator ? { 'wechat simulator': [stack.simulator.pid] } : {});
+  const cpu = cpuMeter(stack.pids, stack.workerPids, {
+    ...(stack.simulator ? { 'wechat simulator': [stack.simulator.pid] } : {}),
+    ...(stack.stripe ? { 'stripe stand-in': [stack.stripe.pid] } : {}),
+  });
   let windowSeconds = 0;
   let cores: Record<string, number> = {};
   let routes: LoginResult['serverRoutes'] = [];
+  let stripe: LoginResult['stripe'];
   let loopLag = { p50: NaN, p99: NaN, max: NaN };
   let loopLagPerInstance: LoginResult['loopLagPerInstance'] = [];
   let redisTop: Array<[string, number]> = [];
@@ -288,6 +294,10 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     perLogin.redisCommands = redisDiff.reduce((a, [, v]) => a + v, 0) / completed;
     redisTop = redisDiff.slice(0, 8).map(([k, v]) => [k, v / completed]);
     perLogin.serverCpuMs = ((cores.server ?? 0) * windowSeconds * 1000) / completed;
+    if (stack.stripe) {
+      const get = async (path: string) => ((await (await fetch(`${stack.stripe!.url}/__standin/${path}`)).json()) as { data: unknown[] }).data;
+      stripe = { meterEvents: (await get('meter_events')).length, streamRequests: (await get('requests')).filter((r) => r === 'POST /v2/billing/meter_event_stream').length };
+    }
     stopping = true;
     // In-flight logins finish (each step is bounded); stragglers are cut after 20 s.
     await Promise.race([Promise.allSettled(workers), sleep(20_000)]);
@@ -334,6 +344,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     perLogin,
     redisTop,
     serverLogLines: stack.serverLogLines(),
+    stripe,
     cpuProfiles,
   };
 }
@@ -361,6 +372,7 @@ export function printLoginResult(r: LoginResult): void {
   console.log(`  Redis calls per login ${r.redisTop.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
   console.log(`  server event loop     delay p50 ${fmtMs(r.loopLag.p50)}   p99 ${fmtMs(r.loopLag.p99)}   max ${fmtMs(r.loopLag.max)}${n > 1 ? `   (worst of ${n} instances, per figure)` : ''}`);
   if (n > 1) r.loopLagPerInstance.forEach((l, i) => console.log(`    instance ${String(i + 1).padEnd(10)} delay p50 ${fmtMs(l.p50)}   p99 ${fmtMs(l.p99)}   max ${fmtMs(l.max)}`));
+  if (r.stripe) console.log(`  Stripe meter events   ${r.stripe.meterEvents} received in ${r.stripe.streamRequests} stream requests by the end of the window (warm-up included)`);
   console.log(`  server log lines      ${r.serverLogLines} (LOG_LEVEL=warn${n > 1 || o.workers ? ', all server processes' : ''})`);
   console.log(`  server-side mean time per route (its own histogram${n > 1 ? `, ${n} instances summed` : ''}):`);
   for (const row of r.serverRoutes.slice(0, 8)) console.log(`    ${row.route.padEnd(48)} ${String(row.count).padStart(7)}   ${row.meanMs.toFixed(2)} ms`);

@@ -8,7 +8,6 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import postgres from 'postgres';
 import { z } from 'zod';
-import { startStripeStandin, type RunningStandin } from '../../server/features/billing/stripe-standin/server';
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -57,7 +56,8 @@ export interface StackOptions {
    */
   live?: { appid: string; secret: string };
   /**
-   * Billing on: a Stripe stand-in in this process, the servers pointed at it (STRIPE_*), and
+   * Billing on: a Stripe stand-in in a process of its own (as Stripe is elsewhere: its CPU is
+   * neither the server's nor the load generator's), the servers pointed at it (STRIPE_*), and
    * every tenant on Pro with a Stripe customer, so each new monthly user becomes a meter event.
    */
   billing?: boolean;
@@ -81,6 +81,8 @@ export interface Stack {
   workerPids: number[];
   /** The standalone WeChat simulator process (`wechat: 'external'`), else undefined. */
   simulator: { url: string; pid: number } | undefined;
+  /** The Stripe stand-in process (`billing`), else undefined. */
+  stripe: { url: string; pid: number } | undefined;
   appId: string;
   publishableKey: string;
   secretKey: string;
@@ -176,6 +178,23 @@ async function createMoreApps(env: NodeJS.ProcessEnv, n: number): Promise<BenchA
   }
 }
 
+/** `npm run stripe-standin` on the given address, sending no events (the bench buys nothing). */
+async function startStandinProcess(url: string): Promise<ChildProcess> {
+  const { port } = new URL(url);
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/features/billing/stripe-standin/standalone.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, STRIPE_SECRET_KEY: BENCH_STRIPE_KEY, STRIPE_WEBHOOK_SECRET: BENCH_STRIPE_WHSEC, STANDIN_HOST: '127.0.0.1', STANDIN_PORT: port, STANDIN_WEBHOOK_URL: '' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`the Stripe stand-in exited with ${proc.exitCode} during start-up`);
+    if (await fetch(`${url}/__standin/requests`).then((r) => r.ok, () => false)) return proc;
+    if (Date.now() > deadline) throw new Error('the Stripe stand-in was not ready within 30 s');
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+}
+
 const isRunning = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
 
 /** SIGTERM, then SIGKILL if it has not exited after `killAfterMs`; resolves once it has exited. */
@@ -218,7 +237,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const servers: ChildProcess[] = [];
   const workers: ChildProcess[] = [];
   let simulator: ChildProcess | undefined;
-  let standin: RunningStandin | undefined;
+  let standin: ChildProcess | undefined;
   let logLines = 0;
   let simLogLines = 0;
 
@@ -226,7 +245,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await Promise.all(workers.map((w) => stopProcess(w)));
     await Promise.all(servers.map((s) => stopProcess(s)));
     if (simulator) await stopProcess(simulator);
-    await standin?.close();
+    if (standin) await stopProcess(standin);
     await admin.unsafe(`drop database if exists ${database} with (force)`).catch((err) => console.error(`could not drop ${database}: ${err}`));
     await admin.end();
     await deleteRedisKeys(redis, redisPrefix).catch((err) => console.error(`could not delete Redis keys ${redisPrefix}*: ${err}`));
@@ -238,21 +257,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await admin.unsafe(`create database ${database}`);
     const external = opts.wechat === 'external';
     if (opts.live && !external) throw new Error('a live stack needs the external WeChat simulator');
-    if (opts.billing) {
-      standin = await startStripeStandin({
-        apiKey: BENCH_STRIPE_KEY, webhookSecret: BENCH_STRIPE_WHSEC,
-        prices: [{ id: 'price_bench_pro', unitAmount: 2900, usageType: 'licensed' }, { id: 'price_bench_mau', unitAmount: 2, usageType: 'metered' }],
-      });
-    }
     const ports: number[] = [];
     // Distinct ports: freePort() releases its port, so ask until there are enough different
-    // ones (the instances', then the external simulator's).
-    while (ports.length < instances + (external ? 1 : 0)) {
+    // ones (the instances', then the external simulator's, then the Stripe stand-in's).
+    while (ports.length < instances + (external ? 1 : 0) + (opts.billing ? 1 : 0)) {
       const p = await freePort();
       if (!ports.includes(p)) ports.push(p);
     }
     const port = ports[0]!;
     const simUrl = external ? `http://127.0.0.1:${ports[instances]}` : undefined;
+    const standinUrl = opts.billing ? `http://127.0.0.1:${ports[ports.length - 1]}` : undefined;
+    if (standinUrl) standin = await startStandinProcess(standinUrl);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'production',
@@ -269,9 +284,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ...(opts.workers ? { ROLE: 'api' } : {}),
       ...(simUrl ? { SANDBOX_WECHAT_API_BASE: simUrl } : {}),
       ...(simUrl && opts.live ? { WECHAT_API_BASE: simUrl } : {}),
-      ...(standin ? {
-        STRIPE_SECRET_KEY: BENCH_STRIPE_KEY, STRIPE_WEBHOOK_SECRET: BENCH_STRIPE_WHSEC, STRIPE_API_BASE: standin.url,
-        STRIPE_PRICE_PRO: 'price_bench_pro', STRIPE_PRICE_PRO_MAU: 'price_bench_mau',
+      ...(standinUrl ? {
+        STRIPE_SECRET_KEY: BENCH_STRIPE_KEY, STRIPE_WEBHOOK_SECRET: BENCH_STRIPE_WHSEC, STRIPE_API_BASE: standinUrl,
+        STRIPE_PRICE_PRO: 'price_standin_pro', STRIPE_PRICE_PRO_MAU: 'price_standin_mau',
       } : {}),
       ...opts.env,
     };
@@ -380,6 +395,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       pids: servers.map((s) => s.pid!),
       workerPids: workers.map((w) => w.pid!),
       simulator: simulator && simUrl ? { url: simUrl, pid: simulator.pid! } : undefined,
+      stripe: standin && standinUrl ? { url: standinUrl, pid: standin.pid! } : undefined,
       appId: created.appId,
       publishableKey: keys.publishable,
       secretKey: keys.secret,

@@ -49,7 +49,7 @@ describe('a meter sender killed mid-send', () => {
     const app = await createLiveApp(api, sim);
     await api.core.db.update(tenants).set({ plan: 'pro', stripeCustomerId: 'cus_crash_1' }).where(eq(tenants.id, app.tenantId));
     // Stripe records the event, and the answer never comes back.
-    await standin.inject({ path: '/v1/billing/meter_events', kind: 'stall', times: 1 });
+    await standin.inject({ path: '/v2/billing/meter_event_stream', kind: 'stall', times: 1 });
     child = await startChild(vars);
     const crashed = new Promise<void>((ok) => child!.once('exit', () => ok()));
 
@@ -66,10 +66,12 @@ describe('a meter sender killed mid-send', () => {
       const [r] = await worker.core.db.select().from(billingMeterOutbox).where(eq(billingMeterOutbox.id, row!.id));
       return r?.sentAt ? r : null;
     });
-    const posts = (await standin.requests()).filter((r) => r === 'POST /v1/billing/meter_events');
+    const posts = (await standin.requests()).filter((r) => r === 'POST /v2/billing/meter_event_stream');
     expect(posts).toHaveLength(2);
     const events = await standin.meterEvents();
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ identifier: row!.id, payload: { stripe_customer_id: 'cus_crash_1', value: '1' } });
+    // Stripe dropped the resent one by its identifier.
+    expect(await standin.meterEventErrors()).toEqual([{ identifier: row!.id, code: 'duplicate_meter_event' }]);
   }, 120_000);
 });

@@ -28,7 +28,8 @@ beforeAll(async () => {
   sim = await startSimulator();
   standin = await startStandin();
   receiver = await new Receiver().listen();
-  server = await env.start({ ...billingVars(standin), WECHAT_API_BASE: sim.url, PLAN_FREE_MAU: '2' }, { billing: FAST_BILLING, webhooks: FAST_SCHEDULE });
+  // The burst test opens 131 login codes from one address.
+  server = await env.start({ ...billingVars(standin), WECHAT_API_BASE: sim.url, PLAN_FREE_MAU: '2', SESSION_RATE_LIMIT: '1000' }, { billing: FAST_BILLING, webhooks: FAST_SCHEDULE });
   await standin.setWebhookUrl(`${server.url}/v1/billing/stripe-webhook`);
 });
 afterAll(async () => {
@@ -154,7 +155,7 @@ describe('meter events', () => {
   it('a Stripe outage (5xx, timeouts, answers lost after the work) delays events and neither loses nor doubles one', async () => {
     const app = await createLiveApp(server, sim);
     await server.core.db.update(tenants).set({ plan: 'pro', stripeCustomerId: 'cus_outage_1' }).where(eq(tenants.id, app.tenantId));
-    const path = '/v1/billing/meter_events';
+    const path = '/v2/billing/meter_event_stream';
     await standin.inject({ path, kind: 'error', status: 500, times: 3 });
     await standin.inject({ path, kind: 'error', status: 503, times: 3 });
     await standin.inject({ path, kind: 'hang', times: 2 });
@@ -170,4 +171,33 @@ describe('meter events', () => {
     expect(rows.some((r) => r.attempts > 1)).toBe(true);
     await standin.clearFaults();
   }, 60_000);
+
+  it('sends a burst of new users in stream requests of up to 100 events, and renews an expired session token', async () => {
+    const app = await createLiveApp(server, sim);
+    const mine = async () => (await standin.meterEvents()).filter((e) => String(e.identifier).includes(app.tenantId));
+    // One event first, so the sender holds a session token that can then expire.
+    await server.core.db.update(tenants).set({ plan: 'pro', stripeCustomerId: 'cus_burst_1' }).where(eq(tenants.id, app.tenantId));
+    expect((await liveLogin(server, sim, app, 'o_burst_first')).frame.type).toBe('success');
+    await waitFor('the first event', async () => (await mine()).length === 1);
+    // No customer while the burst arrives, so its rows wait and then go out together.
+    await server.core.db.update(tenants).set({ stripeCustomerId: null }).where(eq(tenants.id, app.tenantId));
+    const users = Array.from({ length: 130 }, (_, i) => `o_burst_${i}`);
+    for (let i = 0; i < users.length; i += 10) {
+      const wave = await Promise.all(users.slice(i, i + 10).map((openid) => liveLogin(server, sim, app, openid)));
+      for (const l of wave) expect(l.frame.type).toBe('success');
+    }
+    await standin.expireMeterSessions();
+    const before = await standin.requests();
+    await giveCustomer(app.tenantId, 'cus_burst_1');
+    await waitFor('all 131 through', async () => (await mine()).length === 131 && (await server.core.db.$count(billingMeterOutbox, and(eq(billingMeterOutbox.tenantId, app.tenantId), isNull(billingMeterOutbox.sentAt)))) === 0, 30_000);
+    const during = (await standin.requests()).slice(before.length);
+    // 130 events: two requests carry them (100 + 30), plus the one refused for the expired token.
+    expect(during.filter((r) => r === 'POST /v2/billing/meter_event_stream')).toHaveLength(3);
+    expect(during.filter((r) => r === 'POST /v2/billing/meter_event_session')).toHaveLength(1);
+    expect(new Set((await mine()).map((e) => e.identifier)).size).toBe(131);
+    // Each event is dated when the user became active.
+    const [row] = await server.core.db.select().from(billingMeterOutbox).where(eq(billingMeterOutbox.tenantId, app.tenantId)).limit(1);
+    const ev = (await mine()).find((e) => e.identifier === row!.id)!;
+    expect(ev.timestamp).toBe(Math.floor(row!.createdAt.getTime() / 1000));
+  }, 90_000);
 });

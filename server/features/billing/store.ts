@@ -1,7 +1,7 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { rowsOf } from '../../db/client';
-import { apps, monthlyActiveUsers, quotaWarnings, stripeEvents, tenants } from '../../db/schema/index';
+import { apps, billingMeterOutbox, monthlyActiveUsers, quotaWarnings, stripeEvents, tenants } from '../../db/schema/index';
 import type { BillingStatus, PlanName, TenantPlanRow } from './plans';
 
 export interface TenantBillingRow extends TenantPlanRow {
@@ -15,6 +15,8 @@ export interface PendingMeterEvent {
   id: string;
   tenantId: string;
   customerId: string;
+  /** When the user became active: the event's timestamp, so it counts in the right period. */
+  createdAt: Date;
 }
 
 const billingColumns = {
@@ -123,17 +125,20 @@ export function createBillingStore(db: Db) {
         update billing_meter_outbox o set claimed_until = now() + ${holdMs} * interval '1 millisecond', attempts = o.attempts + 1
         from due, tenants t
         where o.id = due.id and t.id = o.tenant_id
-        returning o.id, o.tenant_id as "tenantId", t.stripe_customer_id as "customerId"`));
-      return rows as PendingMeterEvent[];
+        returning o.id, o.tenant_id as "tenantId", t.stripe_customer_id as "customerId", o.created_at as "createdAt"`));
+      return (rows as Array<Omit<PendingMeterEvent, 'createdAt'> & { createdAt: Date | string }>).map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
     },
 
-    async meterEventSent(id: string): Promise<void> {
-      await db.execute(sql`update billing_meter_outbox set sent_at = now(), claimed_until = null, last_error = null where id = ${id}`);
+    async meterEventsSent(ids: string[]): Promise<void> {
+      await db.update(billingMeterOutbox).set({ sentAt: sql`now()`, claimedUntil: null, lastError: null }).where(inArray(billingMeterOutbox.id, ids));
     },
 
-    /** Not sent: free again at once for the next pass (Stripe said why in `error`). */
-    async meterEventFailed(id: string, error: string): Promise<void> {
-      await db.execute(sql`update billing_meter_outbox set claimed_until = null, last_error = ${error.slice(0, 500)} where id = ${id}`);
+    /**
+     * Not sent. `retry: 'now'` frees the rows for the next pass (an outage); `'later'` keeps
+     * the claim, so a request Stripe refused is tried again only when the hold runs out.
+     */
+    async meterEventsFailed(ids: string[], error: string, retry: 'now' | 'later'): Promise<void> {
+      await db.update(billingMeterOutbox).set({ lastError: error.slice(0, 500), ...(retry === 'now' ? { claimedUntil: null } : {}) }).where(inArray(billingMeterOutbox.id, ids));
     },
   };
 }

@@ -42,16 +42,25 @@ describe('the Stripe stand-in', () => {
     expect(other).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
   });
 
-  it('keeps one meter event per identifier, refusing a repeat with 400 and Stripe-Should-Retry: false', async () => {
-    const params = { event_name: 'wsl_active_user', payload: { stripe_customer_id: 'cus_1', value: '1' }, identifier: 'mau_unit_1' };
-    const first = await stripe.billing.meterEvents.create(params);
-    expect(first).toMatchObject({ object: 'billing.meter_event', identifier: 'mau_unit_1', payload: { value: '1' } });
-    const again = await stripe.billing.meterEvents.create(params).catch((e: unknown) => e as Stripe.errors.StripeError);
-    expect(again).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError', message: 'An event already exists with identifier mau_unit_1.' });
-    expect((again as Stripe.errors.StripeError).headers?.['stripe-should-retry']).toBe('false');
-    const old = await stripe.billing.meterEvents.create({ ...params, identifier: 'mau_unit_2', timestamp: Math.floor(Date.now() / 1000) - 36 * 86400 }).catch((e: unknown) => e as Stripe.errors.StripeError);
-    expect(old).toMatchObject({ statusCode: 400, param: 'timestamp' });
-    expect((await standin.meterEvents()).map((e) => e.identifier)).toEqual(['mau_unit_1']);
+  it('takes meter events on the v2 stream with a session token: batches of up to 100, repeats and stale events dropped as Stripe reports them', async () => {
+    const session = await stripe.v2.billing.meterEventSession.create();
+    expect(session).toMatchObject({ object: 'v2.billing.meter_event_session', livemode: false });
+    expect(Date.parse(session.expires_at) - Date.parse(session.created)).toBe(15 * 60_000);
+    const ev = (identifier: string, timestamp = new Date().toISOString()) => ({ event_name: 'wsl_active_user', identifier, timestamp, payload: { stripe_customer_id: 'cus_1', value: '1' } });
+    const withToken = { apiKey: session.authentication_token };
+    await stripe.v2.billing.meterEventStream.create({ events: [ev('mau_stream_1'), ev('mau_stream_2'), ev('mau_stream_1')] }, withToken);
+    await stripe.v2.billing.meterEventStream.create({ events: [ev('mau_stream_3', new Date(Date.now() - 36 * 86_400_000).toISOString())] }, withToken);
+    expect((await standin.meterEvents()).map((e) => e.identifier).filter((i) => String(i).startsWith('mau_stream'))).toEqual(['mau_stream_1', 'mau_stream_2']);
+    expect(await standin.meterEventErrors()).toEqual([{ identifier: 'mau_stream_1', code: 'duplicate_meter_event' }, { identifier: 'mau_stream_3', code: 'timestamp_out_of_range' }]);
+
+    const tooMany = await stripe.v2.billing.meterEventStream.create({ events: Array.from({ length: 101 }, (_, i) => ev(`mau_many_${i}`)) }, withToken).catch((e: unknown) => e);
+    expect(tooMany).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    const secretKeyOnStream = await stripe.v2.billing.meterEventStream.create({ events: [ev('mau_stream_4')] }).catch((e: unknown) => e);
+    expect(secretKeyOnStream).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
+    await standin.expireMeterSessions();
+    const expired = await stripe.v2.billing.meterEventStream.create({ events: [ev('mau_stream_4')] }, withToken).catch((e: unknown) => e);
+    expect(expired).toBeInstanceOf(Stripe.errors.TemporarySessionExpiredError);
+    expect((await standin.meterEvents()).some((e) => e.identifier === 'mau_stream_4' || String(e.identifier).startsWith('mau_many'))).toBe(false);
   });
 
   it('signs events the way stripe.webhooks.constructEvent verifies them', async () => {

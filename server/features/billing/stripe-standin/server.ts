@@ -31,10 +31,12 @@ export interface StandinOptions {
   prices: StandinPrice[];
   /** Delivery retries after a failed attempt (Stripe retries for three days; here quicker). */
   retryDelaysMs?: number[];
+  /** How long a meter event session's token is valid (Stripe: 15 minutes). */
+  meterSessionTtlMs?: number;
 }
 
 export interface Fault {
-  /** Matches requests whose path starts with this (e.g. /v1/billing/meter_events). */
+  /** Matches requests whose path starts with this (e.g. /v2/billing/meter_event_stream). */
   path: string;
   method?: string;
   /**
@@ -63,6 +65,10 @@ export interface RunningStandin {
   inject(fault: Fault): Promise<void>;
   clearFaults(): Promise<void>;
   meterEvents(): Promise<Obj[]>;
+  /** Stream events dropped while processed (Stripe's meter error report): `{ identifier, code }`. */
+  meterEventErrors(): Promise<Obj[]>;
+  /** Every meter event session token expires now (as 15 minutes passing would). */
+  expireMeterSessions(): Promise<void>;
   events(): Promise<StripeEventRecord[]>;
   /** Sends an event again, freshly signed (as Stripe's "Resend" does). */
   resend(eventId: string): Promise<void>;
@@ -117,6 +123,7 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
   let webhookUrl = opts.webhookUrl;
   let url = '';
   const retryDelays = opts.retryDelaysMs ?? [200, 1000, 3000];
+  const sessionTtlMs = opts.meterSessionTtlMs ?? 15 * 60_000;
   const pendingTimers = new Set<NodeJS.Timeout>();
   let invoiceNumber = 0;
   const now = () => Math.floor(Date.now() / 1000);
@@ -366,26 +373,56 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
     res.json(inv);
   });
 
-  api.post('/billing/meter_events', (req, res) => {
-    const b = req.body as Obj;
-    const eventName = need(b.event_name, 'event_name');
-    if (!b.payload || typeof b.payload !== 'object') throw invalid('Missing required param: payload.', { code: 'parameter_missing', param: 'payload' });
-    const timestamp = b.timestamp === undefined ? now() : Number(b.timestamp);
-    if (!Number.isInteger(timestamp) || timestamp < now() - 35 * 86400 || timestamp > now() + 300) {
-      throw invalid('Timestamp must be within the past 35 calendar days or up to 5 minutes in the future.', { param: 'timestamp' });
-    }
-    const identifier = typeof b.identifier === 'string' && b.identifier ? b.identifier : newId('mev');
-    const seenAt = meterIdentifiers.get(identifier);
-    if (seenAt !== undefined && now() - seenAt < 86400) {
-      throw new StripeHttpError(400, { type: 'invalid_request_error', message: `An event already exists with identifier ${identifier}.` }, { 'stripe-should-retry': 'false' });
-    }
-    meterIdentifiers.set(identifier, now());
-    const ev = { object: 'billing.meter_event', created: now(), event_name: eventName, identifier, livemode: false, payload: meta(b.payload), timestamp };
-    meterEvents.push(ev);
-    res.json(ev);
-  });
-
   app.use('/v1', api);
+
+  // ---- API v2: the high-throughput meter event stream ----------------------------------------
+  // A session (created with the secret key) gives a token valid for 15 minutes; the stream takes
+  // up to 100 events per request with that token and checks only the request's shape at once.
+  // Each event is then processed on its own, as Stripe does asynchronously: one whose identifier
+  // was seen in the last 24 h, or whose timestamp is out of range, is dropped and listed among
+  // the errors (Stripe's meter error report), and the request still answers 200 `{}`.
+  const v2 = express.Router();
+  const streamTokens = new Map<string, number>();
+  const meterErrors: Obj[] = [];
+  const v2Error = (status: number, type: string, message: string, extra: Obj = {}) => new StripeHttpError(status, { type, message, ...extra });
+  v2.post('/billing/meter_event_session', (req, _res, next) => {
+    const key = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (key !== opts.apiKey) return next(v2Error(401, 'invalid_request_error', 'Invalid API Key provided.'));
+    next();
+  }, (_req, res) => {
+    const token = newId('mes_tok');
+    const created = Date.now();
+    const expires = created + sessionTtlMs;
+    streamTokens.set(token, expires);
+    res.json({ id: newId('mes'), object: 'v2.billing.meter_event_session', authentication_token: token, created: new Date(created).toISOString(), expires_at: new Date(expires).toISOString(), livemode: false });
+  });
+  v2.post('/billing/meter_event_stream', (req, res) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    const expires = streamTokens.get(token);
+    if (expires === undefined) throw v2Error(401, 'invalid_request_error', 'Invalid authentication token.');
+    if (expires <= Date.now()) throw v2Error(401, 'temporary_session_expired', 'The temporary session token has expired.', { code: 'billing_meter_event_session_expired' });
+    const batch = (req.body as Obj).events;
+    if (!Array.isArray(batch) || batch.length < 1 || batch.length > 100) throw v2Error(400, 'invalid_request_error', 'events must hold between 1 and 100 events.', { code: 'invalid_fields' });
+    for (const [i, e] of (batch as Obj[]).entries()) {
+      if (typeof e?.event_name !== 'string' || !e.event_name) throw v2Error(400, 'invalid_request_error', `events[${i}].event_name is required.`, { code: 'invalid_fields' });
+      if (!e.payload || typeof e.payload !== 'object') throw v2Error(400, 'invalid_request_error', `events[${i}].payload is required.`, { code: 'invalid_fields' });
+    }
+    for (const e of batch as Obj[]) {
+      const identifier = typeof e.identifier === 'string' && e.identifier ? e.identifier : newId('mev');
+      const at = e.timestamp === undefined ? now() : Math.floor(Date.parse(String(e.timestamp)) / 1000);
+      const seenAt = meterIdentifiers.get(identifier);
+      if (!Number.isFinite(at) || at < now() - 35 * 86400 || at > now() + 300) {
+        meterErrors.push({ identifier, code: 'timestamp_out_of_range' });
+      } else if (seenAt !== undefined && now() - seenAt < 86400) {
+        meterErrors.push({ identifier, code: 'duplicate_meter_event' });
+      } else {
+        meterIdentifiers.set(identifier, now());
+        meterEvents.push({ object: 'billing.meter_event', created: now(), event_name: e.event_name, identifier, livemode: false, payload: meta(e.payload), timestamp: at });
+      }
+    }
+    res.json({});
+  });
+  app.use('/v2', v2);
 
   // ---- hosted pages (what the customer's browser sees) ------------------------------------
   app.get('/c/pay/:id', (req, res) => {
@@ -442,6 +479,11 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
     res.json({ ok: true });
   });
   control.get('/meter_events', (_req, res) => void res.json({ data: meterEvents }));
+  control.get('/meter_event_errors', (_req, res) => void res.json({ data: meterErrors }));
+  control.post('/meter_event_sessions/expire', (_req, res) => {
+    for (const token of streamTokens.keys()) streamTokens.set(token, 0);
+    res.json({ ok: true });
+  });
   control.get('/events', (_req, res) => void res.json({ data: events }));
   control.get('/requests', (_req, res) => void res.json({ data: requestLog }));
   control.post('/events/:id/resend', (req, res) => {
@@ -497,6 +539,8 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
     inject: async (f) => void (await call('POST', '/faults', f)),
     clearFaults: async () => void (await call('DELETE', '/faults')),
     meterEvents: async () => (await call<{ data: Obj[] }>('GET', '/meter_events')).data,
+    meterEventErrors: async () => (await call<{ data: Obj[] }>('GET', '/meter_event_errors')).data,
+    expireMeterSessions: async () => void (await call('POST', '/meter_event_sessions/expire')),
     events: async () => (await call<{ data: StripeEventRecord[] }>('GET', '/events')).data,
     resend: async (id) => void (await call('POST', `/events/${id}/resend`)),
     renew: async (id, outcome) => void (await call('POST', `/subscriptions/${id}/renew`, { outcome })),
