@@ -87,6 +87,11 @@ export interface LoginOptions {
   live: boolean;
   /** Billing on (a Stripe stand-in, the tenant on Pro with a customer): the cost of metering and the scan-time check. */
   billing: boolean;
+  /**
+   * Runs started side by side (bench/billing.ts) wait here once their stacks are up, so their
+   * windows cover the same seconds of the same machine.
+   */
+  together?: { arrive(): Promise<void> };
 }
 
 export interface LoginResult {
@@ -268,6 +273,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   try {
     console.error(`login: ${options.rate ? `${options.rate} logins/s offered (open loop)` : `${options.concurrency} browser/phone pairs (closed loop)`}, ${options.warmup} s warm-up, ${options.duration} s measured${options.logins ? ` (or ${options.logins} logins)` : ''}, QR fetch ${options.qr ? 'on' : 'off'}, ${options.apps} app(s)${options.instances > 1 ? `, ${options.instances} server instances` : ''}${options.workers ? `, ${options.workers} worker process(es)` : ''}, WeChat ${options.wechat === 'external' ? `simulator process ${stack.simulator?.url}` : 'simulator mounted in the server'}`);
+    await options.together?.arrive();
     const workers = options.rate ? [openLoop(options.rate)] : Array.from({ length: options.concurrency }, (_, n) => worker(n));
     await sleep(options.warmup * 1000);
     const before = await scrapeServers(stack.urls);
