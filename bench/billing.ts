@@ -2,7 +2,7 @@
  * What billing costs a login: the login bench with live keys, billing off and on, side by side.
  * Each round starts two stacks (each its own server, WeChat simulator and database; the billing
  * one also a Stripe stand-in) and loads both at once, each with half the browser/phone pairs,
- * their measured windows covering the same seconds. On a shared VM one server measured 104 and
+ * their measured windows covering the same seconds, the two swapping places each round. On a shared VM one server measured 104 and
  * 176 logins/s a minute apart: run one after the other, that drift swamps a cost of a few per
  * cent, and side by side it falls on both alike. The verdict is the median over rounds of each
  * round's on/off difference. Closed loop gives throughput and server CPU per login; open loop
@@ -13,14 +13,19 @@
  * worst case for billing: each login writes the MAU row and the meter outbox row, and the
  * sender streams them to Stripe (the stand-in) while the bench runs.
  *
- *   npm run bench:billing -- [--duration 10] [--rounds 4] [--rate R] [--users 1000000]
+ *   npm run bench:billing -- [--duration 10] [--rounds 4] [--rate R] [--users 1000000] [--a-a]
+ *
+ * --a-a runs billing off on both sides (an A/A test): how far apart two identical sides land
+ * is the noise floor any off/on difference must be read against.
  */
 import { parseArgs } from 'node:util';
 import { describeMachine, fmtMachine } from './lib/machine';
 import { fmtMs } from './lib/stats';
 import { DEFAULT_LOGIN_OPTIONS, runLoginBench, type LoginOptions, type LoginResult } from './login';
 
-const { values } = parseArgs({ options: { duration: { type: 'string' }, rounds: { type: 'string' }, rate: { type: 'string' }, users: { type: 'string' } }, strict: true });
+const { values } = parseArgs({ options: { duration: { type: 'string' }, rounds: { type: 'string' }, rate: { type: 'string' }, users: { type: 'string' }, 'a-a': { type: 'boolean' } }, strict: true });
+/** Calibration: both sides billing off, so what the two slots differ by on their own shows. */
+const aa = values['a-a'] === true;
 const duration = Number(values.duration ?? 10);
 const rounds = Number(values.rounds ?? 4);
 const users = Number(values.users ?? 1_000_000);
@@ -38,10 +43,16 @@ function barrier(parties: number) {
   return { arrive: () => (++arrived === parties && open(), all) };
 }
 
-async function sideBySide(opts: Partial<LoginOptions>): Promise<Record<Mode, LoginResult>> {
+/**
+ * The two sides are not quite equal even when identical (an A/A run put the second 6 % behind
+ * the first: it starts its load a moment later on a shared event loop), so the sides swap
+ * places every round and the bias falls on both modes alike.
+ */
+async function sideBySide(opts: Partial<LoginOptions>, round: number): Promise<Record<Mode, LoginResult>> {
   const together = barrier(2);
-  const [off, on] = await Promise.all([false, true].map((billing) => runLoginBench({ ...base, ...opts, billing, together })));
-  return { off: off!, on: on! };
+  const modes: Mode[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+  const runs = await Promise.all(modes.map((m) => runLoginBench({ ...base, ...opts, billing: m === 'on' && !aa, together })));
+  return { [modes[0]!]: runs[0]!, [modes[1]!]: runs[1]! } as Record<Mode, LoginResult>;
 }
 
 const closed: Array<Record<Mode, LoginResult>> = [];
@@ -51,11 +62,11 @@ const line = (r: LoginResult) => `${r.loginsPerSecond.toFixed(0)} logins/s, conf
 
 try {
   for (let round = 0; round < rounds; round++) {
-    const c = await sideBySide({});
+    const c = await sideBySide({}, round);
     closed.push(c);
     console.log(`round ${round + 1}, closed loop, ${base.concurrency} pairs each: off ${line(c.off)}\n${' '.repeat(33)}on  ${line(c.on)}`);
     rate ??= Math.max(5, Math.round((c.off.loginsPerSecond + c.on.loginsPerSecond) / 4));
-    const o = await sideBySide({ rate });
+    const o = await sideBySide({ rate }, round);
     open.push(o);
     console.log(`round ${round + 1}, ${rate}/s open loop each:      off ${line(o.off)}\n${' '.repeat(33)}on  ${line(o.on)}`);
   }
@@ -78,7 +89,7 @@ const figures: Array<[string, Array<Record<Mode, LoginResult>>, (r: LoginResult)
   [`${rate}/s: confirm → success p99, ms`, open, (r) => r.confirmToSuccess.p99],
   [`${rate}/s: server CPU per login, ms`, open, (r) => r.perLogin.serverCpuMs],
 ];
-console.log(`\n== billing off vs on, side by side (live keys, ${users >= 1e6 ? 'every login a new monthly user' : `${users} users`}, ${rounds} rounds of ${duration} s)`);
+console.log(`\n== ${aa ? 'A/A calibration: billing off on both sides ("on" is the second off)' : 'billing off vs on'}, side by side (live keys, ${users >= 1e6 ? 'every login a new monthly user' : `${users} users`}, ${rounds} rounds of ${duration} s)`);
 console.log(`   ${'figure'.padEnd(40)} ${'mean off'.padStart(9)} ${'mean on'.padStart(9)}   on vs off, each round              median`);
 for (const [name, runs, get] of figures) {
   const off = runs.map((r) => get(r.off));

@@ -4,7 +4,7 @@ import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
 import { createAppsStore } from './features/apps/store';
 import { originsSchema } from './features/apps/origins';
-import { createOidcClientFromCli, OIDC_CLI_USAGE } from './features/oidc/cli';
+import { createOidcClientFromCli, OIDC_CLI_USAGE, parseOidcClientArgs } from './features/oidc/cli';
 import { monthOf, planInForce, PLANS } from './features/billing/plans';
 import { createBillingStore } from './features/billing/store';
 
@@ -67,6 +67,14 @@ function parseCreateArgs(args: string[]): z.infer<typeof createArgs> {
   return parsed.data;
 }
 
+function parseOrUsageError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    usageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 /** tenants:plan and billing:status flags; billing:status takes --tenant only. */
 function parsePlanArgs(command: string, args: string[]): z.infer<typeof planArgs> {
   let values;
@@ -96,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
   if (!['migrate', 'apps:create', 'oidc-clients:create', 'tenants:plan', 'billing:status'].includes(command)) usageError(`unknown command '${command}'\n\n${USAGE}`);
   const create = command === 'apps:create' ? parseCreateArgs(rest) : null;
   const planning = command === 'tenants:plan' || command === 'billing:status' ? parsePlanArgs(command, rest) : null;
+  const oidcClient = command === 'oidc-clients:create' ? parseOrUsageError(() => parseOidcClientArgs(rest)) : null;
   let config;
   try {
     config = loadConfig();
@@ -106,8 +115,8 @@ async function main(argv: string[]): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: 2 });
   try {
     await database.migrate();
-    if (command === 'oidc-clients:create') {
-      const created = await createOidcClientFromCli(database.db, config, rest, (appId) => `${config.publicUrl}/apps/${appId}`);
+    if (oidcClient) {
+      const created = await createOidcClientFromCli(database.db, config, oidcClient, (appId) => `${config.publicUrl}/apps/${appId}`);
       console.log(JSON.stringify(created, null, 2));
       return;
     }

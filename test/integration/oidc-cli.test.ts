@@ -46,7 +46,15 @@ describe('npm run cli -- oidc-clients:create', () => {
   it('refuses what the API refuses, with one clear line', async () => {
     const err = await cli('oidc-clients:create', '--app', app.app.id, '--mode', 'live', '--redirect-uri', 'http://localhost:3000/cb').catch((e: { code: number; stderr: string }) => e);
     expect(err).toMatchObject({ code: 1, stderr: expect.stringContaining('live-mode clients need https redirect URIs') });
+    // A mistake in the command line itself exits 2, as every other command's does; the database is never opened.
     const missing = await cli('oidc-clients:create', '--app', app.app.id).catch((e: { code: number; stderr: string }) => e);
-    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('--redirect-uri') });
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('--redirect-uri') });
+    const unknown = await cli('oidc-clients:create', '--app', app.app.id, '--redirect-uri', RP_REDIRECT, '--bogus').catch((e: { code: number; stderr: string }) => e);
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown option '--bogus'[\s\S]*npm run cli -- help/) });
+    const badApp = await cli('oidc-clients:create', '--app', 'shop', '--redirect-uri', RP_REDIRECT).catch((e: { code: number; stderr: string }) => e);
+    expect(badApp).toMatchObject({ code: 2, stderr: expect.stringContaining('--app is an app id') });
+    // A well-formed command whose app does not exist: the work failed, exit 1.
+    const noApp = await cli('oidc-clients:create', '--app', 'app_doesnotexist', '--redirect-uri', RP_REDIRECT).catch((e: { code: number; stderr: string }) => e);
+    expect(noApp).toMatchObject({ code: 1, stderr: expect.stringContaining('no app app_doesnotexist') });
   });
 });

@@ -16,8 +16,13 @@ const args = z.object({
   mode: z.enum(['test', 'live'], { error: '--mode is test or live' }).default('test'),
 });
 
-/** `npm run cli -- oidc-clients:create …`: the same rules as POST /v1/oidc_clients, for self-hosters. */
-export async function createOidcClientFromCli(db: Db, config: Config, argv: string[], issuer: (appId: string) => string): Promise<CreatedClient & { issuer: string }> {
+export type OidcClientArgs = ReturnType<typeof parseOidcClientArgs>;
+
+/**
+ * The command line of `oidc-clients:create`, checked before anything opens the database: the
+ * same rules as POST /v1/oidc_clients. Throws an Error whose message names the flag.
+ */
+export function parseOidcClientArgs(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -34,8 +39,13 @@ export async function createOidcClientFromCli(db: Db, config: Config, argv: stri
     token_endpoint_auth_method: values.public ? 'none' : 'client_secret_basic',
   });
   if (!input.success) throw new Error(`--${input.error.issues[0]!.path[0] === 'redirect_uris' ? 'redirect-uri' : 'name'}: ${input.error.issues[0]!.message}`);
-  const app = await createAppsStore({ db, config }).getApp(parsed.data.app);
-  if (!app) throw new Error(`no app ${parsed.data.app}`);
-  const created = await createOidcClientService(createOidcClientStore(db)).create({ tenantId: app.tenantId, appId: app.id, mode: parsed.data.mode }, input.data);
+  return { ...parsed.data, input: input.data };
+}
+
+/** `npm run cli -- oidc-clients:create …` once its arguments passed: registers the client. */
+export async function createOidcClientFromCli(db: Db, config: Config, a: OidcClientArgs, issuer: (appId: string) => string): Promise<CreatedClient & { issuer: string }> {
+  const app = await createAppsStore({ db, config }).getApp(a.app);
+  if (!app) throw new Error(`no app ${a.app}`);
+  const created = await createOidcClientService(createOidcClientStore(db)).create({ tenantId: app.tenantId, appId: app.id, mode: a.mode }, a.input);
   return { ...created, issuer: issuer(app.id) };
 }
