@@ -28,7 +28,8 @@ type SendOutcome = 'sent' | 'outage' | 'refused';
  * hundred, not one each. The row's id is the event's `identifier`, so a resend after a crash
  * or a lost answer is not counted twice: Stripe drops a repeated identifier (within 24 h).
  * The stream checks events after answering; what it drops shows in Stripe's meter error report.
- * A Stripe outage ends the pass; the rows wait for the next one.
+ * A Stripe outage ends the pass; the rows wait for the next one. Where the API base has no
+ * stream, events go one per request to v1, which refuses a repeated identifier instead.
  */
 export function createMeterSender(deps: { core: Core; store: BillingStore; stripe: Stripe; eventName: string; tuning?: MeterSenderTuning }) {
   const { core, store, stripe } = deps;
@@ -36,6 +37,11 @@ export function createMeterSender(deps: { core: Core; store: BillingStore; strip
   const holdMs = deps.tuning?.holdMs ?? 60_000;
   const batch = Math.min(STREAM_MAX, deps.tuning?.batch ?? STREAM_MAX);
   let session: { token: string; expiresAt: number } | null = null;
+  /**
+   * The stream until the API base answers 404 for it (Stripe-compatible servers such as
+   * stripe-mock have only v1): then one event per request, for the life of the process.
+   */
+  let transport: 'stream' | 'single' = 'stream';
 
   async function sessionToken(): Promise<string> {
     if (!session || session.expiresAt - SESSION_MARGIN_MS <= Date.now()) {
@@ -61,21 +67,49 @@ export function createMeterSender(deps: { core: Core; store: BillingStore; strip
     }
   }
 
-  async function sendBatch(rows: PendingMeterEvent[]): Promise<SendOutcome> {
-    const ids = rows.map((r) => r.id);
+  /** One event per request (API v1), for an API base without the stream. A repeat Stripe refuses is one it has. */
+  async function sendOne(row: PendingMeterEvent): Promise<void> {
+    const e = eventOf(row);
     try {
-      await stream(rows);
+      await stripe.billing.meterEvents.create({ ...e, timestamp: Math.floor(Date.parse(e.timestamp) / 1000) });
     } catch (err) {
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && /already exists with identifier/i.test(err.message)) return;
+      throw err;
+    }
+  }
+
+  async function sendBatch(rows: PendingMeterEvent[]): Promise<SendOutcome> {
+    const done: string[] = [];
+    try {
+      if (transport === 'stream') {
+        try {
+          await stream(rows);
+          done.push(...rows.map((r) => r.id));
+        } catch (err) {
+          if (!(err instanceof Stripe.errors.StripeError && err.statusCode === 404)) throw err;
+          transport = 'single';
+          log.warn({ err }, 'this Stripe API base has no meter event stream; sending meter events one per request');
+        }
+      }
+      if (transport === 'single') {
+        for (const row of rows) {
+          await sendOne(row);
+          done.push(row.id);
+        }
+      }
+    } catch (err) {
+      if (done.length) await store.meterEventsSent(done);
+      const rest = rows.map((r) => r.id).filter((id) => !done.includes(id));
       if (isStripeOutage(err)) {
-        await store.meterEventsFailed(ids, (err as Error).message, 'now');
-        log.warn({ err, pending: ids.length }, 'Stripe unavailable; meter events wait for the next pass');
+        await store.meterEventsFailed(rest, (err as Error).message, 'now');
+        log.warn({ err, pending: rest.length }, 'Stripe unavailable; meter events wait for the next pass');
         return 'outage';
       }
-      await store.meterEventsFailed(ids, (err as Error).message, 'later');
-      log.error({ err, events: ids.length }, 'Stripe refused a meter event request; its events stay in the outbox');
+      await store.meterEventsFailed(rest, (err as Error).message, 'later');
+      log.error({ err, events: rest.length }, 'Stripe refused a meter event request; its events stay in the outbox');
       return 'refused';
     }
-    await store.meterEventsSent(ids);
+    await store.meterEventsSent(done);
     return 'sent';
   }
 

@@ -130,6 +130,7 @@ export function createBillingStore(db: Db) {
     },
 
     async meterEventsSent(ids: string[]): Promise<void> {
+      if (!ids.length) return;
       await db.update(billingMeterOutbox).set({ sentAt: sql`now()`, claimedUntil: null, lastError: null }).where(inArray(billingMeterOutbox.id, ids));
     },
 
@@ -138,6 +139,7 @@ export function createBillingStore(db: Db) {
      * the claim, so a request Stripe refused is tried again only when the hold runs out.
      */
     async meterEventsFailed(ids: string[], error: string, retry: 'now' | 'later'): Promise<void> {
+      if (!ids.length) return;
       await db.update(billingMeterOutbox).set({ lastError: error.slice(0, 500), ...(retry === 'now' ? { claimedUntil: null } : {}) }).where(inArray(billingMeterOutbox.id, ids));
     },
   };

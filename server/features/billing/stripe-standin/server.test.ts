@@ -42,6 +42,18 @@ describe('the Stripe stand-in', () => {
     expect(other).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
   });
 
+  it('keeps one v1 meter event per identifier, refusing a repeat with 400 and Stripe-Should-Retry: false', async () => {
+    const params = { event_name: 'wsl_active_user', payload: { stripe_customer_id: 'cus_1', value: '1' }, identifier: 'mau_unit_1' };
+    const first = await stripe.billing.meterEvents.create(params);
+    expect(first).toMatchObject({ object: 'billing.meter_event', identifier: 'mau_unit_1', payload: { value: '1' } });
+    const again = await stripe.billing.meterEvents.create(params).catch((e: unknown) => e as Stripe.errors.StripeError);
+    expect(again).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError', message: 'An event already exists with identifier mau_unit_1.' });
+    expect((again as Stripe.errors.StripeError).headers?.['stripe-should-retry']).toBe('false');
+    const old = await stripe.billing.meterEvents.create({ ...params, identifier: 'mau_unit_2', timestamp: Math.floor(Date.now() / 1000) - 36 * 86400 }).catch((e: unknown) => e as Stripe.errors.StripeError);
+    expect(old).toMatchObject({ statusCode: 400, param: 'timestamp' });
+    expect((await standin.meterEvents()).map((e) => e.identifier)).toEqual(['mau_unit_1']);
+  });
+
   it('takes meter events on the v2 stream with a session token: batches of up to 100, repeats and stale events dropped as Stripe reports them', async () => {
     const session = await stripe.v2.billing.meterEventSession.create();
     expect(session).toMatchObject({ object: 'v2.billing.meter_event_session', livemode: false });

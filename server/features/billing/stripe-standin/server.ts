@@ -7,8 +7,9 @@ import { hostedPage } from './pages';
 /**
  * A Stripe stand-in: the few endpoints billing uses, written from Stripe's API reference, on
  * its own port, for tests, benchmarks and staging (point STRIPE_API_BASE at it). Form-encoded
- * requests as the SDK sends them, Stripe's object and error shapes, idempotency keys,
- * `identifier` uniqueness of meter events, a hosted Checkout and Customer Portal page, events
+ * requests as the SDK sends them (JSON for API v2), Stripe's object and error shapes, idempotency
+ * keys, meter events one at a time (v1) and in batches on the meter event stream (v2) with
+ * `identifier` uniqueness, a hosted Checkout and Customer Portal page, events
  * signed as Stripe signs them (`Stripe-Signature: t=…,v1=…`) and delivered with retries, and
  * injected faults (5xx, hangs, answers lost after the work is done).
  */
@@ -33,6 +34,11 @@ export interface StandinOptions {
   retryDelaysMs?: number[];
   /** How long a meter event session's token is valid (Stripe: 15 minutes). */
   meterSessionTtlMs?: number;
+  /**
+   * false: no API v2 meter event stream (404, as for any unknown URL), like Stripe-compatible
+   * servers that only have v1 (stripe-mock): the sender must fall back to one event per request.
+   */
+  meterStream?: boolean;
 }
 
 export interface Fault {
@@ -373,6 +379,25 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
     res.json(inv);
   });
 
+  api.post('/billing/meter_events', (req, res) => {
+    const b = req.body as Obj;
+    const eventName = need(b.event_name, 'event_name');
+    if (!b.payload || typeof b.payload !== 'object') throw invalid('Missing required param: payload.', { code: 'parameter_missing', param: 'payload' });
+    const timestamp = b.timestamp === undefined ? now() : Number(b.timestamp);
+    if (!Number.isInteger(timestamp) || timestamp < now() - 35 * 86400 || timestamp > now() + 300) {
+      throw invalid('Timestamp must be within the past 35 calendar days or up to 5 minutes in the future.', { param: 'timestamp' });
+    }
+    const identifier = typeof b.identifier === 'string' && b.identifier ? b.identifier : newId('mev');
+    const seenAt = meterIdentifiers.get(identifier);
+    if (seenAt !== undefined && now() - seenAt < 86400) {
+      throw new StripeHttpError(400, { type: 'invalid_request_error', message: `An event already exists with identifier ${identifier}.` }, { 'stripe-should-retry': 'false' });
+    }
+    meterIdentifiers.set(identifier, now());
+    const ev = { object: 'billing.meter_event', created: now(), event_name: eventName, identifier, livemode: false, payload: meta(b.payload), timestamp };
+    meterEvents.push(ev);
+    res.json(ev);
+  });
+
   app.use('/v1', api);
 
   // ---- API v2: the high-throughput meter event stream ----------------------------------------
@@ -422,7 +447,7 @@ export async function startStripeStandin(opts: StandinOptions): Promise<RunningS
     }
     res.json({});
   });
-  app.use('/v2', v2);
+  if (opts.meterStream !== false) app.use('/v2', v2);
 
   // ---- hosted pages (what the customer's browser sees) ------------------------------------
   app.get('/c/pay/:id', (req, res) => {
