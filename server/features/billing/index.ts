@@ -4,6 +4,7 @@ import type { AppsStore } from '../apps/store';
 import { createMeterSender, type MeterSenderTuning } from './meter-sender';
 import { activityCtes } from './metering';
 import { planInForce } from './plans';
+import { createBillingRetention } from './retention';
 import { billingRoutes } from './routes';
 import { createBillingService, type BillingService } from './service';
 import { createBillingStore } from './store';
@@ -72,6 +73,8 @@ export function createBillingFeature(core: Core, deps: { apps: AppsStore; outbox
   const sender = stripe && cfg && core.jobs.runsWorkers
     ? createMeterSender({ core, store, stripe, eventName: cfg.meterEvent, tuning: deps.tuning?.meter })
     : null;
+  // Whether billing is on or not: rows written while it was on still age out.
+  const retention = core.jobs.runsWorkers ? createBillingRetention(core, { intervalMs: 3_600_000, batch: 5000 }) : null;
   return {
     service,
     activity: { statementCtes: activityCtes(Boolean(cfg)) },
@@ -80,9 +83,10 @@ export function createBillingFeature(core: Core, deps: { apps: AppsStore; outbox
       router: billingRoutes({ apps: deps.apps, service, stripeEvents }),
       async start() {
         sender?.start();
+        retention?.start();
       },
       async stop() {
-        await sender?.stop();
+        await Promise.all([sender?.stop(), retention?.stop()]);
       },
     },
   };
