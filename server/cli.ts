@@ -18,7 +18,8 @@ Commands:
 ${OIDC_CLI_USAGE}
   tenants:plan --tenant ID --plan free|pro|custom [--mau N]
                                             set a tenant's plan by hand (custom: --mau is its live MAU limit, none = unlimited)
-  billing:status --tenant ID                print {plan, status, activeUsers, limit} as JSON
+  billing:status --tenant ID                print {plan, status, activeUsers, limit} as JSON, and the meter events
+                                            still to reach Stripe: {pending, oldestPending, lastError}
   config                                    list the environment variables the server reads`;
 
 const createArgs = z.object({
@@ -128,7 +129,8 @@ async function main(argv: string[]): Promise<void> {
       const row = (await store.tenant(tenantId)) ?? fail(`no tenant ${tenantId}`);
       const plan = planInForce(row, { billingOn: Boolean(config.billing), freeMau: config.planFreeMau });
       const activeUsers = await store.activeUsers(tenantId, monthOf(new Date()));
-      console.log(JSON.stringify({ tenantId, plan: plan.plan, status: plan.status, activeUsers, limit: plan.limit, billing: config.billing ? 'on' : 'off' }, null, 2));
+      const meterEvents = await store.meterBacklog(tenantId);
+      console.log(JSON.stringify({ tenantId, plan: plan.plan, status: plan.status, activeUsers, limit: plan.limit, billing: config.billing ? 'on' : 'off', meterEvents }, null, 2));
       return;
     }
     if (!create) {

@@ -3,12 +3,15 @@
  * in for WeChat (live mode), the Stripe stand-in for Stripe, both over HTTP; Postgres and
  * Redis are real.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { billingMeterOutbox, monthlyActiveUsers, tenants } from '../../server/db/schema/index';
 import type { RunningServer } from '../../server/main';
 import { openSocket, postJson, testScan } from '../helpers/login';
-import { createTestEnv, type TestEnv } from '../helpers/server';
+import { TEST_REDIS_URL } from '../helpers/redis';
+import { createTestEnv, TEST_MASTER_KEY, type TestEnv } from '../helpers/server';
 import {
   billingVars, createLiveApp, FAST_BILLING, liveLogin, startSimulator, startStandin, waitFor,
   type LiveApp, type RunningSimulator, type RunningStandin,
@@ -38,6 +41,14 @@ afterAll(async () => {
   await standin?.close();
   await sim?.close();
 });
+
+/** `npm run cli -- billing:status` as an operator runs it, against this test's database and Stripe. */
+async function billingStatus(tenantId: string) {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'billing:status', '--tenant', tenantId], {
+    env: { ...process.env, ...billingVars(standin), NODE_ENV: 'test', DATABASE_URL: env.databaseUrl, REDIS_URL: TEST_REDIS_URL, MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: 'silent' },
+  });
+  return JSON.parse(stdout) as { billing: string; meterEvents: { pending: number; oldestPending: string | null; lastError: string | null } };
+}
 
 async function liveEndpoint(app: LiveApp) {
   const r = await postJson(`${server.url}/v1/webhook_endpoints`, { url: receiver.url }, { authorization: `Bearer ${app.keys.live!.secret}` });
@@ -134,6 +145,11 @@ describe('meter events', () => {
     expect((await standin.meterEvents()).filter((e) => String(e.identifier).includes(app.tenantId))).toHaveLength(0);
     expect((await server.core.db.select().from(billingMeterOutbox).where(eq(billingMeterOutbox.tenantId, app.tenantId))).map((r) => r.attempts)).toEqual([0, 0]);
 
+    // What an operator sees meanwhile: two events waiting since the first login, no error.
+    const waiting = await billingStatus(app.tenantId);
+    expect(waiting).toMatchObject({ billing: 'on', meterEvents: { pending: 2, lastError: null } });
+    expect(Date.parse(waiting.meterEvents.oldestPending!)).toBe(Math.min(...mau.map((m) => m.createdAt.getTime())));
+
     await giveCustomer(app.tenantId, 'cus_meter_1');
     const sent = await waitFor('two meter events', async () => {
       const mine = (await standin.meterEvents()).filter((e) => String(e.identifier).includes(app.tenantId));
@@ -170,6 +186,25 @@ describe('meter events', () => {
     // The faults were met: some rows took more than one attempt.
     expect(rows.some((r) => r.attempts > 1)).toBe(true);
     await standin.clearFaults();
+    expect((await billingStatus(app.tenantId)).meterEvents).toEqual({ pending: 0, oldestPending: null, lastError: null });
+  }, 60_000);
+
+  it('billing:status shows events held up by Stripe and the error it gave', async () => {
+    const app = await createLiveApp(server, sim);
+    await server.core.db.update(tenants).set({ plan: 'pro', stripeCustomerId: 'cus_held_1' }).where(eq(tenants.id, app.tenantId));
+    await standin.inject({ path: '/v2/billing/meter_event_stream', kind: 'error', status: 503, times: 1_000_000 });
+    try {
+      expect((await liveLogin(server, sim, app, 'o_held_1')).frame.type).toBe('success');
+      await waitFor('a failed attempt', async () => {
+        const [row] = await server.core.db.select().from(billingMeterOutbox).where(eq(billingMeterOutbox.tenantId, app.tenantId));
+        return row?.lastError ? row : null;
+      });
+      const held = await billingStatus(app.tenantId);
+      expect(held.meterEvents).toMatchObject({ pending: 1, lastError: expect.stringMatching(/unexpected error/i) });
+    } finally {
+      await standin.clearFaults();
+    }
+    await waitFor('the event through', async () => (await billingStatus(app.tenantId)).meterEvents.pending === 0);
   }, 60_000);
 
   it('sends a burst of new users in stream requests of up to 100 events, and renews an expired session token', async () => {

@@ -59,7 +59,9 @@ describe('billing off', () => {
     const created = await cli('apps:create', '--name', 'CLI Shop', '--origin', 'https://cli.example.com', '--tenant', 'CLI tenant');
     const tenantId = String(created.tenantId);
     expect(tenantId).toMatch(/^ten_/);
-    expect(await cli('billing:status', '--tenant', tenantId)).toEqual({ tenantId, plan: 'free', status: null, activeUsers: 0, limit: null, billing: 'off' });
+    expect(await cli('billing:status', '--tenant', tenantId)).toEqual({
+      tenantId, plan: 'free', status: null, activeUsers: 0, limit: null, billing: 'off', meterEvents: { pending: 0, oldestPending: null, lastError: null },
+    });
     expect(await cli('tenants:plan', '--tenant', tenantId, '--plan', 'custom', '--mau', '1000')).toMatchObject({ plan: 'custom', limit: null, billing: 'off' });
     const [row] = await server.core.db.select().from(tenants).where(eq(tenants.id, tenantId));
     expect(row).toMatchObject({ plan: 'custom', mauLimit: 1000 });

@@ -12,7 +12,8 @@ let server: RunningServer;
 
 beforeAll(async () => {
   env = await createTestEnv('billretain');
-  server = await env.start();
+  // API only: no worker, so no retention pass of the server's own races the one under test.
+  server = await env.start({ ROLE: 'api' });
 });
 afterAll(async () => {
   await env?.dispose();

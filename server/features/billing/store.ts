@@ -129,6 +129,20 @@ export function createBillingStore(db: Db) {
       return (rows as Array<Omit<PendingMeterEvent, 'createdAt'> & { createdAt: Date | string }>).map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
     },
 
+    /**
+     * A tenant's meter events not yet in Stripe (in the sender's window): how many, since when,
+     * and the last error Stripe gave for one. For `billing:status`, where an operator looks first.
+     */
+    async meterBacklog(tenantId: string): Promise<{ pending: number; oldestPending: string | null; lastError: string | null }> {
+      const [row] = rowsOf(await db.execute(sql`
+        select count(*)::int as pending, min(created_at) as oldest,
+          (array_agg(last_error order by created_at desc) filter (where last_error is not null))[1] as "lastError"
+        from billing_meter_outbox
+        where tenant_id = ${tenantId} and sent_at is null
+          and month >= (date_trunc('month', now() at time zone 'UTC') - interval '1 month')::date`)) as Array<{ pending: number; oldest: Date | string | null; lastError: string | null }>;
+      return { pending: row?.pending ?? 0, oldestPending: row?.oldest ? new Date(row.oldest).toISOString() : null, lastError: row?.lastError ?? null };
+    },
+
     async meterEventsSent(ids: string[]): Promise<void> {
       if (!ids.length) return;
       await db.update(billingMeterOutbox).set({ sentAt: sql`now()`, claimedUntil: null, lastError: null }).where(inArray(billingMeterOutbox.id, ids));
