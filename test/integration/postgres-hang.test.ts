@@ -1,0 +1,82 @@
+/**
+ * A Postgres that hangs (a network partition, a stopped VM: connections open, nothing answers)
+ * rather than refuses: the server reaches it through a TCP relay of the test's own that stops
+ * passing bytes on demand, holding them until it resumes. /readyz must still answer within its
+ * budget, and say which store is down, and the server must be ready again once Postgres is.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../server/main';
+import { createTestEnv, type TestEnv } from '../helpers/server';
+import { waitFor } from './webhooks-support';
+
+/** Passes bytes between clients and Postgres; `hang()` holds them (in order) until `resume()`. */
+function startRelay(target: URL) {
+  let hung = false;
+  const held: Array<() => void> = [];
+  const sockets = new Set<Socket>();
+  const forward = (from: Socket, to: Socket) => {
+    from.on('data', (chunk) => (hung ? held.push(() => to.write(chunk)) : to.write(chunk)));
+    from.on('close', () => to.destroy());
+    from.on('error', () => to.destroy());
+  };
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    forward(client, upstream);
+    forward(upstream, client);
+  });
+  return {
+    listen: () => new Promise<number>((ok) => server.listen(0, '127.0.0.1', () => ok((server.address() as { port: number }).port))),
+    hang: () => void (hung = true),
+    resume: () => {
+      hung = false;
+      for (const send of held.splice(0)) send();
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+let env: TestEnv;
+let relay: ReturnType<typeof startRelay>;
+let server: RunningServer;
+
+beforeAll(async () => {
+  env = await createTestEnv('pghang');
+  const direct = new URL(env.databaseUrl);
+  relay = startRelay(direct);
+  const port = await relay.listen();
+  const viaRelay = new URL(env.databaseUrl);
+  viaRelay.hostname = '127.0.0.1';
+  viaRelay.port = String(port);
+  server = await env.start({ DATABASE_URL: viaRelay.toString() });
+});
+afterAll(async () => {
+  relay?.resume();
+  await env?.dispose();
+  await relay?.close();
+});
+
+async function readyz() {
+  // The bound only keeps a broken server from stalling the suite; the budget is 1 s.
+  const res = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(15_000) });
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+describe('a Postgres that hangs', () => {
+  it('makes /readyz answer 503 postgres: down within its budget, and ready again once Postgres answers', async () => {
+    expect(await readyz()).toEqual({ status: 200, body: { postgres: 'ok', redis: 'ok' } });
+    relay.hang();
+    expect(await readyz()).toEqual({ status: 503, body: { postgres: 'down', redis: 'ok' } });
+    // Asked again while still hung: still an answer, not a pile-up.
+    expect((await readyz()).status).toBe(503);
+    relay.resume();
+    await waitFor('ready again', async () => (await readyz()).status === 200);
+  }, 60_000);
+});
