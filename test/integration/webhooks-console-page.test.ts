@@ -1,3 +1,4 @@
+import type { Browser } from 'playwright-core';
 import { it, expect } from 'vitest';
 import { artifactPath, launchBrowser } from '../helpers/browser';
 import { ConsoleClient } from './console-client';
@@ -6,10 +7,14 @@ import { createWebhookEnv, Receiver, waitFor } from './webhooks-support';
 /** The console's Webhooks tab in Chromium, on the built SPA (`npm run build` makes dist/console). */
 it('adds an endpoint, shows its secret once, sends a test event the receiver verifies, and shows the attempt', async () => {
   const env = await createWebhookEnv('whsmoke');
-  const s = await env.start();
-  const r = await new Receiver().listen();
-  const browser = await launchBrowser();
+  // Everything after the database exists is inside the try, so a failure to start (no Chromium,
+  // say) still drops it.
+  let r: Receiver | undefined;
+  let browser: Browser | undefined;
   try {
+    const s = await env.start();
+    r = await new Receiver().listen();
+    browser = await launchBrowser();
     const c = new ConsoleClient(s.url);
     const me = await c.signUp('smoke@example.com');
     const tenantId = me.tenants[0]!.id;
@@ -30,7 +35,7 @@ it('adds an endpoint, shows its secret once, sends a test event the receiver ver
     const secret = await page.locator('wsl-app-webhooks code[data-secret]').textContent();
     r.secrets = [secret!.trim()];
     await page.getByRole('button', { name: 'Send test event' }).click();
-    await waitFor('delivery', () => r.received.length === 1);
+    await waitFor('delivery', () => r!.received.length === 1);
     expect(r.received[0]!.verifiedWith).toHaveLength(1);
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('button', { name: 'Attempts' }).first().click();
@@ -42,8 +47,8 @@ it('adds an endpoint, shows its secret once, sends a test event the receiver ver
     await page.screenshot({ path: artifactPath('console-webhooks.png'), fullPage: true });
     expect(errors).toEqual([]);
   } finally {
-    await browser.close();
-    await r.close();
+    await browser?.close();
+    await r?.close();
     await env.dispose();
   }
 }, 60_000);
