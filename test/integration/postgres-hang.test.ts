@@ -71,7 +71,11 @@ async function readyz() {
 
 describe('a Postgres that hangs', () => {
   it('makes /readyz answer 503 postgres: down within its budget, and ready again once Postgres answers', async () => {
-    expect(await readyz()).toEqual({ status: 200, body: { postgres: 'ok', redis: 'ok' } });
+    // Ready first (a loaded machine may take a moment), so the 503 below is the hang's doing.
+    expect(await waitFor('ready', async () => {
+      const r = await readyz();
+      return r.status === 200 ? r : null;
+    })).toEqual({ status: 200, body: { postgres: 'ok', redis: 'ok' } });
     relay.hang();
     expect(await readyz()).toEqual({ status: 503, body: { postgres: 'down', redis: 'ok' } });
     // Asked again while still hung: still an answer, not a pile-up.
