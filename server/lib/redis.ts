@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Command, Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { Command, Redis, ReplyError, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { UnavailableError } from './errors';
 import type { Logger } from './logger';
@@ -38,6 +38,17 @@ class GuardedRedis extends Redis {
     command.reject = (err: Error) => reject(err instanceof ReplyError || err instanceof UnavailableError ? err : new UnavailableError('Redis is unavailable; try again shortly', 2, { cause: err }));
     return super.sendCommand(command, stream);
   }
+}
+
+/**
+ * Runs a pipeline and answers its values in order. ioredis reports each command's failure in its
+ * reply instead of rejecting; here the first failure (an UnavailableError in an outage) throws.
+ */
+export async function pipelineValues(pipeline: ChainableCommander): Promise<unknown[]> {
+  const replies = (await pipeline.exec()) ?? [];
+  const failed = replies.find(([err]) => err);
+  if (failed) throw failed[0];
+  return replies.map(([, value]) => value);
 }
 
 async function answers(url: string): Promise<boolean> {

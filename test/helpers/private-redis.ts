@@ -45,7 +45,8 @@ export async function startPrivateRedis(opts: { persistence: boolean }) {
   }
 
   async function down() {
-    if (child.exitCode !== null) return;
+    // Killed by a signal, a process has a signalCode and no exitCode: both mean it is gone.
+    if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;

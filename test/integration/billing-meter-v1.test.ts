@@ -6,11 +6,10 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { billingMeterOutbox, tenants } from '../../server/db/schema/index';
-import { startStripeStandin } from '../../server/features/billing/stripe-standin/server';
 import type { RunningServer } from '../../server/main';
 import { createTestEnv, type TestEnv } from '../helpers/server';
 import {
-  billingVars, createLiveApp, FAST_BILLING, liveLogin, PRICE_PRO, PRICE_PRO_MAU, startSimulator, STRIPE_KEY, STRIPE_WHSEC, waitFor,
+  billingVars, createLiveApp, FAST_BILLING, liveLogin, startSimulator, startStandin, waitFor,
   type RunningSimulator, type RunningStandin,
 } from './billing-support';
 
@@ -22,10 +21,7 @@ let server: RunningServer;
 beforeAll(async () => {
   env = await createTestEnv('billv1');
   sim = await startSimulator();
-  standin = await startStripeStandin({
-    apiKey: STRIPE_KEY, webhookSecret: STRIPE_WHSEC, meterStream: false,
-    prices: [{ id: PRICE_PRO, unitAmount: 2900, usageType: 'licensed' }, { id: PRICE_PRO_MAU, unitAmount: 2, usageType: 'metered' }],
-  });
+  standin = await startStandin({ meterStream: false });
   server = await env.start({ ...billingVars(standin), WECHAT_API_BASE: sim.url }, { billing: FAST_BILLING });
 });
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { createAppsStore } from '../../server/features/apps/store';
-import { startStripeStandin, type RunningStandin } from '../../server/features/billing/stripe-standin/server';
+import { startStripeStandin, type RunningStandin, type StandinOptions } from '../../server/features/billing/stripe-standin/server';
 import { startSimulator, type RunningSimulator } from '../../server/features/sandbox/simulator/standalone';
 import type { RunningServer } from '../../server/main';
 import { openSocket, postJson, TEST_ORIGIN } from '../helpers/login';
@@ -12,8 +12,9 @@ export const PRICE_PRO = 'price_pro_monthly';
 export const PRICE_PRO_MAU = 'price_pro_mau';
 
 /** The Stripe stand-in with a Pro price ($29/month) and its metered MAU price, quick event retries. */
-export function startStandin(): Promise<RunningStandin> {
+export function startStandin(opts: Pick<StandinOptions, 'meterStream'> = {}): Promise<RunningStandin> {
   return startStripeStandin({
+    ...opts,
     apiKey: STRIPE_KEY,
     webhookSecret: STRIPE_WHSEC,
     prices: [{ id: PRICE_PRO, unitAmount: 2900, usageType: 'licensed' }, { id: PRICE_PRO_MAU, unitAmount: 2, usageType: 'metered' }],

@@ -1,46 +1,25 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../server/main';
 import { createTestDatabase } from '../helpers/db';
 import { createTestApp } from '../helpers/login';
 import { browse, CookieJar, createClient, discover, RP_REDIRECT, startAuthorize, type ClientCreds } from '../helpers/oidc';
+import { startPrivateRedis } from '../helpers/private-redis';
 import { testConfig } from '../helpers/server';
 
 /** The OpenID Provider on a Redis of this file's own, which the test then stops. */
-const port = await new Promise<number>((ok) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => ok(p));
-  });
-});
-const dir = mkdtempSync(join(tmpdir(), 'wsl-redis-oidc-'));
-const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+const redis = await startPrivateRedis({ persistence: false });
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer;
 
 beforeAll(async () => {
   db = await createTestDatabase('oidcoutage');
-  // Wait for the private redis-server to answer rather than for a fixed time.
-  for (let i = 0; ; i++) {
-    try {
-      server = await startServer(testConfig(db.url, 'oidcoutage', { REDIS_URL: `redis://127.0.0.1:${port}` }));
-      break;
-    } catch (err) {
-      if (i > 50) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  server = await startServer(testConfig(db.url, 'oidcoutage', { REDIS_URL: redis.url }));
 });
 afterAll(async () => {
   await server?.close();
   await db?.drop();
-  if (redis.exitCode === null) redis.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  await redis.dispose();
 });
 
 it('with Redis gone, authorize sends the RP temporarily_unavailable and the hosted page answers 503, never a 500', async () => {
@@ -50,8 +29,7 @@ it('with Redis gone, authorize sends the RP temporarily_unavailable and the host
   const params = { redirect_uri: RP_REDIRECT, scope: 'openid', state: 's', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' };
   const start = await startAuthorize(oidc.buildAuthorizationUrl(config, params));
 
-  redis.kill('SIGKILL');
-  await new Promise((r) => redis.once('exit', r));
+  await redis.down();
 
   // RFC 6749 §4.1.2.1: the authorization endpoint reports it at the redirect URI.
   const authorize = await browse(new CookieJar(), oidc.buildAuthorizationUrl(config, params).href);

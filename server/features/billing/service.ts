@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { BillingStatusAnswer, Invoice, Usage } from '../../../contract/index.js';
 import type { Core } from '../../core';
 import { ApiError } from '../../lib/errors';
+import { pipelineValues } from '../../lib/redis';
 import type { KeyMode } from '../../lib/ids';
 import { monthOf, planInForce, WARNING_THRESHOLDS, type PlanInForce, type PlanName } from './plans';
 import type { BillingStore, TenantBillingRow } from './store';
@@ -118,7 +119,8 @@ export function createBillingService(deps: {
     const key = core.key('billing', 'quota', tenantId, month);
     const local = localQuotas.get(key);
     if (local && local.until > Date.now()) return local.q;
-    const [[, cached], [, ttl]] = ((await core.redis.client.pipeline().get(key).pttl(key).exec()) ?? []) as [[unknown, string | null], [unknown, number]];
+    // An outage throws (503) rather than reading as a miss that sends every scan to Postgres.
+    const [cached, ttl] = (await pipelineValues(core.redis.client.pipeline().get(key).pttl(key))) as [string | null, number];
     if (cached) {
       const q = JSON.parse(cached) as Quota;
       keepLocally(key, q, ttl);

@@ -124,7 +124,8 @@ export function createStripeEventHandler(deps: { db: Db; store: BillingStore; st
         changed = tenant.id;
         return true;
       });
-      if (changed) await deps.onPlanChanged(changed).catch(() => {});
+      // Applied either way; a cache that could not be dropped only delays the change to the next refresh.
+      if (changed) await deps.onPlanChanged(changed).catch((err) => log.warn({ err, tenantId: changed }, 'cached quota not dropped; scans see the new plan within 10 s'));
       return { received: true, applied };
     } catch (err) {
       if (isStripeOutage(err)) {

@@ -1,6 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { ConfirmedUser } from '../../../contract/sessions.js';
 import type { KeyMode } from '../../lib/ids';
+import { pipelineValues } from '../../lib/redis';
 import { ABANDON_CONFIRM, ATTACH, BEGIN_CONFIRM, CANCEL, CLAIM_CONFIRM, COUNT_SCAN, EXPIRE, FINISH_CONFIRM, RELEASE_CONFIRM, SCAN } from './lua';
 
 export type SessionState = 'pending' | 'scanned' | 'confirming' | 'confirmed' | 'consumed' | 'cancelled' | 'expired';
@@ -224,11 +225,7 @@ export function createSessionStore(redis: Redis, keyOf: (id: string) => string, 
       if (!ids.length) return [];
       const p = r.pipeline();
       for (const id of ids) p.hget(keyOf(id), 'state');
-      const replies = (await p.exec()) ?? [];
-      return replies.map(([err, v]) => {
-        if (err) throw err;
-        return (v as SessionState | null) ?? null;
-      });
+      return (await pipelineValues(p)).map((v) => (v as SessionState | null) ?? null);
     },
     async cancel(id, ticketHash) {
       return outcome(id, await r.wslCancel(keyOf(id), Date.now(), ticketHash));

@@ -6,6 +6,7 @@ import { LOCAL, WechatError, serializeWechatError } from './errors';
 import type { WechatClient, WechatCredentials } from './client';
 import type { KeyMode } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
+import { pipelineValues } from '../../lib/redis';
 
 export const WECHAT_QUEUE = 'wechat';
 
@@ -84,9 +85,7 @@ export function createWechatProcessor(deps: ProcessorDeps) {
     const json = JSON.stringify(outcome);
     const batch = deps.redis.pipeline().set(deps.outcomeKey(String(job.id)), json, 'PX', OUTCOME_TTL_MS);
     if (caller.success) batch.publish(deps.replyChannel(caller.data), `${job.id} ${json}`);
-    const replies = await batch.exec();
-    const failed = replies?.find(([err]) => err);
-    if (failed) throw failed[0];
+    await pipelineValues(batch);
   }
 
   return async (job: Job): Promise<boolean> => {
