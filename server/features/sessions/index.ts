@@ -34,6 +34,7 @@ export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wecha
     channelOf: (instance) => core.key('inst', instance),
     publisher: core.redis.client,
     subscriber: core.redis.duplicate({ maxRetriesPerRequest: null }),
+    sharded: core.redis.cluster,
     logger: core.logger,
   });
   const service = createSessionService({ core, store, bus, ...deps });
