@@ -14,10 +14,21 @@ import { guard, RedisUnavailableError } from './redis-guard';
 const RETRY_DELAY_MS = 200;
 const MAX_REDIRECTIONS = 16;
 
-/** ioredis's Cluster with the same typed failures as GuardedRedis (server/lib/redis.ts). */
+/**
+ * ioredis's Cluster with the same typed failures as GuardedRedis (server/lib/redis.ts). With
+ * `failFast` (the request handlers' client) a command fails at once while the whole cluster is
+ * unreachable instead of waiting in the offline queue. The queue stays on otherwise: a node's
+ * connection is opened on its first command, and without the queue that command would fail.
+ */
 class GuardedCluster extends Cluster {
+  failFast = false;
+
   override sendCommand(command: Command, stream?: Parameters<Cluster['sendCommand']>[1], node?: unknown): unknown {
     guard(command);
+    if (this.failFast && this.status !== 'ready') {
+      command.reject(new Error(`Redis Cluster is ${this.status}`));
+      return command.promise;
+    }
     return super.sendCommand(command, stream, node);
   }
 }
@@ -51,10 +62,11 @@ export async function connectCluster(cfg: RedisClusterConfig, logger: Logger): P
     c.on('node error', (err, node) => logger.warn({ err, node }, 'redis cluster node error'));
     return c;
   };
-  // No offline queue: while the cluster is unreachable a request fails fast with a 503.
-  const client = make({ enableOfflineQueue: false, lazyConnect: true }, { maxRetriesPerRequest: 1 });
+  const client = make({ lazyConnect: true }, { maxRetriesPerRequest: 1 });
   try {
     await client.connect();
+    // From now on, while the cluster is unreachable a request fails fast with a 503.
+    client.failFast = true;
   } catch (err) {
     client.disconnect();
     throw new RedisUnavailableError(`Redis Cluster at ${seeds} does not answer: ${(err as Error).message}`);
