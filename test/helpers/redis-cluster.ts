@@ -14,6 +14,8 @@ export interface TestCluster {
   keysByMaster(part: string): Promise<Map<number, number>>;
   /** The shard channels with a subscriber, over every master. */
   shardChannels(pattern: string): Promise<string[]>;
+  /** Calls per Redis command, summed over the masters (INFO commandstats): the bench's commands per login. */
+  commandStats(): Promise<Map<string, number>>;
   /** kill -9 one node; resolves once it is gone. */
   kill(port: number): Promise<void>;
   /** Resolves once every slot has a live master again (cluster_state:ok on every live node). */
@@ -133,6 +135,15 @@ export async function startRedisCluster(): Promise<TestCluster> {
     async shardChannels(pattern) {
       const all = await Promise.all((await masters()).map((p) => ask(p, 'PUBSUB', 'SHARDCHANNELS', pattern)));
       return all.flatMap((c) => (Array.isArray(c) ? (c as string[]) : []));
+    },
+    async commandStats() {
+      const out = new Map<string, number>();
+      for (const port of await masters()) {
+        const info = await ask(port, 'INFO', 'commandstats');
+        if (typeof info !== 'string') continue;
+        for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[2]));
+      }
+      return out;
     },
     async kill(port) {
       const c = children.get(port)!;

@@ -61,7 +61,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A call the phone makes, tried again while the service answers 503 (or cannot be reached). */
 async function phoneCall(call: () => Promise<{ status: number; body: Record<string, any> }>, deadline: number) {
   for (;;) {
-    const r = await call().catch(() => ({ status: 0, body: {} }));
+    const r = await call().catch(() => ({ status: 0, body: {} as Record<string, any> }));
     if ((r.status !== 503 && r.status !== 0) || Date.now() > deadline) return r;
     await sleep(200);
   }
