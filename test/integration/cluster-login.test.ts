@@ -100,12 +100,15 @@ describe('two instances and a worker on a 3-master Redis Cluster', () => {
     sock.close();
   });
 
-  it("one app's sessions spread over every master", async () => {
+  it("one app's sessions spread over every master, each confirm waiting for a replica", async () => {
+    const waitsBefore = (await cluster.commandStats()).get('wait') ?? 0;
     const logins = await Promise.all(Array.from({ length: 24 }, (_, i) => loginInSandbox(i % 2 ? a.url : b.url, app.keys.test, `o_spread_${i}`)));
     expect(new Set(logins.map((l) => l.token)).size).toBe(24);
     const counts = await cluster.keysByMaster(`${env.redisPrefix}:sess:`);
     expect(counts.size).toBe(3);
     for (const n of counts.values()) expect(n).toBeGreaterThan(0);
+    // WAIT 1 after each confirmed login's write, on the session's own master.
+    expect(((await cluster.commandStats()).get('wait') ?? 0) - waitsBefore).toBe(24);
   });
 
   it('a browser that drops off one instance resumes on the other and still gets its events', async () => {

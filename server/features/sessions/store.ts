@@ -1,4 +1,5 @@
-import type { RedisClient } from '../../lib/redis';
+import type { ChainableCommander } from 'ioredis';
+import { pipelineValues, type RedisClient } from '../../lib/redis';
 import type { ConfirmedUser } from '../../../contract/sessions.js';
 import type { KeyMode } from '../../lib/ids';
 import { ABANDON_CONFIRM, ATTACH, BEGIN_CONFIRM, CANCEL, CLAIM_CONFIRM, COUNT_SCAN, EXPIRE, FINISH_CONFIRM, RELEASE_CONFIRM, SCAN } from './lua';
@@ -53,6 +54,11 @@ interface Scripts {
 }
 
 type ScriptedRedis = RedisClient & Scripts;
+
+/** A pipeline that also carries the finish script (ioredis adds defined commands to pipelines too). */
+type FinishPipeline = ChainableCommander & {
+  wslFinishConfirm(key: string, token: string, user: string, keepMs: number): ChainableCommander;
+};
 
 function defineScripts(redis: RedisClient): ScriptedRedis {
   const r = redis as ScriptedRedis;
@@ -149,7 +155,13 @@ export interface SessionStore {
   ticketMatches(id: string, ticketHash: string): Promise<Session | null>;
 }
 
-export function createSessionStore(redis: RedisClient, keyOf: (id: string) => string, confirmingKey: string): SessionStore {
+/**
+ * `replicaAckMs`: after writing a confirmed login, wait up to this long for a replica to have it
+ * (WAIT 1), before the phone hears 200 and the browser its token, so a master failover right
+ * after cannot take the login back. For a Redis Cluster, whose masters have replicas; unset on
+ * one Redis (WAIT would only time out there).
+ */
+export function createSessionStore(redis: RedisClient, keyOf: (id: string) => string, confirmingKey: string, replicaAckMs?: number): SessionStore {
   const r = defineScripts(redis);
   const outcome = <S extends string>(id: string, reply: Reply): Outcome<S> => ({
     status: reply[0] as S,
@@ -197,10 +209,12 @@ export function createSessionStore(redis: RedisClient, keyOf: (id: string) => st
     },
     async finishConfirm(id, token, user, keepMs) {
       // Sent together, as beginConfirm's; an entry a failed ZREM leaves is dropped by the recovery pass.
-      const [reply] = await Promise.all([
-        r.wslFinishConfirm(keyOf(id), token, JSON.stringify(user), keepMs),
-        r.zrem(confirmingKey, id),
-      ]);
+      const finish = replicaAckMs
+        // One pipeline, so the WAIT goes to the session's own master, on the connection that wrote.
+        ? pipelineValues((r.pipeline() as FinishPipeline).wslFinishConfirm(keyOf(id), token, JSON.stringify(user), keepMs).call('WAIT', 1, replicaAckMs))
+          .then(([reply]) => reply as Reply)
+        : r.wslFinishConfirm(keyOf(id), token, JSON.stringify(user), keepMs);
+      const [reply] = await Promise.all([finish, r.zrem(confirmingKey, id)]);
       if (reply[0] === 'missing') return null;
       return reply[0] === 'done' ? 'done' : toSession(id, reply.slice(1));
     },
