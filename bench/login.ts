@@ -7,7 +7,7 @@
  *   npx tsx bench/login.ts [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000]
  *                          [--logins N] [--qr] [--apps 1] [--rate R] [--cpu-prof DIR]
  *                          [--workers N] [--instances N] [--wechat external|mounted]
- *                          [--live] [--billing on|off]
+ *                          [--wechat-calls direct|queued] [--live] [--billing on|off]
  *
  * --wechat external (default) plays WeChat's servers with one standalone simulator process
  * (server/features/sandbox/simulator/standalone.ts, sharing the stack's MASTER_KEY so it
@@ -83,6 +83,8 @@ export interface LoginOptions {
    * `mounted`, the simulator inside each server process, phone codes through the server.
    */
   wechat: 'external' | 'mounted';
+  /** WECHAT_CALLS of the servers: the instance calls WeChat itself (default), or every call is a worker's BullMQ job. */
+  wechatCalls: 'direct' | 'queued';
   /** Live keys (the app has WeChat credentials the external simulator knows): what billing meters and limits. */
   live: boolean;
   /** Billing on (a Stripe stand-in, the tenant on Pro with a customer): the cost of metering and the scan-time check. */
@@ -126,7 +128,7 @@ export interface LoginResult {
   cpuProfiles: string[];
 }
 
-export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external', live: false, billing: false };
+export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external', wechatCalls: 'direct', live: false, billing: false };
 
 /** The live app's WeChat credentials in the external simulator (any well-formed pair works). */
 const LIVE_WECHAT = { appid: 'wxbe0c0000000000b1', secret: 'be0c'.repeat(8) };
@@ -141,7 +143,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   if (options.live && (options.wechat !== 'external' || options.apps !== 1)) throw new Error('--live needs --wechat external and one app');
   const stack = await startStack({
     label: 'login', cpuProfDir, apps: options.apps, workers: options.workers, instances: options.instances, wechat: options.wechat,
-    ...(options.live ? { live: LIVE_WECHAT } : {}), billing: options.billing,
+    ...(options.live ? { live: LIVE_WECHAT } : {}), billing: options.billing, env: { WECHAT_CALLS: options.wechatCalls },
   });
   // The phone's wx.login: from the external simulator directly (WeChat's role), or via our server.
   const simClient = stack.simulator ? createHttpClient(stack.simulator.url, options.concurrency * 2) : undefined;
@@ -359,7 +361,7 @@ export function printLoginResult(r: LoginResult): void {
   const o = r.options;
   console.log(`\n== login: ${o.rate ? `open loop, ${o.rate} logins/s offered` : `closed loop, ${o.concurrency} concurrent browser+phone pairs`}, ${r.windowSeconds.toFixed(1)} s measured after ${o.warmup} s warm-up, QR fetch ${o.qr ? 'on' : 'off'}, ${o.users} distinct users, ${o.apps} app(s)${o.instances > 1 ? `, ${o.instances} server instances (non-sticky)` : ''}${o.workers ? `, ${o.workers} worker process(es)` : ''}`);
   console.log(`  keys: ${o.live ? 'live' : 'test'} · billing ${o.billing ? 'on (Stripe stand-in; the tenant on Pro with a customer: a meter event per new monthly user)' : 'off'}`);
-  console.log(`  WeChat: ${o.wechat === 'external' ? "external simulator process (as WeChat's servers in production); phones get codes from it, not from the server" : 'simulator mounted in the server process (/sandbox/wechat); phones get codes via the server\'s /sandbox/phone/code'}`);
+  console.log(`  WeChat: ${o.wechat === 'external' ? "external simulator process (as WeChat's servers in production); phones get codes from it, not from the server" : 'simulator mounted in the server process (/sandbox/wechat); phones get codes via the server\'s /sandbox/phone/code'}; calls ${o.wechatCalls} (WECHAT_CALLS)`);
   console.log(`  completed logins      ${r.completed}  →  ${r.loginsPerSecond.toFixed(0)} logins/s`);
   console.log(`  scan → scanned        ${fmtSummary(r.scanToScanned)}`);
   console.log(`  confirm → success     ${fmtSummary(r.confirmToSuccess)}`);
@@ -398,13 +400,19 @@ function wechatMode(v: unknown, d: LoginOptions['wechat']): LoginOptions['wechat
   throw new Error(`--wechat must be external or mounted, not ${String(v)}`);
 }
 
+function wechatCallsMode(v: unknown, d: LoginOptions['wechatCalls']): LoginOptions['wechatCalls'] {
+  if (v === undefined) return d;
+  if (v === 'direct' || v === 'queued') return v;
+  throw new Error(`--wechat-calls must be direct or queued, not ${String(v)}`);
+}
+
 export function loginOptionsFromArgs(args: string[]): LoginOptions {
   const { values } = parseArgs({
     args,
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, users: { type: 'string' },
       logins: { type: 'string' }, qr: { type: 'boolean' }, workers: { type: 'string' }, instances: { type: 'string' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
-      wechat: { type: 'string' }, live: { type: 'boolean' }, billing: { type: 'string' },
+      wechat: { type: 'string' }, 'wechat-calls': { type: 'string' }, live: { type: 'boolean' }, billing: { type: 'string' },
     },
     strict: false,
   });
@@ -423,6 +431,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     workers: typeof values.workers === 'string' ? Math.floor(Number(values.workers)) || 0 : d.workers,
     instances: Math.floor(num(values.instances, d.instances)),
     wechat: wechatMode(values.wechat, d.wechat),
+    wechatCalls: wechatCallsMode(values['wechat-calls'], d.wechatCalls),
     live: Boolean(values.live),
     billing: values.billing === 'on',
   };
