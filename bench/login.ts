@@ -7,7 +7,7 @@
  *   npx tsx bench/login.ts [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000]
  *                          [--logins N] [--qr] [--apps 1] [--rate R] [--cpu-prof DIR]
  *                          [--workers N] [--instances N] [--wechat external|mounted]
- *                          [--wechat-calls direct|queued] [--live] [--billing on|off]
+ *                          [--wechat-calls direct|queued] [--webhook] [--live] [--billing on|off]
  *
  * --wechat external (default) plays WeChat's servers with one standalone simulator process
  * (server/features/sandbox/simulator/standalone.ts, sharing the stack's MASTER_KEY so it
@@ -34,6 +34,8 @@
  * writes one profile per instance and summarises them together.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -85,6 +87,11 @@ export interface LoginOptions {
   wechat: 'external' | 'mounted';
   /** WECHAT_CALLS of the servers: the instance calls WeChat itself (default), or every call is a worker's BullMQ job. */
   wechatCalls: 'direct' | 'queued';
+  /**
+   * A webhook endpoint per app, answered 204 by a receiver in the bench process: measures
+   * confirm (the phone's request sent) → the `login.succeeded` delivery's first attempt arriving.
+   */
+  webhook: boolean;
   /** Live keys (the app has WeChat credentials the external simulator knows): what billing meters and limits. */
   live: boolean;
   /** Billing on (a Stripe stand-in, the tenant on Pro with a customer): the cost of metering and the scan-time check. */
@@ -108,6 +115,8 @@ export interface LoginResult {
   scanHttp: Summary;
   confirmHttp: Summary;
   wholeLogin: Summary;
+  /** With --webhook: confirm sent → the first delivery attempt of its login.succeeded received. */
+  webhookFirstAttempt: Summary | undefined;
   errors: Tally;
   warmupErrors: Tally;
   cores: Record<string, number>;
@@ -128,7 +137,7 @@ export interface LoginResult {
   cpuProfiles: string[];
 }
 
-export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external', wechatCalls: 'direct', live: false, billing: false };
+export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external', wechatCalls: 'direct', webhook: false, live: false, billing: false };
 
 /** The live app's WeChat credentials in the external simulator (any well-formed pair works). */
 const LIVE_WECHAT = { appid: 'wxbe0c0000000000b1', secret: 'be0c'.repeat(8) };
@@ -143,7 +152,8 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   if (options.live && (options.wechat !== 'external' || options.apps !== 1)) throw new Error('--live needs --wechat external and one app');
   const stack = await startStack({
     label: 'login', cpuProfDir, apps: options.apps, workers: options.workers, instances: options.instances, wechat: options.wechat,
-    ...(options.live ? { live: LIVE_WECHAT } : {}), billing: options.billing, env: { WECHAT_CALLS: options.wechatCalls },
+    ...(options.live ? { live: LIVE_WECHAT } : {}), billing: options.billing,
+    env: { WECHAT_CALLS: options.wechatCalls, ...(options.webhook ? { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } : {}) },
   });
   // The phone's wx.login: from the external simulator directly (WeChat's role), or via our server.
   const simClient = stack.simulator ? createHttpClient(stack.simulator.url, options.concurrency * 2) : undefined;
@@ -154,6 +164,25 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   const wsUrls = stack.urls.map((u) => stack.apps.map((a) => `${u.replace(/^http/, 'ws')}/v1/ws?key=${encodeURIComponent(a.publishableKey)}`));
   const pickInstance = () => (clients.length === 1 ? 0 : Math.floor(Math.random() * clients.length));
   const crossInstance = { events: 0, crossed: 0 };
+
+  // The webhook receiver: each login's confirm time by session id, taken by its delivery.
+  const confirmSentAt = new Map<string, number>();
+  const firstAttempts: number[] = [];
+  const receiver = options.webhook ? await startReceiver((sessionId, at) => {
+    const t = confirmSentAt.get(sessionId);
+    if (t === undefined) return;
+    confirmSentAt.delete(sessionId);
+    if (measuring) firstAttempts.push(at - t);
+  }) : undefined;
+  if (receiver) {
+    for (const [i, a] of stack.apps.entries()) {
+      const res = await fetch(`${stack.url}/v1/webhook_endpoints`, {
+        method: 'POST', headers: { authorization: `Bearer ${a.secretKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `${receiver.url}/hook/${i}`, events: ['login.succeeded'] }),
+      });
+      if (res.status !== 201) throw new Error(`webhook endpoint: ${res.status} ${await res.text()}`);
+    }
+  }
 
   const samples = { scan: [] as number[], confirm: [] as number[], open: [] as number[], qr: [] as number[], scanHttp: [] as number[], confirmHttp: [] as number[], whole: [] as number[] };
   const errors = new Tally();
@@ -197,6 +226,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
       const scanned = await browser.next('scanned');
       const confirmAt = pickInstance();
       const tConfirm = performance.now();
+      if (receiver) confirmSentAt.set(scene, tConfirm);
       const confirm = await clients[confirmAt]!.postJson('/v1/mp/confirm', { scene, ticket: scan.json.ticket });
       const confirmHttp = performance.now() - tConfirm;
       if (confirm.status !== 200) throw new FrameError(`confirm_${errorCodeOf(confirm)}`, 'confirm refused');
@@ -315,6 +345,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     for (const c of clients) c.close();
     simClient?.close();
     await admin.end();
+    receiver?.close();
     await stack.dispose();
   }
 
@@ -337,6 +368,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     loginsPerSecond: completed / windowSeconds,
     scanToScanned: summarize(samples.scan),
     confirmToSuccess: summarize(samples.confirm),
+    webhookFirstAttempt: options.webhook ? summarize(firstAttempts) : undefined,
     openToSession: summarize(samples.open),
     qrFetch: summarize(samples.qr),
     scanHttp: summarize(samples.scanHttp),
@@ -365,6 +397,7 @@ export function printLoginResult(r: LoginResult): void {
   console.log(`  completed logins      ${r.completed}  →  ${r.loginsPerSecond.toFixed(0)} logins/s`);
   console.log(`  scan → scanned        ${fmtSummary(r.scanToScanned)}`);
   console.log(`  confirm → success     ${fmtSummary(r.confirmToSuccess)}`);
+  if (r.webhookFirstAttempt) console.log(`  confirm → webhook     ${fmtSummary(r.webhookFirstAttempt)}   (first delivery attempt received)`);
   console.log(`  ws open → session     ${fmtSummary(r.openToSession)}`);
   if (o.qr) console.log(`  QR image GET          ${fmtSummary(r.qrFetch)}`);
   console.log(`  POST /v1/mp/scan      ${fmtSummary(r.scanHttp)}`);
@@ -400,6 +433,26 @@ function wechatMode(v: unknown, d: LoginOptions['wechat']): LoginOptions['wechat
   throw new Error(`--wechat must be external or mounted, not ${String(v)}`);
 }
 
+/** Answers every POST 204 and hands over the session id of each login.succeeded with its arrival time. */
+async function startReceiver(onLogin: (sessionId: string, at: number) => void): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      res.writeHead(204).end();
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { type?: string; data?: { sessionId?: unknown } };
+        if (body.type === 'login.succeeded' && typeof body.data?.sessionId === 'string') onLogin(body.data.sessionId, at);
+      } catch {
+        // Not a delivery of ours: nothing to time.
+      }
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
 function wechatCallsMode(v: unknown, d: LoginOptions['wechatCalls']): LoginOptions['wechatCalls'] {
   if (v === undefined) return d;
   if (v === 'direct' || v === 'queued') return v;
@@ -412,7 +465,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, users: { type: 'string' },
       logins: { type: 'string' }, qr: { type: 'boolean' }, workers: { type: 'string' }, instances: { type: 'string' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
-      wechat: { type: 'string' }, 'wechat-calls': { type: 'string' }, live: { type: 'boolean' }, billing: { type: 'string' },
+      wechat: { type: 'string' }, 'wechat-calls': { type: 'string' }, webhook: { type: 'boolean' }, live: { type: 'boolean' }, billing: { type: 'string' },
     },
     strict: false,
   });
@@ -432,6 +485,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     instances: Math.floor(num(values.instances, d.instances)),
     wechat: wechatMode(values.wechat, d.wechat),
     wechatCalls: wechatCallsMode(values['wechat-calls'], d.wechatCalls),
+    webhook: Boolean(values.webhook),
     live: Boolean(values.live),
     billing: values.billing === 'on',
   };
