@@ -51,6 +51,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('.data').describe('where embedded PGlite, a private Redis and the dev MASTER_KEY live'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all')
     .describe('all = API and workers in one process; api or worker to scale them apart'),
+  WECHAT_CALLS: z.enum(['direct', 'queued']).default('direct')
+    .describe('direct = each instance calls WeChat itself; queued = every WeChat call is a BullMQ job for a worker (pin WeChat\'s IP whitelist to the workers\' egress)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
     .describe('pino log level; logs are JSON lines on stdout with secrets redacted'),
   WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false)
@@ -99,6 +101,7 @@ export interface Config {
   planFreeMau: number;
   dataDir: string;
   role: Env['ROLE'];
+  wechatCalls: Env['WECHAT_CALLS'];
   logLevel: Env['LOG_LEVEL'];
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
@@ -208,6 +211,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     planFreeMau: e.PLAN_FREE_MAU,
     dataDir: e.DATA_DIR,
     role: e.ROLE,
+    wechatCalls: e.WECHAT_CALLS,
     logLevel: e.LOG_LEVEL,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
