@@ -4,6 +4,7 @@ import { apiKeys, apps, memberships, tenants } from '../../db/schema/index';
 import { decrypt, encrypt, sha256 } from '../../lib/crypto';
 import { newApiKey, newId, parseApiKey, type KeyMode } from '../../lib/ids';
 import type { EnvVersion, KeyPair } from '../../../contract/index.js';
+import type { CODE_STYLES } from '../../../contract/constants.js';
 
 export interface AppRecord {
   id: string;
@@ -20,6 +21,7 @@ export interface AppRecord {
   sessionTtlSeconds: number;
   tokenTtlSeconds: number;
   urlLinkEnabled: boolean;
+  codeStyle: (typeof CODE_STYLES)[number];
 }
 
 export type { KeyPair };
@@ -73,6 +75,7 @@ export function toAppRecord(row: AppRow): AppRecord {
     sessionTtlSeconds: row.sessionTtlSeconds,
     tokenTtlSeconds: row.tokenTtlSeconds,
     urlLinkEnabled: row.urlLinkEnabled,
+    codeStyle: row.codeStyle,
   };
 }
 
