@@ -1,6 +1,6 @@
 /** The console API's answers (server/features/console ↔ console/src). */
 import { z } from 'zod';
-import { envVersionSchema, modeSchema, timestamp } from './common.js';
+import { codeStyleSchema, envVersionSchema, modeSchema, timestamp } from './common.js';
 import { ROLES } from './constants.js';
 
 export const roleSchema = z.enum(ROLES);
@@ -36,6 +36,8 @@ export const appSchema = z.object({
   sessionTtlSeconds: z.number().int(),
   tokenTtlSeconds: z.number().int(),
   urlLinkEnabled: z.boolean(),
+  /** DESIGN §11: `link` codes are ordinary QR codes of {PUBLIC_URL}/q/{appId}/{sessionId}. */
+  codeStyle: codeStyleSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
   /** Settings that will stop logins, in plain words (single-app reads and updates only). */
