@@ -9,6 +9,9 @@ import type { SessionService } from './service';
 
 type Image = { contentType: string; body: Buffer };
 
+/** WeChat's "quota reached", which our own per-AppID limiter answers too (wechat/errors.ts). */
+const QUOTA_ERRCODE = 45009;
+
 /**
  * The code image of a pending session: for link-style apps an ordinary QR code drawn here
  * (DESIGN §11), otherwise made by WeChat (or the sandbox simulator) once per session. A
@@ -37,8 +40,12 @@ export function qrRoutes(deps: { core: Core; service: SessionService; bus: Sessi
       wechat.getCode({ appId: s.appId, mode: s.mode }, { scene: s.id, page: app.mpPage, checkPath: app.checkPath, envVersion: app.envVersion }),
     ).catch(async (err: unknown) => {
       // A broken <img> tells the page nothing; the socket can say why in plain words.
+      // Over the AppID's code quota (ours or WeChat's, both 45009) is a crowd, not a fault: the
+      // element asks again on its own, backing off (DESIGN §11).
+      const quota = err instanceof ApiError && err.details?.errcode === QUOTA_ERRCODE;
       if (err instanceof ApiError && err.code === 'wechat_error') {
-        await bus.publish(s.holder, s.id, 'failed', err.message).catch((e) => log.warn({ err: e }, 'code failure not published'));
+        const published = quota ? bus.publish(s.holder, s.id, 'refused', `codes_busy ${err.message}`) : bus.publish(s.holder, s.id, 'failed', err.message);
+        await published.catch((e) => log.warn({ err: e }, 'code failure not published'));
       }
       throw err;
     });
