@@ -139,3 +139,26 @@ describe('console: code style and the check file', () => {
     expect((await fetch(`${server.url}/q/${appId}/Ab12Cd34Ef.txt`)).status).toBe(404);
   });
 });
+
+describe('past the AppID\'s code quota', () => {
+  it('the browser gets a clear codes_busy error frame (which the element retries), not just a broken image', async () => {
+    const tight = await env.start({ WECHAT_CODES_PER_MINUTE: '1' });
+    const app = await createTestApp(tight);
+    const first = await openSocket(tight.url, app.keys.test.publishable);
+    const one = await first.next('session');
+    expect((await fetch(String(one.qr).replace(server.core.config.publicUrl, tight.url))).status).toBe(200);
+    const second = await openSocket(tight.url, app.keys.test.publishable);
+    const two = await second.next('session');
+    const img = await fetch(String(two.qr).replace(tight.core.config.publicUrl, tight.url));
+    expect(img.status).toBeGreaterThanOrEqual(500);
+    const frame = await second.next('error');
+    expect(frame.code).toBe('codes_busy');
+    expect(String(frame.message)).toMatch(/a minute/);
+    // A link-style app on the same server draws regardless of the quota.
+    const linked = await createTestApp(tight, { codeStyle: 'link' });
+    const third = await openSocket(tight.url, linked.keys.test.publishable);
+    const three = await third.next('session');
+    expect((await fetch(String(three.qr).replace(tight.core.config.publicUrl, tight.url))).status).toBe(200);
+    for (const s of [first, second, third]) s.close();
+  });
+});
