@@ -45,6 +45,16 @@ export const appSchema = z.object({
 });
 export type App = z.infer<typeof appSchema>;
 
+/** GET …/apps/:appId/code-link: what a link-style app must set up in WeChat (DESIGN §11). */
+export const codeLinkSetupSchema = z.object({
+  codeStyle: codeStyleSchema,
+  /** The exact rule to add in 扫普通链接二维码打开小程序; ends with `/` for sub-path matching. */
+  rulePrefix: z.string(),
+  page: z.string(),
+  checkFile: z.object({ fileName: z.string(), content: z.string(), url: z.string() }).nullable(),
+});
+export type CodeLinkSetup = z.infer<typeof codeLinkSetupSchema>;
+
 export const keyPairSchema = z.object({ publishable: z.string(), secret: z.string() });
 export type KeyPair = z.infer<typeof keyPairSchema>;
 export const createdAppSchema = z.object({ app: appSchema, keys: z.object({ test: keyPairSchema, live: keyPairSchema.optional() }) });
