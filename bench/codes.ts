@@ -36,6 +36,7 @@ process.env.SIM_CODES_PER_MINUTE = values.quota;
 const stack = await startStack({ label: 'codes', wechat: 'external', prepareSql: [`UPDATE apps SET code_style = '${style}'`] });
 const wsUrl = `${stack.url.replace(/^http/, 'ws')}/v1/ws?key=${encodeURIComponent(stack.publishableKey)}`;
 const samples: number[] = [];
+const toSession: number[] = [];
 const outcomes = new Map<string, number>();
 const count = (k: string) => outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
 const open: BenchBrowser[] = [];
@@ -50,7 +51,8 @@ async function one(): Promise<void> {
   }
   open.push(b);
   try {
-    const { frame } = await b.next('session');
+    const { frame, at } = await b.next('session');
+    toSession.push(at - t0);
     const res = await fetch(String(frame.qr).replace(/^https?:\/\/[^/]+/, stack.url));
     await res.arrayBuffer();
     if (res.ok) {
@@ -99,6 +101,7 @@ await stack.dispose();
 const s = summarize(samples);
 console.log(`codes bench — style ${style}, ${rate} new sessions/s for ${durationS} s (took ${elapsedS.toFixed(1)} s), one AppID, WeChat stand-in ${values.latency} ms per code, quota ${values.quota}/min`);
 console.log(fmtMachine(machine));
+console.log(`  socket open → session frame  ${fmtSummary(summarize(toSession))}`);
 console.log(`  socket open → image loaded   ${fmtSummary(s)}`);
 console.log(`  outcomes                     ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
 console.log(`  WeChat getwxacodeunlimit     ${stats.calls.getwxacodeunlimit ?? 0} calls (incl. any refused)`);
