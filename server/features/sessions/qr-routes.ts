@@ -40,10 +40,11 @@ export function qrRoutes(deps: { core: Core; service: SessionService; bus: Sessi
       wechat.getCode({ appId: s.appId, mode: s.mode }, { scene: s.id, page: app.mpPage, checkPath: app.checkPath, envVersion: app.envVersion }),
     ).catch(async (err: unknown) => {
       // A broken <img> tells the page nothing; the socket can say why in plain words.
-      // Over the AppID's code quota (ours or WeChat's, both 45009) is a crowd, not a fault: the
-      // element asks again on its own, backing off (DESIGN §11).
-      const quota = err instanceof ApiError && err.details?.errcode === QUOTA_ERRCODE;
-      if (err instanceof ApiError && err.code === 'wechat_error') {
+      // Over the AppID's code quota (ours or WeChat's, both 45009), or no worker free to ask
+      // WeChat in time (503), is a crowd, not a fault: the element asks again on its own,
+      // backing off (DESIGN §11).
+      const quota = err instanceof ApiError && (err.details?.errcode === QUOTA_ERRCODE || err.code === 'unavailable');
+      if (err instanceof ApiError && (err.code === 'wechat_error' || quota)) {
         const published = quota ? bus.publish(s.holder, s.id, 'refused', `codes_busy ${err.message}`) : bus.publish(s.holder, s.id, 'failed', err.message);
         await published.catch((e) => log.warn({ err: e }, 'code failure not published'));
       }
