@@ -73,6 +73,8 @@ const envSchema = z.object({
     .describe('fault injection for tests and bench/faults.ts only: the process exits right after a confirm\'s Postgres write, before Redis hears of it'),
   URL_LINKS_PER_DAY: z.coerce.number().int().min(0).max(500_000).default(50_000)
     .describe("'Open in WeChat' URL Links one mini-program AppID may create per day (WeChat allows 500,000 with Schemes); 0 = none"),
+  WECHAT_CODES_PER_MINUTE: z.coerce.number().int().min(1).max(5_000).default(5_000)
+    .describe('mini-program codes one AppID may draw a minute, counted by us so WeChat never refuses (its own quota is 5,000)'),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -106,6 +108,7 @@ export interface Config {
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
   urlLinksPerDay: number;
+  wechatCodesPerMinute: number;
   sessionRateLimit: number;
   confirmLeaseMs: number;
   sessionResyncMs: number;
@@ -216,6 +219,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
     urlLinksPerDay: e.URL_LINKS_PER_DAY,
+    wechatCodesPerMinute: e.WECHAT_CODES_PER_MINUTE,
     sessionRateLimit: e.SESSION_RATE_LIMIT,
     confirmLeaseMs: e.CONFIRM_LEASE_MS,
     sessionResyncMs: e.SESSION_RESYNC_MS,
