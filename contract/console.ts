@@ -1,6 +1,6 @@
 /** The console API's answers (server/features/console ↔ console/src). */
 import { z } from 'zod';
-import { envVersionSchema, modeSchema, timestamp } from './common.js';
+import { envVersionSchema, modeSchema, phoneNumberSettingSchema, timestamp } from './common.js';
 import { ROLES } from './constants.js';
 
 export const roleSchema = z.enum(ROLES);
@@ -36,6 +36,8 @@ export const appSchema = z.object({
   sessionTtlSeconds: z.number().int(),
   tokenTtlSeconds: z.number().int(),
   urlLinkEnabled: z.boolean(),
+  /** Ask the visitor for their WeChat-verified phone number: WeChat charges the mini-program for each number it hands over. */
+  phoneNumber: phoneNumberSettingSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
   /** Settings that will stop logins, in plain words (single-app reads and updates only). */

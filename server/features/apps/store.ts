@@ -3,7 +3,7 @@ import type { Core } from '../../core';
 import { apiKeys, apps, memberships, tenants } from '../../db/schema/index';
 import { decrypt, encrypt, sha256 } from '../../lib/crypto';
 import { newApiKey, newId, parseApiKey, type KeyMode } from '../../lib/ids';
-import type { EnvVersion, KeyPair } from '../../../contract/index.js';
+import type { EnvVersion, KeyPair, PhoneNumberSetting } from '../../../contract/index.js';
 
 export interface AppRecord {
   id: string;
@@ -20,6 +20,7 @@ export interface AppRecord {
   sessionTtlSeconds: number;
   tokenTtlSeconds: number;
   urlLinkEnabled: boolean;
+  phoneNumber: PhoneNumberSetting;
 }
 
 export type { KeyPair };
@@ -73,6 +74,7 @@ export function toAppRecord(row: AppRow): AppRecord {
     sessionTtlSeconds: row.sessionTtlSeconds,
     tokenTtlSeconds: row.tokenTtlSeconds,
     urlLinkEnabled: row.urlLinkEnabled,
+    phoneNumber: row.phoneNumber,
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envVersionSchema } from '../../../../contract/common.js';
+import { envVersionSchema, phoneNumberSettingSchema } from '../../../../contract/common.js';
 import type { Logger } from '../../../lib/logger';
 import type { Db } from '../../../db/client';
 import { ApiError } from '../../../lib/errors';
@@ -40,6 +40,7 @@ const patchBody = z.object({
   mpPage: mpPage.optional(),
   envVersion: envVersionSchema.optional(),
   checkPath: z.boolean().optional(),
+  phoneNumber: phoneNumberSettingSchema.optional(),
   sessionTtlSeconds: z.number().int().min(30, 'must be at least 30 seconds').max(600, 'must be at most 600 seconds').optional(),
 }).strict();
 
