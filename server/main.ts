@@ -16,6 +16,7 @@ import { createAppsStore } from './features/apps/store';
 import { createConsoleFeature } from './features/console/index';
 import { configuredLimits, createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
+import { createPhoneService, createPhoneStore, phoneClaims } from './features/phone/index';
 import { createUsersFeature } from './features/users/index';
 import { createDocsFeature } from './features/docs/index';
 import { createWechatFeature } from './features/wechat/index';
@@ -92,7 +93,8 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   // Until billing knows each tenant's plan (free 3, pro 20), every app gets the configured cap.
   const webhooks = createWebhooksFeature(core, { apps, limits: billingLimits(core, configuredLimits(core.config)), ...opts.webhooks });
   features.push(webhooks.feature);
-  const tokens = createTokensFeature(core, { apps });
+  const phoneStore = createPhoneStore(core.db, core.config.masterKey);
+  const tokens = createTokensFeature(core, { apps, phones: phoneClaims(phoneStore) });
   const users = createUsersFeature(core, { apps, events: webhooks.outbox });
   // Before tokens: the provider answers the issuer's discovery document.
   const oidc = createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc });
@@ -104,7 +106,9 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const billing = createBillingFeature(core, { apps, outbox: webhooks.outbox, tuning: opts.billing });
   features.push(billing.feature);
   const activity = { statementCtes: billing.activity.statementCtes, refusal: billing.service.refusal };
-  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, hostedPages: oidc.hostedPages });
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, hostedPages: oidc.hostedPages,
+    phone: createPhoneService({ apps, wechat: wechat.gateway, store: phoneStore }),
+  });
   features.push(sessions.feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);

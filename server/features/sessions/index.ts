@@ -8,7 +8,7 @@ import { createSessionBus } from './bus';
 import { createGate } from './gate';
 import { mpRoutes } from './mp-routes';
 import { pollingRoutes } from './polling-routes';
-import type { ActivityPort, HostedPagePort, OutboxPort, SignerPort, WechatPort } from './ports';
+import type { ActivityPort, HostedPagePort, OutboxPort, PhonePort, SignerPort, WechatPort } from './ports';
 import { qrRoutes } from './qr-routes';
 import { createResync } from './resync';
 import { createSessionService, type SessionService } from './service';
@@ -23,7 +23,7 @@ import { createWsGateway } from './ws';
  * two background passes keep every login finishing: resync (lost events) and confirm recovery
  * (a confirm whose instance died mid-way).
  */
-export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; activity: ActivityPort; hostedPages?: HostedPagePort }): {
+export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; activity: ActivityPort; hostedPages?: HostedPagePort; phone?: PhonePort }): {
   feature: Feature;
   service: SessionService;
 } {
@@ -52,7 +52,7 @@ export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wecha
   const router = Router();
   router.use(pollingRoutes({ core, gate, service, bus }));
   router.use(qrRoutes({ core, service, bus, apps: deps.apps, wechat: deps.wechat }));
-  router.use(mpRoutes({ core, service }));
+  router.use(mpRoutes({ core, service, phone: deps.phone }));
   router.use(testHelperRoutes({ service, apps: deps.apps }));
 
   return {
