@@ -16,7 +16,7 @@ import { createAppsStore } from './features/apps/store';
 import { createConsoleFeature } from './features/console/index';
 import { configuredLimits, createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
-import { createPhoneService, createPhoneStore, phoneClaims } from './features/phone/index';
+import { createPhoneService, createPhoneStore, phoneClaims, phoneInWebhooks } from './features/phone/index';
 import { createUsersFeature } from './features/users/index';
 import { createDocsFeature } from './features/docs/index';
 import { createWechatFeature } from './features/wechat/index';
@@ -91,10 +91,11 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const features: Feature[] = [];
   const apps = createAppsStore(core);
   // Until billing knows each tenant's plan (free 3, pro 20), every app gets the configured cap.
-  const webhooks = createWebhooksFeature(core, { apps, limits: billingLimits(core, configuredLimits(core.config)), ...opts.webhooks });
-  features.push(webhooks.feature);
   const phoneStore = createPhoneStore(core.db, core.config.masterKey);
-  const tokens = createTokensFeature(core, { apps, phones: phoneClaims(phoneStore) });
+  const phones = phoneClaims(phoneStore);
+  const webhooks = createWebhooksFeature(core, { apps, limits: billingLimits(core, configuredLimits(core.config)), ...opts.webhooks, enrich: phoneInWebhooks(apps, phones) });
+  features.push(webhooks.feature);
+  const tokens = createTokensFeature(core, { apps, phones });
   const users = createUsersFeature(core, { apps, events: webhooks.outbox });
   // Before tokens: the provider answers the issuer's discovery document.
   const oidc = createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc });

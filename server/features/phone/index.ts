@@ -4,5 +4,5 @@
  * rest (store), and the claims tokens and userinfo read from it. No routes of its own: the
  * mini-program API, tokens, OIDC and the users API call in. Wired in main.ts.
  */
-export { createPhoneService, phoneClaims, asksFor, type PhoneClaims, type PhoneClaimsSource, type PhoneService } from './service';
+export { createPhoneService, phoneClaims, phoneInWebhooks, asksFor, type PhoneClaims, type PhoneClaimsSource, type PhoneService } from './service';
 export { createPhoneStore, type PhoneOwner, type PhoneStore, type StoredPhone } from './store';

@@ -65,3 +65,19 @@ export function createPhoneService(deps: { apps: Pick<AppsStore, 'getApp'>; wech
     },
   };
 }
+
+/**
+ * The webhooks' delivery-time addition: `login.succeeded` of an app that asks carries the number
+ * the visitor shared. Added at each attempt rather than stored in the outbox, where it would sit
+ * in clear (and outlive an erasure).
+ */
+export function phoneInWebhooks(apps: Pick<AppsStore, 'getApp'>, source: PhoneClaimsSource) {
+  return async (m: { appId: string; mode: PhoneOwner['mode']; type: string; payload: Record<string, unknown> }): Promise<Record<string, unknown>> => {
+    const data = m.payload.data as Record<string, unknown> | undefined;
+    if (m.type !== 'login.succeeded' || typeof data?.openid !== 'string') return m.payload;
+    const app = await apps.getApp(m.appId);
+    const phone = app ? await source.claims(app, m.mode, data.openid) : null;
+    if (!phone) return m.payload;
+    return { ...m.payload, data: { ...data, phoneNumber: phone.phone_number, phoneNumberVerified: phone.phone_number_verified } };
+  };
+}
