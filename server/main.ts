@@ -96,7 +96,7 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const webhooks = createWebhooksFeature(core, { apps, limits: billingLimits(core, configuredLimits(core.config)), ...opts.webhooks, enrich: phoneInWebhooks(apps, phones) });
   features.push(webhooks.feature);
   const tokens = createTokensFeature(core, { apps, phones });
-  const users = createUsersFeature(core, { apps, events: webhooks.outbox });
+  const users = createUsersFeature(core, { apps, events: webhooks.outbox, phones: phoneStore });
   // Before tokens: the provider answers the issuer's discovery document.
   const oidc = createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc });
   features.push(oidc.feature);
