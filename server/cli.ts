@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { phoneNumberSettingSchema } from '../contract/common.js';
 import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
+import { apps } from './db/schema/index';
 import { createAppsStore } from './features/apps/store';
 import { originsSchema } from './features/apps/origins';
 import { createOidcClientFromCli, OIDC_CLI_USAGE, parseOidcClientArgs } from './features/oidc/cli';
@@ -15,6 +18,9 @@ Commands:
   apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME]
                                             create an app; prints JSON with its id and keys
                                             (test keys always; live keys when WeChat credentials are given)
+  apps:update --app ID --phone-number off|optional|required
+                                            whether the confirm page asks for the visitor's phone number
+                                            (WeChat charges the mini-program for each number it hands over)
 ${OIDC_CLI_USAGE}
   tenants:plan --tenant ID --plan free|pro|custom [--mau N]
                                             set a tenant's plan by hand (custom: --mau is its live MAU limit, none = unlimited)
@@ -36,6 +42,11 @@ const planArgs = z.object({
   plan: z.enum(PLANS, { error: '--plan is free, pro or custom' }).optional(),
   mau: z.coerce.number().int().min(0, '--mau is a whole number of monthly active users').optional(),
 }).refine((a) => a.plan === 'custom' || a.mau === undefined, '--mau only applies to --plan custom');
+
+const updateArgs = z.object({
+  app: z.string({ error: '--app is required' }).regex(/^app_[A-Za-z0-9]{1,64}$/, '--app is an app id (app_…), as apps:create prints it'),
+  'phone-number': phoneNumberSettingSchema.optional(),
+}).refine((a) => a['phone-number'] !== undefined, 'give a setting to change, e.g. --phone-number optional');
 
 /** Exit codes: 1 when the work failed, 2 when the command line itself was wrong (as getopt tools do). */
 function fail(message: string, code: 1 | 2 = 1): never {
@@ -76,6 +87,21 @@ function parseOrUsageError<T>(parse: () => T): T {
   }
 }
 
+function parseUpdateArgs(args: string[]): z.infer<typeof updateArgs> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { app: { type: 'string' }, 'phone-number': { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    usageError(err instanceof Error ? err.message : String(err));
+  }
+  const parsed = updateArgs.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    usageError(issue.path[0] === 'phone-number' ? '--phone-number is off, optional or required' : issue.message);
+  }
+  return parsed.data;
+}
+
 /** tenants:plan and billing:status flags; billing:status takes --tenant only. */
 function parsePlanArgs(command: string, args: string[]): z.infer<typeof planArgs> {
   let values;
@@ -102,8 +128,9 @@ async function main(argv: string[]): Promise<void> {
     for (const v of describeConfig()) console.log(`${v.name.padEnd(28)} ${v.description}`);
     return;
   }
-  if (!['migrate', 'apps:create', 'oidc-clients:create', 'tenants:plan', 'billing:status'].includes(command)) usageError(`unknown command '${command}'\n\n${USAGE}`);
+  if (!['migrate', 'apps:create', 'apps:update', 'oidc-clients:create', 'tenants:plan', 'billing:status'].includes(command)) usageError(`unknown command '${command}'\n\n${USAGE}`);
   const create = command === 'apps:create' ? parseCreateArgs(rest) : null;
+  const update = command === 'apps:update' ? parseUpdateArgs(rest) : null;
   const planning = command === 'tenants:plan' || command === 'billing:status' ? parsePlanArgs(command, rest) : null;
   const oidcClient = command === 'oidc-clients:create' ? parseOrUsageError(() => parseOidcClientArgs(rest)) : null;
   let config;
@@ -119,6 +146,14 @@ async function main(argv: string[]): Promise<void> {
     if (oidcClient) {
       const created = await createOidcClientFromCli(database.db, config, oidcClient, (appId) => `${config.publicUrl}/apps/${appId}`);
       console.log(JSON.stringify(created, null, 2));
+      return;
+    }
+    if (update) {
+      // Straight to the database: a running server's cached copy of the app catches up within seconds.
+      const [row] = await database.db.update(apps).set({ phoneNumber: update['phone-number'], updatedAt: new Date() })
+        .where(eq(apps.id, update.app)).returning({ id: apps.id, phoneNumber: apps.phoneNumber });
+      if (!row) fail(`no app ${update.app}`);
+      console.log(JSON.stringify({ appId: row.id, phoneNumber: row.phoneNumber }, null, 2));
       return;
     }
     if (planning) {
@@ -137,9 +172,9 @@ async function main(argv: string[]): Promise<void> {
       console.log(JSON.stringify({ migrated: true, database: database.kind }));
       return;
     }
-    const apps = createAppsStore({ db: database.db, config });
-    const tenantId = await apps.ensureDefaultTenant(create.tenant);
-    const { app, keys } = await apps.createApp({
+    const store = createAppsStore({ db: database.db, config });
+    const tenantId = await store.ensureDefaultTenant(create.tenant);
+    const { app, keys } = await store.createApp({
       tenantId, name: create.name, allowedOrigins: create.origin,
       ...(create.appid ? { wechatAppId: create.appid, wechatSecret: create.secret } : {}),
     });
