@@ -6,6 +6,7 @@ import type { RunningServer } from '../../server/main';
 import { createTestApp, postJson, sandboxAppIdOf } from '../helpers/login';
 import { createClient, discover, elementLogin, finishWithToken, RP_REDIRECT, startAuthorize, type ClientCreds } from '../helpers/oidc';
 import { createTestEnv, type TestEnv } from '../helpers/server';
+import { ConsoleClient } from './console-client';
 
 /** Issue 24 beyond the login token: the OIDC `phone` scope, the users API, export and erasure. */
 let env: TestEnv;
@@ -82,4 +83,21 @@ describe('the phone number beyond the login token', () => {
     expect((await call('DELETE', `/v1/users/${sub}`)).status).toBe(200);
     expect(await server.core.db.select().from(endUserPhones).where(eq(endUserPhones.openid, 'o_oidc_phone_3'))).toEqual([]);
   });
+});
+
+describe('the setting in the console API', () => {
+  it('an admin sets off, optional or required; anything else is refused in plain words', async () => {
+    const c = new ConsoleClient(server.url);
+    const tenant = (await c.signUp('phone@example.com')).tenants[0]!.id;
+    const created = await c.post(`/tenants/${tenant}/apps`, { name: 'Phones', allowedOrigins: ['https://phones.example.com'] });
+    expect(created.body.app.phoneNumber).toBe('off');
+    const appId = created.body.app.id as string;
+    const set = await c.patch(`/tenants/${tenant}/apps/${appId}`, { phoneNumber: 'required' });
+    expect(set.status).toBe(200);
+    expect(set.body.phoneNumber).toBe('required');
+    expect((await c.call('GET', `/tenants/${tenant}/apps/${appId}`)).body.phoneNumber).toBe('required');
+    const wrong = await c.patch(`/tenants/${tenant}/apps/${appId}`, { phoneNumber: 'always' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.message).toMatch(/phoneNumber/);
+  }, 90_000);
 });
