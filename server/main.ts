@@ -16,7 +16,7 @@ import { createAppsStore } from './features/apps/store';
 import { createConsoleFeature } from './features/console/index';
 import { configuredLimits, createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
-import { createPhoneService, createPhoneStore, phoneClaims, phoneInWebhooks } from './features/phone/index';
+import { createPhoneService, createPhoneStore, phoneClaims, phoneInWebhooks, phoneSandboxRoutes } from './features/phone/index';
 import { createUsersFeature } from './features/users/index';
 import { createDocsFeature } from './features/docs/index';
 import { createWechatFeature } from './features/wechat/index';
@@ -110,7 +110,7 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, hostedPages: oidc.hostedPages,
     phone: createPhoneService({ apps, wechat: wechat.gateway, store: phoneStore }),
   });
-  features.push(sessions.feature);
+  features.push(sessions.feature, { name: 'phone', router: phoneSandboxRoutes({ sessions: sessions.service, sandbox: sandbox.service }) });
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);
   features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights, billing: billing.service, oidcClients: oidc.clients }).feature);

@@ -5,4 +5,5 @@
  * mini-program API, tokens, OIDC and the users API call in. Wired in main.ts.
  */
 export { createPhoneService, phoneClaims, phoneInWebhooks, asksFor, type PhoneClaims, type PhoneClaimsSource, type PhoneService } from './service';
+export { phoneSandboxRoutes } from './sandbox-routes';
 export { createPhoneStore, type PhoneOwner, type PhoneStore, type StoredPhone } from './store';
