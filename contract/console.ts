@@ -36,7 +36,7 @@ export const appSchema = z.object({
   sessionTtlSeconds: z.number().int(),
   tokenTtlSeconds: z.number().int(),
   urlLinkEnabled: z.boolean(),
-  /** Ask the visitor for their WeChat-verified phone number: WeChat charges the mini-program for each number it hands over. */
+  /** Ask the visitor for their WeChat-verified phone number: WeChat charges the mini-program per successful use of the button. */
   phoneNumber: phoneNumberSettingSchema,
   createdAt: timestamp,
   updatedAt: timestamp,

@@ -20,7 +20,7 @@ Commands:
                                             (test keys always; live keys when WeChat credentials are given)
   apps:update --app ID --phone-number off|optional|required
                                             whether the confirm page asks for the visitor's phone number
-                                            (WeChat charges the mini-program for each number it hands over)
+                                            (WeChat charges the mini-program per successful use of the button)
 ${OIDC_CLI_USAGE}
   tenants:plan --tenant ID --plan free|pro|custom [--mau N]
                                             set a tenant's plan by hand (custom: --mau is its live MAU limit, none = unlimited)

@@ -160,7 +160,7 @@ describe('phoneNumber: optional', () => {
 });
 
 describe('phoneNumber: off', () => {
-  it('nothing changes: no ask, a code sent anyway is not exchanged (WeChat would charge), no claims', async () => {
+  it('nothing changes: no ask, a code sent anyway is not exchanged, no claims', async () => {
     const site = await siteAsking('off');
     const at = await scanned(site, 'o_phone_off_1');
     expect(at.answer).not.toHaveProperty('asks');

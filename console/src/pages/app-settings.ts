@@ -144,7 +144,7 @@ export class AppSettings extends LitElement {
         <p class="small muted">The phone tells the visitor "this site asks for your phone number" before they agree. Tokens then carry
           <code>phone_number</code> and <code>phone_number_verified</code>, and the OpenID provider offers the <code>phone</code> scope.</p>
         ${PHONE_NUMBER_SETTINGS.map((v) => html`<label><input type="radio" name="phoneNumber" value=${v} ?checked=${a.phoneNumber === v} /> ${choice[v]}</label>`)}
-        <p id="phoneNumberCost" class="warn small">WeChat charges your mini-program for each phone number it hands over (each successful call), in live mode. Your mini-program must be a verified (non-personal) one to use it.</p>
+        <p id="phoneNumberCost" class="warn small">WeChat charges your mini-program for each successful use of the phone-number button (¥0.03 at WeChat's standard price, after 1,000 free trial uses shared by all versions); the page shows the button only when this is not Off. Only verified, non-personal mini-programs can use it.</p>
         ${fieldError(this.problem, 'phoneNumber')}
       </fieldset>
     </div>`;

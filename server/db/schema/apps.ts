@@ -24,7 +24,7 @@ export const apps = pgTable('apps', {
   tokenTtlSeconds: integer('token_ttl_seconds').notNull().default(300),
   /** Set when a live code was verified with WeChat; URL Links need a published, non-personal mini-program. */
   urlLinkEnabled: boolean('url_link_enabled').notNull().default(false),
-  /** Asks the visitor for their phone number on the confirm page; WeChat charges the mini-program per number. */
+  /** Asks the visitor for their phone number on the confirm page; WeChat charges the mini-program per successful use of the button. */
   phoneNumber: text('phone_number', { enum: PHONE_NUMBER_SETTINGS }).notNull().default('off'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

@@ -51,7 +51,7 @@ export function createPhoneService(deps: { apps: Pick<AppsStore, 'getApp'>; wech
 
     async beforeConfirm(owner, phoneCode) {
       const app = await apps.getApp(owner.appId);
-      // With `off` nothing changes: a stray code is not exchanged (WeChat would charge for it).
+      // With `off` nothing changes: a stray code is neither exchanged nor stored.
       if (!app || app.phoneNumber === 'off') return;
       if (!phoneCode) {
         if (app.phoneNumber === 'required') {

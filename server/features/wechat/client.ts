@@ -113,7 +113,7 @@ export function createWechatClient(deps: WechatClientDeps) {
       });
     },
 
-    /** The number behind a getPhoneNumber button's one-time code. WeChat charges the mini-program per success. */
+    /** The number behind a getPhoneNumber button's one-time code (valid 5 minutes, once). */
     getUserPhoneNumber(base: string, creds: WechatCredentials, code: string): Promise<PhoneInfo> {
       return measured('getuserphonenumber', () =>
         withToken(base, creds, async (token) => {
