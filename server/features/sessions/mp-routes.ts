@@ -17,7 +17,9 @@ export function mpRoutes(deps: { core: Core; service: SessionService; phone?: Ph
     const body = parse(scanBody, req.body);
     const answer = await service.scan(body.scene, body.code);
     // What the site asks for is shown before consent, beside the anti-phishing context.
-    const asks = phone ? await phone.asks((await service.checkTicket(body.scene, answer.ticket)).appId) : undefined;
+    if (!phone) return void res.json(answer);
+    const session = await service.get(body.scene);
+    const asks = session ? await phone.asks(session.appId) : undefined;
     res.json(asks ? { ...answer, asks } : answer);
   });
   r.post('/v1/mp/confirm', json, async (req, res) => {
@@ -28,11 +30,13 @@ export function mpRoutes(deps: { core: Core; service: SessionService; phone?: Ph
     if (avatar !== undefined && !(avatar.startsWith(`${core.config.publicUrl}/v1/avatars/`) && /\/v1\/avatars\/avt_[A-Za-z0-9]{16}$/.test(avatar))) {
       throw new ApiError('bad_request', 'body.profile.avatarUrl: must be the URL POST /v1/mp/avatar returned');
     }
-    if (phone) {
-      // Before the login core: a refused or failed number stops here, with nothing recorded.
+    // Before the login core, and only while the confirm is still to begin (a retried confirm
+    // whose answer was lost finishes as before): a refused or failed number stops here, with
+    // nothing recorded. The ticket is checked before any WeChat call is spent.
+    const session = phone ? await service.get(body.scene) : null;
+    if (phone && session?.state === 'scanned' && session.openid && (await phone.asks(session.appId))) {
       const scanner = await service.checkTicket(body.scene, body.ticket);
-      const openid = (await service.get(body.scene))?.openid;
-      if (openid) await phone.beforeConfirm({ ...scanner, openid }, body.phoneCode);
+      await phone.beforeConfirm({ ...scanner, openid: session.openid }, body.phoneCode);
     }
     await service.confirm(body.scene, body.ticket, body.profile ?? {});
     res.json({ ok: true });
