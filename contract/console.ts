@@ -1,6 +1,6 @@
 /** The console API's answers (server/features/console ↔ console/src). */
 import { z } from 'zod';
-import { codeStyleSchema, envVersionSchema, modeSchema, timestamp } from './common.js';
+import { codeStyleSchema, envVersionSchema, modeSchema, phoneNumberSettingSchema, timestamp } from './common.js';
 import { ROLES } from './constants.js';
 
 export const roleSchema = z.enum(ROLES);
@@ -38,6 +38,8 @@ export const appSchema = z.object({
   urlLinkEnabled: z.boolean(),
   /** DESIGN §11: `link` codes are ordinary QR codes of {PUBLIC_URL}/q/{appId}/{sessionId}. */
   codeStyle: codeStyleSchema,
+  /** Ask the visitor for their WeChat-verified phone number: WeChat charges the mini-program per successful use of the button. */
+  phoneNumber: phoneNumberSettingSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
   /** Settings that will stop logins, in plain words (single-app reads and updates only). */

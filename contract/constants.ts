@@ -10,6 +10,8 @@ export const ENV_VERSIONS = ['release', 'trial', 'develop'] as const;
 export const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created', 'user.deleted', 'billing.quota_warning'] as const;
 /** Sent only by "send test event", to one endpoint, whatever it subscribes to. */
 export const TEST_EVENT_TYPE = 'webhook.test';
+/** Whether an app asks the visitor for their WeChat-verified phone number (issue 24). */
+export const PHONE_NUMBER_SETTINGS = ['off', 'optional', 'required'] as const;
 export const ROLES = ['owner', 'admin', 'viewer'] as const;
 /** How a session's code is drawn (DESIGN §11): a mini-program code from WeChat, or an ordinary QR code of our link. */
 export const CODE_STYLES = ['wxacode', 'link'] as const;

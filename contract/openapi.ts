@@ -62,7 +62,10 @@ export const OPERATIONS: Operation[] = [
     body: scanBody, responses: { 200: { description: 'What the phone shows before the visitor confirms', schema: scanAnswerSchema } },
     errors: ['session_not_found', 'session_expired', 'already_scanned', 'wechat_error', 'quota_exceeded'] },
   { method: 'post', path: '/v1/mp/confirm', tag: 'Mini-program', auth: 'none', summary: 'The visitor confirmed: the browser gets its token',
-    body: confirmBody, responses: { 200: { description: 'Done', schema: okSchema } }, errors: ['session_not_found', 'session_expired', 'wrong_user'] },
+    description: 'For a site whose phoneNumber setting asks (the scan answer\'s `asks`), send `phoneCode` from the getPhoneNumber button: '
+      + 'it is exchanged with WeChat (getuserphonenumber) and its watermark checked before the login; a refused or failed code records nothing. '
+      + '`required` without it is `phone_required`.',
+    body: confirmBody, responses: { 200: { description: 'Done', schema: okSchema } }, errors: ['session_not_found', 'session_expired', 'wrong_user', 'phone_required', 'wechat_error'] },
   { method: 'post', path: '/v1/mp/cancel', tag: 'Mini-program', auth: 'none', summary: 'The visitor tapped Cancel',
     body: answerBody, responses: { 200: { description: 'Done', schema: okSchema } }, errors: ['session_not_found', 'wrong_user'] },
   { method: 'post', path: '/v1/mp/avatar', tag: 'Mini-program', auth: 'none', summary: 'Upload the avatar chosen with chooseAvatar (optional)',

@@ -1,6 +1,6 @@
 /** The login session as browsers and the mini-program page see it (DESIGN §4). */
 import { z } from 'zod';
-import { timestamp } from './common.js';
+import { phoneNumberSettingSchema, timestamp } from './common.js';
 
 /** 128 random bits, base64url: the WeChat `scene` and the session's public id. */
 export const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -60,6 +60,8 @@ export const confirmBody = answerBody.extend({
     nickname: z.string().trim().min(1).max(64).optional(),
     avatarUrl: z.url({ protocol: /^https?$/ }).max(500).optional(),
   }).strict().optional(),
+  /** The one-time code of `<button open-type="getPhoneNumber">`, when the site asks and the visitor agreed. */
+  phoneCode: z.string().min(1).max(256).optional(),
 }).strict();
 
 /** What the phone shows before the visitor confirms. */
@@ -69,6 +71,8 @@ export const scanAnswerSchema = z.object({
   request: z.object({ browser: z.string(), os: z.string(), ip: z.string(), location: z.string().optional(), createdAt: timestamp }),
   match: z.string(),
   expiresAt: timestamp,
+  /** What the site asks for beyond the login; absent: nothing (phone number `off`). */
+  asks: z.object({ phoneNumber: phoneNumberSettingSchema.exclude(['off']) }).optional(),
 });
 export type ScanAnswer = z.infer<typeof scanAnswerSchema>;
 

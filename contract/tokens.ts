@@ -11,6 +11,9 @@ export const tokenClaimsSchema = z.object({
   unionid: z.string().optional(),
   name: z.string().optional(),
   picture: z.string().optional(),
+  /** OIDC standard claims, only for apps whose phoneNumber setting asks for it: E.164 (`+8613800138000`). */
+  phone_number: z.string().optional(),
+  phone_number_verified: z.boolean().optional(),
   amr: z.tuple([z.literal('wechat_mp_scan')]),
   mode: modeSchema,
   iat: z.number().int(),

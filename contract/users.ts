@@ -15,6 +15,9 @@ export const endUserSchema = z.object({
   firstLoginAt: timestamp,
   lastLoginAt: timestamp,
   loginCount: z.number().int(),
+  /** GET /v1/users/:id and export only, when the visitor shared it with an app that asks: E.164, as WeChat verified it. */
+  phoneNumber: z.string().optional(),
+  phoneNumberVerifiedAt: timestamp.optional(),
 });
 export type EndUser = z.infer<typeof endUserSchema>;
 export const endUserPage = pageOf(endUserSchema);

@@ -18,6 +18,9 @@ export const eventDataSchemas = {
     unionid: z.string().optional(),
     nickname: z.string().optional(),
     avatarUrl: z.string().optional(),
+    /** Only for apps whose phoneNumber setting asks, when the visitor shared it: E.164, verified by WeChat. */
+    phoneNumber: z.string().optional(),
+    phoneNumberVerified: z.boolean().optional(),
     origin: maybe,
     browser: maybe,
     os: maybe,

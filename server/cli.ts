@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { phoneNumberSettingSchema } from '../contract/common.js';
 import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
-import { eq } from 'drizzle-orm';
 import { CODE_STYLES } from '../contract/constants.js';
 import { apps } from './db/schema/index';
 import { createAppsStore } from './features/apps/store';
@@ -18,8 +19,10 @@ Commands:
   apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME] [--code-style wxacode|link]
                                             create an app; prints JSON with its id and keys
                                             (test keys always; live keys when WeChat credentials are given)
-  apps:update --app ID --code-style wxacode|link
-                                            set how the app's codes are drawn (link: ordinary QR codes, no WeChat quota)
+  apps:update --app ID [--code-style wxacode|link] [--phone-number off|optional|required]
+                                            --code-style: how the app's codes are drawn (link: ordinary QR codes, no WeChat quota)
+                                            --phone-number: whether the confirm page asks for the visitor's phone number
+                                            (WeChat charges the mini-program per successful use of the button)
 ${OIDC_CLI_USAGE}
   tenants:plan --tenant ID --plan free|pro|custom [--mau N]
                                             set a tenant's plan by hand (custom: --mau is its live MAU limit, none = unlimited)
@@ -37,17 +40,18 @@ const createArgs = z.object({
   'code-style': codeStyle.optional(),
 }).refine((a) => Boolean(a.appid) === Boolean(a.secret), '--appid and --secret go together');
 
-const updateArgs = z.object({
-  app: z.string({ error: '--app is required' }).regex(/^app_[A-Za-z0-9]{1,64}$/, '--app is an app id (app_…), as apps:create prints it'),
-  'code-style': codeStyle,
-});
-
 const tenantArg = z.string({ error: '--tenant is required' }).regex(/^ten_[A-Za-z0-9]{8,40}$/, '--tenant is a tenant id (ten_…), as apps:create prints it');
 const planArgs = z.object({
   tenant: tenantArg,
   plan: z.enum(PLANS, { error: '--plan is free, pro or custom' }).optional(),
   mau: z.coerce.number().int().min(0, '--mau is a whole number of monthly active users').optional(),
 }).refine((a) => a.plan === 'custom' || a.mau === undefined, '--mau only applies to --plan custom');
+
+const updateArgs = z.object({
+  app: z.string({ error: '--app is required' }).regex(/^app_[A-Za-z0-9]{1,64}$/, '--app is an app id (app_…), as apps:create prints it'),
+  'code-style': codeStyle.optional(),
+  'phone-number': phoneNumberSettingSchema.optional(),
+}).refine((a) => a['phone-number'] !== undefined || a['code-style'] !== undefined, 'give a setting to change, e.g. --code-style link or --phone-number optional');
 
 /** Exit codes: 1 when the work failed, 2 when the command line itself was wrong (as getopt tools do). */
 function fail(message: string, code: 1 | 2 = 1): never {
@@ -80,24 +84,27 @@ function parseCreateArgs(args: string[]): z.infer<typeof createArgs> {
   return parsed.data;
 }
 
-function parseUpdateArgs(args: string[]): z.infer<typeof updateArgs> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { app: { type: 'string' }, 'code-style': { type: 'string' } }, strict: true, allowPositionals: false }));
-  } catch (err) {
-    usageError(err instanceof Error ? err.message : String(err));
-  }
-  const parsed = updateArgs.safeParse(values);
-  if (!parsed.success) usageError(parsed.error.issues[0]!.message);
-  return parsed.data;
-}
-
 function parseOrUsageError<T>(parse: () => T): T {
   try {
     return parse();
   } catch (err) {
     usageError(err instanceof Error ? err.message : String(err));
   }
+}
+
+function parseUpdateArgs(args: string[]): z.infer<typeof updateArgs> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { app: { type: 'string' }, 'code-style': { type: 'string' }, 'phone-number': { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    usageError(err instanceof Error ? err.message : String(err));
+  }
+  const parsed = updateArgs.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    usageError(issue.path[0] === 'phone-number' ? '--phone-number is off, optional or required' : issue.message);
+  }
+  return parsed.data;
 }
 
 /** tenants:plan and billing:status flags; billing:status takes --tenant only. */
@@ -146,6 +153,17 @@ async function main(argv: string[]): Promise<void> {
       console.log(JSON.stringify(created, null, 2));
       return;
     }
+    if (update) {
+      // Straight to the database: a running server's cached copy of the app catches up within seconds.
+      const [row] = await database.db.update(apps).set({
+        ...(update['code-style'] ? { codeStyle: update['code-style'] } : {}),
+        ...(update['phone-number'] ? { phoneNumber: update['phone-number'] } : {}),
+        updatedAt: new Date(),
+      }).where(eq(apps.id, update.app)).returning({ id: apps.id, codeStyle: apps.codeStyle, phoneNumber: apps.phoneNumber });
+      if (!row) fail(`no app ${update.app}`);
+      console.log(JSON.stringify({ appId: row.id, codeStyle: row.codeStyle, phoneNumber: row.phoneNumber }, null, 2));
+      return;
+    }
     if (planning) {
       const store = createBillingStore(database.db);
       const tenantId = planning.tenant;
@@ -156,13 +174,6 @@ async function main(argv: string[]): Promise<void> {
       const activeUsers = await store.activeUsers(tenantId, monthOf(new Date()));
       const meterEvents = await store.meterBacklog(tenantId);
       console.log(JSON.stringify({ tenantId, plan: plan.plan, status: plan.status, activeUsers, limit: plan.limit, billing: config.billing ? 'on' : 'off', meterEvents }, null, 2));
-      return;
-    }
-    if (update) {
-      // Straight to the database: running servers pick the style up within their app cache's few seconds.
-      const [row] = await database.db.update(apps).set({ codeStyle: update['code-style'], updatedAt: new Date() }).where(eq(apps.id, update.app)).returning({ id: apps.id, codeStyle: apps.codeStyle });
-      if (!row) fail(`no app ${update.app}`);
-      console.log(JSON.stringify({ appId: row.id, codeStyle: row.codeStyle }, null, 2));
       return;
     }
     if (!create) {

@@ -16,6 +16,7 @@ import { createAppsStore } from './features/apps/store';
 import { createConsoleFeature } from './features/console/index';
 import { configuredLimits, createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
+import { createPhoneService, createPhoneStore, phoneClaims, phoneInWebhooks, phoneSandboxRoutes } from './features/phone/index';
 import { createUsersFeature } from './features/users/index';
 import { createDocsFeature } from './features/docs/index';
 import { createWechatFeature } from './features/wechat/index';
@@ -91,10 +92,12 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const features: Feature[] = [];
   const apps = createAppsStore(core);
   // Until billing knows each tenant's plan (free 3, pro 20), every app gets the configured cap.
-  const webhooks = createWebhooksFeature(core, { apps, limits: billingLimits(core, configuredLimits(core.config)), ...opts.webhooks });
+  const phoneStore = createPhoneStore(core.db, core.config.masterKey);
+  const phones = phoneClaims(phoneStore);
+  const webhooks = createWebhooksFeature(core, { apps, limits: billingLimits(core, configuredLimits(core.config)), ...opts.webhooks, enrich: phoneInWebhooks(apps, phones) });
   features.push(webhooks.feature);
-  const tokens = createTokensFeature(core, { apps });
-  const users = createUsersFeature(core, { apps, events: webhooks.outbox });
+  const tokens = createTokensFeature(core, { apps, phones });
+  const users = createUsersFeature(core, { apps, events: webhooks.outbox, phones: phoneStore });
   // Before tokens: the provider answers the issuer's discovery document.
   const oidc = createOidcFeature(core, { apps, keys: tokens.keys, users: users.users, tokens: tokens.verifier, issuer: tokens.signer.issuer, tuning: opts.oidc });
   features.push(oidc.feature);
@@ -105,8 +108,10 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const billing = createBillingFeature(core, { apps, outbox: webhooks.outbox, tuning: opts.billing });
   features.push(billing.feature);
   const activity = { statementCtes: billing.activity.statementCtes, refusal: billing.service.refusal };
-  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, linkCodes: createLinkCodes(core), hostedPages: oidc.hostedPages });
-  features.push(sessions.feature);
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, linkCodes: createLinkCodes(core), hostedPages: oidc.hostedPages,
+    phone: createPhoneService({ apps, wechat: wechat.gateway, store: phoneStore }),
+  });
+  features.push(sessions.feature, { name: 'phone', router: phoneSandboxRoutes({ sessions: sessions.service, sandbox: sandbox.service }) });
   features.push(createCodesFeature(core, { apps, sessions: sessions.service, wechat: wechat.gateway }).feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);

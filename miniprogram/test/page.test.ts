@@ -86,3 +86,78 @@ describe('the confirm page rendered by miniprogram-simulate', () => {
     expect(has(old, '.btn-confirm')).toBe(true);
   });
 });
+
+describe('a site that asks for the phone number', () => {
+  const asking = (phoneNumber: 'optional' | 'required') => ({ ...SCAN_OK, asks: { phoneNumber } });
+
+  it('required: says so before consent, Confirm waits for the number, then sends its code', async () => {
+    const wx = fakeWx({ language: 'en', respond: (p) => (p === '/v1/mp/scan' ? ok(asking('required')) : ok({ ok: true })) });
+    const page = renderPage(wx);
+    await page.instance.onLoad({ scene: SCENE });
+    await waitForState(page, 'review');
+    expect(pageText(page)).toContain('This site also asks for your phone number');
+    expect(pageText(page)).toContain('You cannot log in to this site without it.');
+    page.querySelector('.confirm-form')!.dispatchEvent('submit', { detail: { value: {} } });
+    await getSimulate().sleep(10);
+    expect(wx.requests.map((r) => r.path)).toEqual(['/v1/mp/scan']);
+    page.querySelector('.btn-phone')!.dispatchEvent('getphonenumber', { detail: { code: 'phone-code-1', errMsg: 'getPhoneNumber:ok' } });
+    await getSimulate().sleep(0);
+    expect(pageText(page)).toContain('Your WeChat phone number will be shared');
+    page.querySelector('.confirm-form')!.dispatchEvent('submit', { detail: { value: {} } });
+    await waitForState(page, 'done');
+    expect(wx.requests[1]).toEqual({ path: '/v1/mp/confirm', body: { scene: SCENE, ticket: 'tkt_1', phoneCode: 'phone-code-1' } });
+  });
+
+  it('required: refusing the number cancels the login and says why', async () => {
+    const wx = fakeWx({ language: 'en', respond: (p) => (p === '/v1/mp/scan' ? ok(asking('required')) : ok({ ok: true })) });
+    const page = renderPage(wx);
+    await page.instance.onLoad({ scene: SCENE });
+    await waitForState(page, 'review');
+    page.querySelector('.btn-phone')!.dispatchEvent('getphonenumber', { detail: { errMsg: 'getPhoneNumber:fail user deny' } });
+    await waitForState(page, 'cancelled');
+    expect(wx.requests.map((r) => r.path)).toEqual(['/v1/mp/scan', '/v1/mp/cancel']);
+    expect(pageText(page)).toContain('This site needs your phone number to log you in');
+  });
+
+  it('optional: declining still logs in, without a phone code', async () => {
+    const wx = fakeWx({ language: 'zh_CN', respond: (p) => (p === '/v1/mp/scan' ? ok(asking('optional')) : ok({ ok: true })) });
+    const page = renderPage(wx);
+    await page.instance.onLoad({ scene: SCENE });
+    await waitForState(page, 'review');
+    expect(pageText(page)).toContain('该网站还请求获取你的手机号');
+    page.querySelector('.btn-phone')!.dispatchEvent('getphonenumber', { detail: { errMsg: 'getPhoneNumber:fail user deny' } });
+    await getSimulate().sleep(0);
+    expect(pageText(page)).toContain('你选择了不提供手机号');
+    page.querySelector('.confirm-form')!.dispatchEvent('submit', { detail: { value: {} } });
+    await waitForState(page, 'done');
+    expect(wx.requests[1]!.body).toEqual({ scene: SCENE, ticket: 'tkt_1' });
+  });
+
+  it('a code WeChat refuses brings the visitor back to share again, in plain words', async () => {
+    let confirms = 0;
+    const wx = fakeWx({ language: 'en', respond: (p) => (p === '/v1/mp/scan' ? ok(asking('required')) : ++confirms === 1 ? apiError(502, 'wechat_error') : ok({ ok: true })) });
+    const page = renderPage(wx);
+    await page.instance.onLoad({ scene: SCENE });
+    await waitForState(page, 'review');
+    page.querySelector('.btn-phone')!.dispatchEvent('getphonenumber', { detail: { code: 'spent' } });
+    await getSimulate().sleep(0);
+    page.querySelector('.confirm-form')!.dispatchEvent('submit', { detail: { value: {} } });
+    await getSimulate().sleep(10);
+    await waitForState(page, 'review');
+    expect(pageText(page)).toContain('Your phone number could not be read');
+    page.querySelector('.btn-phone')!.dispatchEvent('getphonenumber', { detail: { code: 'fresh' } });
+    await getSimulate().sleep(0);
+    page.querySelector('.confirm-form')!.dispatchEvent('submit', { detail: { value: {} } });
+    await waitForState(page, 'done');
+    expect(wx.requests[2]!.body).toMatchObject({ phoneCode: 'fresh' });
+  });
+
+  it('a site that does not ask shows no phone section', async () => {
+    const wx = fakeWx({ language: 'en', respond: () => ok(SCAN_OK) });
+    const page = renderPage(wx);
+    await page.instance.onLoad({ scene: SCENE });
+    await waitForState(page, 'review');
+    expect(has(page, '.phone')).toBe(false);
+    expect(pageText(page)).not.toContain('phone number');
+  });
+});

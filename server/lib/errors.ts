@@ -26,6 +26,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   rate_limited: 429,
   quota_exceeded: 403,
+  phone_required: 400,
   wechat_error: 502,
   unavailable: 503,
   internal: 500,

@@ -207,3 +207,70 @@ describe('the sandbox phone page', () => {
 function resultMark(page: Page): Promise<string> {
   return page.evaluate(() => getComputedStyle(document.getElementById('result-icon')!, '::after').content.replace(/"/g, ''));
 }
+
+describe('the sandbox phone page for a site that asks for the phone number', () => {
+  async function siteAsking(setting: 'optional' | 'required') {
+    const site = await createTestApp(server, { displayName: 'Phone Shop' });
+    await server.core.db.update(appsTable).set({ phoneNumber: setting }).where(eq(appsTable.id, site.app.id));
+    return site;
+  }
+
+  it('required: says so before consent, the tester picks the number, and the token carries it', async () => {
+    const site = await siteAsking('required');
+    const { sock, scene } = await newSession(site.keys.test.publishable);
+    const { context, page, problems } = await openPhone('en-US');
+    await visit(page, scene);
+    await state(page, 'review');
+    expect(await page.textContent('#phone .phone-asks')).toBe('This site also asks for your phone number');
+    expect(await page.textContent('#phone-hint')).toBe('You cannot log in to this site without it.');
+    expect(await page.isDisabled('#btn-confirm')).toBe(true);
+
+    await page.click('#btn-phone');
+    await page.fill('#sandbox-number', '13912345678');
+    await page.screenshot({ path: artifactPath('phone-number-dialog.png'), fullPage: true });
+    await page.click('#phone-allow');
+    await page.waitForSelector('#phone-notice:not([hidden])');
+    expect(await page.textContent('#phone-notice')).toContain('will be shared');
+    expect(await page.textContent('#btn-confirm')).toBe('Share phone number and log in');
+    await page.click('#btn-confirm');
+    await state(page, 'done');
+    await sock.next('scanned');
+    const success = await sock.next('success');
+    const claims = JSON.parse(Buffer.from(String(success.token).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ phone_number: '+8613912345678', phone_number_verified: true });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('required: denying the number cancels the login on the phone and in the browser', async () => {
+    const site = await siteAsking('required');
+    const { sock, scene } = await newSession(site.keys.test.publishable);
+    const { context, page, problems } = await openPhone('en-US');
+    await visit(page, scene);
+    await state(page, 'review');
+    await page.click('#btn-phone');
+    await page.click('#phone-deny');
+    await state(page, 'cancelled');
+    expect(await page.textContent('#result-body')).toContain('This site needs your phone number to log you in');
+    await sock.next('scanned');
+    expect(await sock.next('cancelled')).toEqual({ type: 'cancelled' });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('optional: the visitor logs in without sharing it', async () => {
+    const site = await siteAsking('optional');
+    const { sock, scene } = await newSession(site.keys.test.publishable);
+    const { context, page } = await openPhone('zh-CN');
+    await visit(page, scene);
+    await state(page, 'review');
+    expect(await page.textContent('#phone-hint')).toBe('不提供手机号也可以登录。');
+    expect(await page.isDisabled('#btn-confirm')).toBe(false);
+    await page.click('#btn-confirm');
+    await state(page, 'done');
+    await sock.next('scanned');
+    const claims = JSON.parse(Buffer.from(String((await sock.next('success')).token).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).not.toHaveProperty('phone_number');
+    await context.close();
+  });
+});

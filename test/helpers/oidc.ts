@@ -56,13 +56,13 @@ export async function discover(issuer: string, creds: ClientCreds, clientAuth?: 
 }
 
 /** A login on the element's socket at the hosted page's origin, confirmed with the test helper. */
-export async function elementLogin(server: RunningServer, keys: { publishable: string; secret: string }, origin: string, openid?: string): Promise<string> {
+export async function elementLogin(server: RunningServer, keys: { publishable: string; secret: string }, origin: string, openid?: string, phoneCode?: () => Promise<string>): Promise<string> {
   const sock = await openSocket(server.url, keys.publishable, { origin });
   try {
     const s = await sock.next('session');
     const scan = await testScan(server.url, keys.secret, String(s.session), openid);
     if (scan.status !== 200) throw new Error(`scan refused: ${JSON.stringify(scan.body)}`);
-    await postJson(`${server.url}/v1/mp/confirm`, { scene: s.session, ticket: scan.body.ticket });
+    await postJson(`${server.url}/v1/mp/confirm`, { scene: s.session, ticket: scan.body.ticket, ...(phoneCode ? { phoneCode: await phoneCode() } : {}) });
     await sock.next('scanned');
     return String((await sock.next('success')).token);
   } finally {

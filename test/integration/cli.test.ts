@@ -44,6 +44,22 @@ describe('npm run cli', () => {
     expect((await store.resolveSecretKey(out.keys.test!.secret))?.app.id).toBe(out.appId);
   }, 60_000);
 
+  it('apps:update --phone-number sets what the confirm page asks for, and refuses anything else', async () => {
+    const created = JSON.parse((await cli('apps:create', '--name', 'Phone shop', '--origin', 'https://phone.example.com')).stdout) as { appId: string };
+    const r = await cli('apps:update', '--app', created.appId, '--phone-number', 'required');
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ appId: created.appId, phoneNumber: 'required' });
+    const [row] = await db.database.db.select().from(apps).where(eq(apps.id, created.appId));
+    expect(row!.phoneNumber).toBe('required');
+
+    const wrong = await cli('apps:update', '--app', created.appId, '--phone-number', 'always');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--phone-number is off, optional or required/);
+    const missing = await cli('apps:update', '--app', 'app_doesnotexist1', '--phone-number', 'off');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no app app_doesnotexist1/);
+  }, 60_000);
+
   it('gives live keys too when the WeChat credentials are given', async () => {
     const r = await cli('apps:create', '--name', 'Live', '--origin', 'https://live.example.com', '--appid', 'wx0123456789abcdef', '--secret', '0123456789abcdef0123456789abcdef');
     expect(r.code).toBe(0);

@@ -1,6 +1,6 @@
 import { LitElement, html } from 'lit';
 import { api } from '../data/api';
-import { ENV_VERSIONS, type App, type TenantRef, type VerifyAnswer } from '../data/types';
+import { ENV_VERSIONS, PHONE_NUMBER_SETTINGS, type App, type TenantRef, type VerifyAnswer } from '../data/types';
 import { href, navigate } from '../router';
 import { shared } from '../styles';
 import { describedBy, fieldError, focusFirstInvalid, formError, invalid, noProblem, problemOf, type FormProblem } from '../components/form-errors';
@@ -9,7 +9,7 @@ import '../components/code-style';
 
 /** The form's controls carry the API's field names. */
 const FIELDS = Object.fromEntries(
-  ['name', 'displayName', 'logoUrl', 'allowedOrigins', 'wechatAppId', 'wechatSecret', 'mpPage', 'envVersion', 'checkPath', 'sessionTtlSeconds'].map((f) => [f, f]),
+  ['name', 'displayName', 'logoUrl', 'allowedOrigins', 'wechatAppId', 'wechatSecret', 'mpPage', 'envVersion', 'checkPath', 'sessionTtlSeconds', 'phoneNumber'].map((f) => [f, f]),
 );
 
 const CHECK_LABEL: Record<string, string> = {
@@ -72,6 +72,7 @@ export class AppSettings extends LitElement {
       envVersion: s('envVersion'),
       checkPath: f.get('checkPath') === 'on',
       sessionTtlSeconds: Number(s('sessionTtlSeconds')),
+      phoneNumber: s('phoneNumber') || 'off',
     };
     // Write-only: an empty box means "keep the stored secret".
     if (s('wechatSecret')) patch.wechatSecret = s('wechatSecret');
@@ -131,6 +132,25 @@ export class AppSettings extends LitElement {
       ${v.advice.map((a) => html`<div class="warn">${a}</div>`)}`;
   }
 
+  /** Issue 24: whether the confirm page asks for the visitor's WeChat-verified phone number. */
+  private renderPhoneNumber(a: App) {
+    const choice: Record<(typeof PHONE_NUMBER_SETTINGS)[number], string> = {
+      off: 'Off: never ask',
+      optional: 'Optional: offer it; the visitor may log in without it',
+      required: 'Required: no login without it (a refusal cancels the login)',
+    };
+    return html`<div class="card">
+      <fieldset style="border:0;padding:0;margin:0" aria-describedby="phoneNumberCost">
+        <legend><h2 style="margin:0">Visitor's phone number</h2></legend>
+        <p class="small muted">The phone tells the visitor "this site asks for your phone number" before they agree. Tokens then carry
+          <code>phone_number</code> and <code>phone_number_verified</code>, and the OpenID provider offers the <code>phone</code> scope.</p>
+        ${PHONE_NUMBER_SETTINGS.map((v) => html`<label><input type="radio" name="phoneNumber" value=${v} ?checked=${a.phoneNumber === v} /> ${choice[v]}</label>`)}
+        <p id="phoneNumberCost" class="warn small">WeChat charges your mini-program for each successful use of the phone-number button (¥0.03 at WeChat's standard price, after 1,000 free trial uses shared by all versions); the page shows the button only when this is not Off. Only verified, non-personal mini-programs can use it.</p>
+        ${fieldError(this.problem, 'phoneNumber')}
+      </fieldset>
+    </div>`;
+  }
+
   override render() {
     const a = this.app;
     const ro = this.readOnly;
@@ -171,6 +191,7 @@ export class AppSettings extends LitElement {
             ${(a.advice ?? []).map((t) => html`<div class="warn small">${t}</div>`)}
           </div>
         </div>
+        ${this.renderPhoneNumber(a)}
         ${formError(this.problem)}
         ${this.saved ? html`<div class="success" role="status">Saved.</div>` : ''}
         ${ro ? '' : html`<p><button type="submit" ?disabled=${this.saving}>${this.saving ? 'Saving…' : 'Save settings'}</button></p>`}

@@ -22,6 +22,7 @@ var CODE_KIND = {
   wechat_error: 'wechat',
   rate_limited: 'rate',
   quota_exceeded: 'quota',
+  phone_required: 'phone',
   unavailable: 'server',
 };
 
@@ -193,6 +194,10 @@ function createFlow(opts) {
       uploading: false,
       failed: false,
     },
+    // What the site asks beyond the login ('' | 'optional' | 'required') and the visitor's answer:
+    // the getPhoneNumber button's one-time code, a refusal, or a code WeChat would not honour.
+    phone: { asked: '', code: '', declined: false, failed: false },
+    cancelReason: '',
   };
   var pendingUpload = null;
 
@@ -287,7 +292,12 @@ function createFlow(opts) {
         notice: s.profile.uploading ? t.avatarUploading : s.profile.failed ? t.avatarFailed : '',
       },
       result: { title: '', body: '', retry: false, kind: '' },
+      phone: { asked: s.phone.asked, required: s.phone.asked === 'required', shared: !!s.phone.code, hint: '', notice: '' },
     };
+    if (s.phone.asked) {
+      v.phone.hint = s.phone.asked === 'required' ? t.phoneRequiredHint : t.phoneOptionalHint;
+      v.phone.notice = s.phone.code ? t.phoneShared : s.phone.failed ? t.phoneFailed : s.phone.declined ? t.phoneDeclined : '';
+    }
     if (s.scan) {
       var site = s.scan.site || {};
       var req = s.scan.request || {};
@@ -300,7 +310,7 @@ function createFlow(opts) {
       v.match = s.scan.match || '';
     }
     if (s.state === 'done') v.result = { kind: 'done', title: t.doneTitle, body: t.doneBody, retry: false };
-    else if (s.state === 'cancelled') v.result = { kind: 'cancelled', title: t.cancelledTitle, body: t.cancelledBody, retry: false };
+    else if (s.state === 'cancelled') v.result = { kind: 'cancelled', title: t.cancelledTitle, body: s.cancelReason === 'phone' ? t.cancelledPhoneBody : t.cancelledBody, retry: false };
     else if (s.state === 'error' && s.error) {
       var k = s.error.kind;
       v.result = { kind: 'error', title: t['err_' + k + '_title'], body: t['err_' + k + '_body'], retry: !!RETRYABLE[k], code: k };
@@ -321,6 +331,7 @@ function createFlow(opts) {
       .then(function (data) {
         s.ticket = data.ticket;
         s.scan = data;
+        s.phone.asked = data.asks && (data.asks.phoneNumber === 'optional' || data.asks.phoneNumber === 'required') ? data.asks.phoneNumber : '';
         s.state = 'review';
         emit();
       })
@@ -367,6 +378,7 @@ function createFlow(opts) {
         s.lastProfile = form || null;
         var body = { scene: s.scene, ticket: s.ticket };
         if (profile) body.profile = profile;
+        if (s.phone.code) body.phoneCode = s.phone.code;
         return withRetries(function () {
           return post('/v1/mp/confirm', body);
         });
@@ -377,11 +389,21 @@ function createFlow(opts) {
         emit();
       })
       .catch(function (err) {
+        // A phone code is spent (or refused) by WeChat: back to the review screen to ask for a new one.
+        if (s.phone.code && err && err.code === 'wechat_error') {
+          s.phone.code = '';
+          s.phone.failed = true;
+          s.busy = '';
+          s.state = 'review';
+          emit();
+          return;
+        }
         fail('confirm', err);
       });
   }
 
-  function doCancel() {
+  function doCancel(reason) {
+    s.cancelReason = reason || '';
     s.busy = 'cancel';
     s.state = 'review';
     emit();
@@ -415,6 +437,8 @@ function createFlow(opts) {
     /** `form` is the confirm form's values: {nickname?} (type="nickname" is only final on submit). */
     confirm: function (form) {
       if (s.state !== 'review' || s.busy) return Promise.resolve();
+      // The button is disabled too; this holds where a base library ignores that.
+      if (s.phone.asked === 'required' && !s.phone.code) return Promise.resolve();
       return doConfirm(form);
     },
 
@@ -423,11 +447,32 @@ function createFlow(opts) {
       return doCancel();
     },
 
+    /**
+     * The getPhoneNumber button's answer (its e.detail): a one-time `code` when the visitor
+     * agreed. A refusal on a site that requires the number cancels the login on both sides.
+     */
+    phoneNumber: function (detail) {
+      if (s.state !== 'review' || s.busy || !s.phone.asked) return Promise.resolve();
+      var code = detail && typeof detail.code === 'string' ? detail.code : '';
+      s.phone.failed = false;
+      if (code) {
+        s.phone.code = code;
+        s.phone.declined = false;
+        emit();
+        return Promise.resolve();
+      }
+      s.phone.code = '';
+      if (s.phone.asked === 'required') return doCancel('phone');
+      s.phone.declined = true;
+      emit();
+      return Promise.resolve();
+    },
+
     retry: function () {
       if (s.state !== 'error' || !s.error || !RETRYABLE[s.error.kind]) return Promise.resolve();
       var step = s.error.step;
       if (step === 'confirm') return doConfirm(s.lastProfile);
-      if (step === 'cancel') return doCancel();
+      if (step === 'cancel') return doCancel(s.cancelReason);
       return scan();
     },
 

@@ -41,6 +41,11 @@ Component({
       return this.flow.retry();
     },
 
+    /** The getPhoneNumber button's answer: e.detail.code when the visitor agreed. */
+    onPhoneNumber: function (e) {
+      return this.flow.phoneNumber(e && e.detail);
+    },
+
     onChooseAvatar: function (e) {
       return this.flow.uploadAvatar(e && e.detail && e.detail.avatarUrl);
     },

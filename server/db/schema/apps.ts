@@ -1,5 +1,5 @@
 import { boolean, integer, jsonb, pgTable, text, timestamp, index } from 'drizzle-orm/pg-core';
-import { CODE_STYLES, ENV_VERSIONS } from '../../../contract/constants.js';
+import { CODE_STYLES, ENV_VERSIONS, PHONE_NUMBER_SETTINGS } from '../../../contract/constants.js';
 import { tenants } from './tenants';
 
 /**
@@ -26,6 +26,8 @@ export const apps = pgTable('apps', {
   urlLinkEnabled: boolean('url_link_enabled').notNull().default(false),
   /** `link`: we draw an ordinary QR code of {PUBLIC_URL}/q/{appId}/{sessionId}; no WeChat call (DESIGN §11). */
   codeStyle: text('code_style', { enum: CODE_STYLES }).notNull().default('wxacode'),
+  /** Asks the visitor for their phone number on the confirm page; WeChat charges the mini-program per successful use of the button. */
+  phoneNumber: text('phone_number', { enum: PHONE_NUMBER_SETTINGS }).notNull().default('off'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('apps_tenant_idx').on(t.tenantId)]);

@@ -20,3 +20,4 @@ export * from './billing-meter-outbox';
 export * from './stripe-events';
 export * from './quota-warnings';
 export * from './code-check-files';
+export * from './end-user-phones';

@@ -3,7 +3,7 @@ import type { Core } from '../../core';
 import { apiKeys, apps, memberships, tenants } from '../../db/schema/index';
 import { decrypt, encrypt, sha256 } from '../../lib/crypto';
 import { newApiKey, newId, parseApiKey, type KeyMode } from '../../lib/ids';
-import type { CodeStyle, EnvVersion, KeyPair } from '../../../contract/index.js';
+import type { CodeStyle, EnvVersion, KeyPair, PhoneNumberSetting } from '../../../contract/index.js';
 
 export interface AppRecord {
   id: string;
@@ -21,6 +21,7 @@ export interface AppRecord {
   tokenTtlSeconds: number;
   urlLinkEnabled: boolean;
   codeStyle: CodeStyle;
+  phoneNumber: PhoneNumberSetting;
 }
 
 export type { KeyPair };
@@ -76,6 +77,7 @@ export function toAppRecord(row: AppRow): AppRecord {
     tokenTtlSeconds: row.tokenTtlSeconds,
     urlLinkEnabled: row.urlLinkEnabled,
     codeStyle: row.codeStyle,
+    phoneNumber: row.phoneNumber,
   };
 }
 

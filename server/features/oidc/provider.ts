@@ -34,6 +34,8 @@ export interface EndUser {
   unionid: string | null;
   nickname: string | null;
   avatarUrl: string | null;
+  /** Present when the visitor shared it (features/phone). */
+  phoneNumber?: string;
 }
 
 export interface ProviderDeps {
@@ -90,9 +92,9 @@ export function createProviderRegistry(core: Core, deps: ProviderDeps, tuning: O
       adapter: createAdapterFactory(core, app.id, (id) => deps.findClient(app.id, id)),
       jwks: { keys: [jwk] },
       routes: ROUTES,
-      scopes: ['openid', 'profile'],
+      scopes: ['openid', 'profile', 'phone'],
       // amr rides on the openid scope so every id_token carries it (DESIGN §8), as the element's tokens do.
-      claims: { openid: ['sub', 'amr'], profile: ['name', 'picture', 'openid', 'unionid'] },
+      claims: { openid: ['sub', 'amr'], profile: ['name', 'picture', 'openid', 'unionid'], phone: ['phone_number', 'phone_number_verified'] },
       responseTypes: ['code'],
       clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
       clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256', token_endpoint_auth_method: 'client_secret_basic' },
@@ -140,6 +142,8 @@ export function createProviderRegistry(core: Core, deps: ProviderDeps, tuning: O
             ...(user.unionid ? { unionid: user.unionid } : {}),
             ...(user.nickname ? { name: user.nickname } : {}),
             ...(user.avatarUrl ? { picture: user.avatarUrl } : {}),
+            // Only for apps that ask for it, as in the element's tokens; only numbers WeChat verified.
+            ...(app.phoneNumber !== 'off' && user.phoneNumber ? { phone_number: user.phoneNumber, phone_number_verified: true } : {}),
           }),
         };
       },

@@ -17,7 +17,7 @@ const APP_ID = /^app_[A-Za-z0-9]{1,64}$/;
 const CLIENT_ID = /^cli_[A-Za-z0-9]{1,64}$/;
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 const DISCOVERY_MAX_AGE = 300;
-const SUPPORTED_SCOPES = new Set(['openid', 'profile']);
+const SUPPORTED_SCOPES = new Set(['openid', 'profile', 'phone']);
 
 /** What the interaction needs of the element's token: verified for this app and mode, and spent once. */
 export interface TokenCheck {

@@ -3,7 +3,8 @@ import type { Core, Feature } from '../../core';
 import type { AppsStore } from '../apps/store';
 import { createPhoneRouter } from './phone/index';
 import { sandboxAppId, sandboxSecret, SANDBOX_APPID_PATTERN } from './simulator/credentials';
-import { createEngine } from './simulator/engine';
+import { createEngine, type PhoneChoice } from './simulator/engine';
+import { ApiError, UnavailableError } from '../../lib/errors';
 import { redisKv } from './simulator/kv';
 import { createSimulatorRouter } from './simulator/router';
 
@@ -69,6 +70,25 @@ export function createSandboxFeature(core: Core, opts: SandboxFeatureOptions) {
     },
   };
 
+  /** What the sandbox phone's getPhoneNumber hands the page: a code for the number the tester picked. */
+  async function phoneNumberCode(appId: string, choice: PhoneChoice): Promise<string> {
+    const appid = sandboxAppId(appId);
+    if (!config.sandboxWechatApiBase) {
+      const r = await engine.issuePhoneCode(appid, choice);
+      if (!r.ok) throw new ApiError('not_found', r.error.errmsg);
+      return r.value;
+    }
+    const res = await fetch(`${config.sandboxWechatApiBase}/__sim/phone/number`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ appid, ...choice }),
+      signal: AbortSignal.timeout(5_000),
+    }).catch(() => null);
+    const body = res ? ((await res.json().catch(() => null)) as { code?: unknown } | null) : null;
+    if (typeof body?.code !== 'string') throw new UnavailableError('The sandbox WeChat did not give a phone number code; try again');
+    return body.code;
+  }
+
   const router = Router();
   router.use('/sandbox/wechat', createSimulatorRouter({
     ...simOptions,
@@ -87,5 +107,5 @@ export function createSandboxFeature(core: Core, opts: SandboxFeatureOptions) {
   router.use(createPhoneRouter());
 
   const feature: Feature = { name: 'sandbox', router };
-  return { feature, service };
+  return { feature, service: { ...service, phoneNumberCode } };
 }

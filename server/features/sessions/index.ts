@@ -8,7 +8,7 @@ import { createSessionBus } from './bus';
 import { createGate } from './gate';
 import { mpRoutes } from './mp-routes';
 import { pollingRoutes } from './polling-routes';
-import type { ActivityPort, HostedPagePort, LinkCodePort, OutboxPort, SignerPort, WechatPort } from './ports';
+import type { ActivityPort, HostedPagePort, LinkCodePort, OutboxPort, PhonePort, SignerPort, WechatPort } from './ports';
 import { qrRoutes } from './qr-routes';
 import { createResync } from './resync';
 import { createSessionService, type SessionService } from './service';
@@ -30,7 +30,7 @@ import { createWsGateway } from './ws';
  */
 const REPLICA_ACK_MS = 100;
 
-export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; activity: ActivityPort; linkCodes: LinkCodePort; hostedPages?: HostedPagePort }): {
+export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; activity: ActivityPort; linkCodes: LinkCodePort; hostedPages?: HostedPagePort; phone?: PhonePort }): {
   feature: Feature;
   service: SessionService;
 } {
@@ -60,7 +60,7 @@ export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wecha
   const router = Router();
   router.use(pollingRoutes({ core, gate, service, bus }));
   router.use(qrRoutes({ core, service, bus, apps: deps.apps, wechat: deps.wechat, linkCodes: deps.linkCodes }));
-  router.use(mpRoutes({ core, service }));
+  router.use(mpRoutes({ core, service, phone: deps.phone }));
   router.use(testHelperRoutes({ service, apps: deps.apps }));
 
   return {

@@ -1,5 +1,5 @@
 import type { SQL } from 'drizzle-orm';
-import type { AppRef, EnvVersion, EventType } from '../../../contract/index.js';
+import type { AppRef, EnvVersion, EventType, ScanAnswer } from '../../../contract/index.js';
 import type { Tx } from '../../db/client';
 import type { KeyMode } from '../../lib/ids';
 import type { AppRecord } from '../apps/store';
@@ -33,6 +33,12 @@ export interface ActivityPort {
   statementCtes(scope: { tenantId: string; appId: string; mode: KeyMode }, at: Date): SQL;
   /** A reason to refuse this scan (a plan's limit), or null. Called once the scanner's openid is known. */
   refusal(scope: { tenantId: string; appId: string; mode: KeyMode }, openid: string): Promise<{ code: 'quota_exceeded'; message: string } | null>;
+}
+
+/** The phone-number feature (features/phone), used by the mini-program API only. */
+export interface PhonePort {
+  asks(appId: string): Promise<ScanAnswer['asks']>;
+  beforeConfirm(owner: { tenantId: string; appId: string; mode: KeyMode; openid: string }, phoneCode: string | undefined): Promise<void>;
 }
 
 /** The OpenID Provider's hosted page: whether a request carries its pass for this app and mode. */

@@ -25,14 +25,19 @@ export interface TokenSigner {
   issuer(appId: string): string;
 }
 
-export function createTokenSigner(core: Core, deps: { apps: Pick<AppsStore, 'getApp' | 'invalidate'>; keys: SigningKeyStore }): TokenSigner {
+/** The phone feature's claims (features/phone), for apps that ask for the number. */
+export interface PhoneClaimsPort {
+  claims(app: AppRecord, mode: KeyMode, openid: string): Promise<{ phone_number: string; phone_number_verified: boolean } | null>;
+}
+
+export function createTokenSigner(core: Core, deps: { apps: Pick<AppsStore, 'getApp' | 'invalidate'>; keys: SigningKeyStore; phones?: PhoneClaimsPort }): TokenSigner {
   const issuer = (appId: string) => `${core.config.publicUrl}/apps/${appId}`;
 
   return {
     issuer,
 
     async sign(app, mode, input) {
-      const key = await deps.keys.activeKey(app);
+      const [key, phone] = await Promise.all([deps.keys.activeKey(app), deps.phones?.claims(app, mode, input.openid) ?? null]);
       const iat = Math.floor(Date.now() / 1000);
       const claims: TokenClaims = {
         iss: issuer(app.id),
@@ -42,6 +47,7 @@ export function createTokenSigner(core: Core, deps: { apps: Pick<AppsStore, 'get
         ...(input.unionid ? { unionid: input.unionid } : {}),
         ...(input.name ? { name: input.name } : {}),
         ...(input.picture ? { picture: input.picture } : {}),
+        ...(phone ?? {}),
         amr: ['wechat_mp_scan'],
         mode,
         iat,

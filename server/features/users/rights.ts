@@ -2,7 +2,8 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { UserExport } from '../../../contract/users.js';
 import type { Core } from '../../core';
 import type { Tx } from '../../db/client';
-import { avatars, endUsers, loginEvents, webhookMessages } from '../../db/schema/index';
+import { avatars, endUserPhones, endUsers, loginEvents, webhookMessages } from '../../db/schema/index';
+import type { UserPhonePort } from './store';
 import type { KeyMode } from '../../lib/ids';
 
 /** What erasure needs from webhooks: the outbox row in the erasure's own transaction, then its dispatch. */
@@ -28,7 +29,7 @@ export interface UserRights {
   erase(scope: RightsScope, userId: string): Promise<boolean>;
 }
 
-export function createUserRights(core: Pick<Core, 'db' | 'config'>, deps: { events: UserEventsPort }): UserRights {
+export function createUserRights(core: Pick<Core, 'db' | 'config'>, deps: { events: UserEventsPort; phones?: UserPhonePort }): UserRights {
   const { db } = core;
   const userIn = (s: RightsScope, id: string) =>
     and(eq(endUsers.tenantId, s.tenantId), eq(endUsers.appId, s.appId), s.mode ? eq(endUsers.mode, s.mode) : undefined, eq(endUsers.id, id));
@@ -50,6 +51,7 @@ export function createUserRights(core: Pick<Core, 'db' | 'config'>, deps: { even
       const pictures = sessionIds.length
         ? await db.select({ id: avatars.id, contentType: avatars.contentType, createdAt: avatars.createdAt }).from(avatars).where(avatarsOf(s, sessionIds))
         : [];
+      const phone = await deps.phones?.read({ tenantId: s.tenantId, appId: s.appId, mode: s.mode, openid: user.openid });
       const messages = await db.select({ id: webhookMessages.id, type: webhookMessages.type, payload: webhookMessages.payload, createdAt: webhookMessages.createdAt })
         .from(webhookMessages).where(messagesAbout(s, userId)).orderBy(asc(webhookMessages.createdAt));
       return {
@@ -57,6 +59,7 @@ export function createUserRights(core: Pick<Core, 'db' | 'config'>, deps: { even
         user: {
           id: user.id, mode: user.mode, openid: user.openid, unionid: user.unionid, nickname: user.nickname, avatarUrl: user.avatarUrl,
           firstLoginAt: user.firstLoginAt.toISOString(), lastLoginAt: user.lastLoginAt.toISOString(), loginCount: user.loginCount,
+          ...(phone ? { phoneNumber: phone.phoneNumber, phoneNumberVerifiedAt: phone.verifiedAt.toISOString() } : {}),
         },
         logins: logins.map((l) => ({
           id: l.id, sessionId: l.sessionId, status: l.status, origin: l.origin, browser: l.browser, os: l.os, ip: l.ip,
@@ -69,7 +72,7 @@ export function createUserRights(core: Pick<Core, 'db' | 'config'>, deps: { even
 
     async erase(scope, userId) {
       const messageId = await db.transaction(async (tx) => {
-        const [user] = await tx.select({ mode: endUsers.mode }).from(endUsers).where(userIn(scope, userId)).for('update');
+        const [user] = await tx.select({ mode: endUsers.mode, openid: endUsers.openid }).from(endUsers).where(userIn(scope, userId)).for('update');
         if (!user) return null;
         const s = { ...scope, mode: user.mode };
         const sessions = await tx.select({ id: loginEvents.sessionId }).from(loginEvents).where(loginsOf(s, userId));
@@ -83,6 +86,7 @@ export function createUserRights(core: Pick<Core, 'db' | 'config'>, deps: { even
             || '{"openid":"erased"}'::jsonb
             || (case when (${webhookMessages.payload}->'data') ? 'ip' then '{"ip":null,"browser":null,"os":null}'::jsonb else '{}'::jsonb end))`,
         }).where(messagesAbout(s, userId));
+        await tx.delete(endUserPhones).where(and(eq(endUserPhones.tenantId, s.tenantId), eq(endUserPhones.appId, s.appId), eq(endUserPhones.mode, s.mode), eq(endUserPhones.openid, user.openid)));
         await tx.delete(endUsers).where(eq(endUsers.id, userId));
         return deps.events.record(tx, { tenantId: s.tenantId, appId: s.appId, mode: s.mode, type: 'user.deleted', data: { userId, time: new Date().toISOString() } });
       });

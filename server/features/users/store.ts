@@ -59,13 +59,20 @@ function toView(r: Row): EndUserView {
 /** Byte order for the tie-break, so ordering and the cursor comparison never depend on the database's locale. */
 const idBytes = sql`${endUsers.id} collate "C"`;
 
-export function createUsersStore(core: Pick<Core, 'db'>): UsersStore {
+/** The sealed phone number of a user (features/phone), read for single-user answers only. */
+export interface UserPhonePort {
+  read(owner: { tenantId: string; appId: string; mode: KeyMode; openid: string }): Promise<{ phoneNumber: string; verifiedAt: Date } | null>;
+}
+
+export function createUsersStore(core: Pick<Core, 'db'>, phones?: UserPhonePort): UsersStore {
   const inScope = (s: UserScope) => and(eq(endUsers.tenantId, s.tenantId), eq(endUsers.appId, s.appId), eq(endUsers.mode, s.mode));
 
   return {
     async get(scope, id) {
       const [row] = await core.db.select(columns).from(endUsers).where(and(inScope(scope), eq(endUsers.id, id))).limit(1);
-      return row ? toView(row) : null;
+      if (!row) return null;
+      const phone = await phones?.read({ ...scope, openid: row.openid });
+      return phone ? { ...toView(row), phoneNumber: phone.phoneNumber, phoneNumberVerifiedAt: phone.verifiedAt.toISOString() } : toView(row);
     },
 
     async list(scope, { limit, after }) {

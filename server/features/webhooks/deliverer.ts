@@ -75,7 +75,13 @@ const DRAIN_MAX = 200;
  * finishes an attempt to that endpoint carries on with it (or, failing both, until
  * HOLD_BACKSTOP_MS runs out).
  */
-export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: DeliveryTuning) {
+/**
+ * Adds to a stored payload what must not be stored with it in clear (the visitor's phone number,
+ * features/phone), read at each attempt: a number erased meanwhile is not sent.
+ */
+export type PayloadEnricher = (message: { appId: string; mode: 'test' | 'live'; type: string; payload: Record<string, unknown> }) => Promise<Record<string, unknown>>;
+
+export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: DeliveryTuning, enrich?: PayloadEnricher) {
   const { db } = core;
   const breaker = createBreaker(db, tuning.breaker, tuning.leaseMs);
   const slots = endpointSlots(tuning.endpointConcurrency);
@@ -185,7 +191,7 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
     if (endpoint.previousSecretEnc && endpoint.previousSecretUntil && endpoint.previousSecretUntil > sentAt) {
       secrets.push(decrypt(core.config.masterKey, endpoint.previousSecretEnc, secretContext(endpoint.id)));
     }
-    const body = JSON.stringify(message.payload);
+    const body = JSON.stringify(enrich ? await enrich(message) : message.payload);
     const result = await postWebhook(endpoint.url, webhookHeaders(secrets, message.id, body, sentAt), body, {
       timeoutMs: tuning.timeoutMs,
       connectTimeoutMs: tuning.connectTimeoutMs,

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { Core, Feature } from '../../core';
 import type { AppsStore } from '../apps/store';
 import { DEFAULT_BREAKER, type BreakerTuning } from './breaker';
-import { createDeliverer, type DeliveryTuning } from './deliverer';
+import { createDeliverer, type DeliveryTuning, type PayloadEnricher } from './deliverer';
 import { createOutbox, type WebhookOutbox } from './outbox';
 import { createDeliveryQueue, QUEUE, type DeliveryJob } from './queue';
 import { webhooksRouter } from './routes';
@@ -37,10 +37,12 @@ export interface WebhooksOptions {
   /** Default 5 days. */
   disableAfterMs?: number;
   concurrency?: number;
+  /** Fields added at delivery time (the phone number): see deliverer.ts. */
+  enrich?: PayloadEnricher;
 }
 
 /** Tuning a deployment (or a test) can pass through the composition root; everything but the ports. */
-export type WebhooksTuning = Omit<WebhooksOptions, 'apps' | 'limits'>;
+export type WebhooksTuning = Omit<WebhooksOptions, 'apps' | 'limits' | 'enrich'>;
 
 /** The same cap for every tenant, from WEBHOOK_MAX_ENDPOINTS: what applies until a billing plan says otherwise. */
 export function configuredLimits(config: Pick<Core['config'], 'webhookMaxEndpoints'>): WebhookLimits {
@@ -62,7 +64,7 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
   const store = createWebhookStore(core);
   const service = createWebhookService(core, store, queue, opts.limits ?? configuredLimits(core.config));
   const outbox = createOutbox(queue);
-  const deliver = createDeliverer(core, queue, tuning);
+  const deliver = createDeliverer(core, queue, tuning, opts.enrich);
   const sweeper = createSweeper(core, queue, { intervalMs: opts.sweepIntervalMs ?? 15_000, batch: 5000 });
   const retention = createRetention(core, { retentionMs: core.config.webhookRetentionDays * 86_400_000, intervalMs: 3_600_000, batch: 5000 });
   let workerStarted = false;

@@ -26,6 +26,12 @@ export interface CodeParams {
   width?: number;
 }
 
+/** What getuserphonenumber vouches for: the number in E.164 and the mini-program it was given to. */
+export interface PhoneInfo {
+  phoneNumber: string;
+  watermarkAppid: string;
+}
+
 export interface UrlLinkParams {
   page: string;
   query: string;
@@ -105,6 +111,28 @@ export function createWechatClient(deps: WechatClientDeps) {
         if (typeof body.openid !== 'string' || !body.openid) throw new WechatError('jscode2session', LOCAL.badResponse, 'no openid in the answer');
         return typeof body.unionid === 'string' && body.unionid ? { openid: body.openid, unionid: body.unionid } : { openid: body.openid };
       });
+    },
+
+    /** The number behind a getPhoneNumber button's one-time code (valid 5 minutes, once). */
+    getUserPhoneNumber(base: string, creds: WechatCredentials, code: string): Promise<PhoneInfo> {
+      return measured('getuserphonenumber', () =>
+        withToken(base, creds, async (token) => {
+          const res = await wechatRequest('getuserphonenumber', `${base}/wxa/business/getuserphonenumber?access_token=${encodeURIComponent(token)}`, {
+            method: 'POST',
+            json: { code },
+            timeoutMs,
+          });
+          const info = readWechatJson('getuserphonenumber', res).phone_info as Record<string, unknown> | undefined;
+          const pure = info?.purePhoneNumber;
+          // countryCode is documented as a string and shown as a number in WeChat's own example.
+          const country = typeof info?.countryCode === 'number' ? String(info.countryCode) : info?.countryCode;
+          const appid = (info?.watermark as Record<string, unknown> | undefined)?.appid;
+          if (typeof pure !== 'string' || !/^[0-9]{4,14}$/.test(pure) || typeof country !== 'string' || !/^[0-9]{1,4}$/.test(country) || typeof appid !== 'string') {
+            throw new WechatError('getuserphonenumber', LOCAL.badResponse, 'no readable phone_info in the answer');
+          }
+          return { phoneNumber: `+${country}${pure}`, watermarkAppid: appid };
+        }),
+      );
     },
 
     generateUrlLink(base: string, creds: WechatCredentials, p: UrlLinkParams): Promise<string> {

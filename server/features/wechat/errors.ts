@@ -7,7 +7,7 @@ import { ApiError } from '../../lib/errors';
  * outcome (see jobs.ts) and is rebuilt by the waiting caller.
  */
 
-export type WechatApi = 'stable_token' | 'getwxacodeunlimit' | 'jscode2session' | 'generate_urllink' | 'credentials' | 'queue';
+export type WechatApi = 'stable_token' | 'getwxacodeunlimit' | 'jscode2session' | 'generate_urllink' | 'getuserphonenumber' | 'credentials' | 'queue';
 
 /** Codes of our own for failures WeChat never reports itself (negative, below WeChat's -1). */
 export const LOCAL = {
@@ -17,6 +17,8 @@ export const LOCAL = {
   badResponse: -1004,
   noCredentials: -1005,
   appNotFound: -1006,
+  /** getuserphonenumber vouched for a number given to another mini-program. */
+  foreignWatermark: -1007,
   /** Our per-AppID limiter; same number as WeChat's own quota error so callers treat them alike. */
   quota: 45009,
 } as const;
@@ -49,10 +51,18 @@ const PLAIN: Record<number, string> = {
   [LOCAL.badResponse]: 'WeChat sent an answer we could not read',
   [LOCAL.noCredentials]: 'This app has no WeChat AppID and AppSecret for live mode yet: add them in the console',
   [LOCAL.appNotFound]: 'This app does not exist any more',
+  [LOCAL.foreignWatermark]: 'This phone number was given to another mini-program, not this site; tap the phone number button again',
 };
 
-export function plainWords(errcode: number, errmsg: string): string {
-  return PLAIN[errcode] ?? `WeChat error ${errcode}: ${errmsg.replace(/ rid: \S+$/, '')}`;
+/** The phone-number code shares errcodes with the login code but not their meaning for the visitor. */
+const PHONE_PLAIN: Record<number, string> = {
+  40029: 'WeChat did not accept the phone number code (expired or already used); tap the phone number button again',
+  45011: 'Too many phone number requests right now; wait a minute and try again',
+  [-1]: 'WeChat is busy and could not give your phone number; try again in a moment',
+};
+
+export function plainWords(errcode: number, errmsg: string, api?: WechatApi): string {
+  return (api === 'getuserphonenumber' ? PHONE_PLAIN[errcode] : undefined) ?? PLAIN[errcode] ?? `WeChat error ${errcode}: ${errmsg.replace(/ rid: \S+$/, '')}`;
 }
 
 export class WechatError extends ApiError {
@@ -63,7 +73,7 @@ export class WechatError extends ApiError {
     readonly errmsg: string,
     plain?: string,
   ) {
-    const words = plain ?? plainWords(errcode, errmsg);
+    const words = plain ?? plainWords(errcode, errmsg, api);
     super('wechat_error', words, { errcode });
     this.name = 'WechatError';
     this.plain = words;

@@ -35,6 +35,8 @@ export interface WechatGateway {
   code2Session(ref: AppRef, code: string): Promise<{ openid: string; unionid?: string }>;
   generateUrlLink(ref: AppRef, p: { page: string; query: string; envVersion: EnvVersion }): Promise<string>;
   verifyApp(ref: AppRef): Promise<VerifyResult>;
+  /** The number behind a getPhoneNumber code, within the AppID's per-minute budget like codes. */
+  getUserPhoneNumber(ref: AppRef, code: string): Promise<{ phoneNumber: string }>;
   sandboxPhoneCode(appId: string, openid: string): Promise<string>;
 }
 
@@ -237,6 +239,17 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
     },
 
     generateUrlLink,
+
+    async getUserPhoneNumber(ref, code) {
+      const wechatAppId = await deps.wechatAppIdFor(ref);
+      await deps.limit('getuserphonenumber', wechatAppId);
+      const v = await run('getuserphonenumber', { ...ref, code });
+      if (!('phoneNumber' in v)) throw new WechatError('queue', LOCAL.badResponse, 'unexpected job result');
+      // The watermark says which mini-program WeChat gave the number to: a number obtained by
+      // another one (a code replayed across apps) is not this visitor's consent to this site.
+      if (v.watermarkAppid !== wechatAppId) throw new WechatError('getuserphonenumber', LOCAL.foreignWatermark, `watermark appid ${v.watermarkAppid}`);
+      return { phoneNumber: v.phoneNumber };
+    },
 
     async verifyApp(ref) {
       const app = await deps.apps.getApp(ref.appId);

@@ -15,7 +15,7 @@ const callerOf = z.string().regex(/^[\w-]{1,64}$/);
 const ref = { appId: z.string().min(1).max(64), mode: modeSchema, caller: callerOf.optional() };
 const envVersion = envVersionSchema;
 
-/** Job payloads: ids and public parameters only. The one-time wx.login code is not a credential. */
+/** Job payloads: ids and public parameters only. The one-time wx.login and phone codes are not credentials. */
 export const jobSchemas = {
   getwxacodeunlimit: z.object({
     ...ref,
@@ -26,6 +26,7 @@ export const jobSchemas = {
     width: z.number().int().optional(),
   }),
   jscode2session: z.object({ ...ref, code: z.string().min(1).max(256) }),
+  getuserphonenumber: z.object({ ...ref, code: z.string().min(1).max(256) }),
   generate_urllink: z.object({ ...ref, page: z.string().max(256), query: z.string().max(1024), envVersion }),
 } as const;
 
@@ -34,7 +35,7 @@ export type WechatJobData<N extends WechatJobName> = z.infer<(typeof jobSchemas)
 
 /** What the worker leaves in Redis for the waiting caller (not the job's return value: images stay out of the events stream). */
 export type JobOutcome =
-  | { ok: true; value: { contentType: string; body: string } | { openid: string; unionid?: string } | { url: string } }
+  | { ok: true; value: { contentType: string; body: string } | { openid: string; unionid?: string } | { url: string } | { phoneNumber: string; watermarkAppid: string } }
   | { ok: false; error: ReturnType<WechatError['toJSON']> };
 
 export type OkValue = Extract<JobOutcome, { ok: true }>['value'];
@@ -64,6 +65,11 @@ export function createWechatCall(deps: CallDeps): WechatCall {
         const d = jobSchemas.jscode2session.parse(data);
         const { base, creds } = await deps.credentials(d.appId, d.mode);
         return deps.client.jscode2session(base, creds, d.code);
+      }
+      case 'getuserphonenumber': {
+        const d = jobSchemas.getuserphonenumber.parse(data);
+        const { base, creds } = await deps.credentials(d.appId, d.mode);
+        return deps.client.getUserPhoneNumber(base, creds, d.code);
       }
       case 'generate_urllink': {
         const d = jobSchemas.generate_urllink.parse(data);

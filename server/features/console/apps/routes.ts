@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { codeStyleSchema, envVersionSchema } from '../../../../contract/common.js';
+import { codeStyleSchema, envVersionSchema, phoneNumberSettingSchema } from '../../../../contract/common.js';
 import type { Logger } from '../../../lib/logger';
 import type { Db } from '../../../db/client';
 import { ApiError } from '../../../lib/errors';
@@ -42,6 +42,7 @@ const patchBody = z.object({
   envVersion: envVersionSchema.optional(),
   checkPath: z.boolean().optional(),
   codeStyle: codeStyleSchema.optional(),
+  phoneNumber: phoneNumberSettingSchema.optional(),
   sessionTtlSeconds: z.number().int().min(30, 'must be at least 30 seconds').max(600, 'must be at most 600 seconds').optional(),
 }).strict();
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { App, CodeStyle, EnvVersion } from '../../../../contract/index.js';
+import type { App, CodeStyle, EnvVersion, PhoneNumberSetting } from '../../../../contract/index.js';
 import type { Db } from '../../../db/client';
 import { apiKeys, apps } from '../../../db/schema/index';
 import { encrypt } from '../../../lib/crypto';
@@ -29,6 +29,7 @@ export function toConsoleApp(row: AppRow): ConsoleApp {
     tokenTtlSeconds: row.tokenTtlSeconds,
     urlLinkEnabled: row.urlLinkEnabled,
     codeStyle: row.codeStyle,
+    phoneNumber: row.phoneNumber,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -62,6 +63,7 @@ export interface AppPatch {
   checkPath?: boolean;
   sessionTtlSeconds?: number;
   codeStyle?: CodeStyle;
+  phoneNumber?: PhoneNumberSetting;
 }
 
 export async function updateApp(db: Db, masterKey: Buffer, tenantId: string, appId: string, patch: AppPatch): Promise<ConsoleApp> {

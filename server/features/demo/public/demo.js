@@ -17,6 +17,7 @@ const ZH = {
   step3b: '本页面收到令牌，你的后端用应用的 JWKS 验证它。',
   panel: '试一试',
   loggedInAs: '已登录：',
+  phoneLabel: '手机号（微信已验证）：',
   tokenNote: '本页面收到了这个令牌。你的后端用应用的',
   again: '重新登录',
   state: '组件状态',
@@ -62,6 +63,9 @@ el.addEventListener('login', (e) => {
   const claims = decodeJwtPayload(e.detail.token);
   document.getElementById('who').textContent = claims.name || claims.sub;
   document.getElementById('claims').textContent = JSON.stringify(claims, null, 2);
+  // Only when the demo app asks for the number (apps:update --phone-number) and the visitor shared it.
+  document.getElementById('phone-number').textContent = claims.phone_number || '';
+  document.getElementById('phone').hidden = !(claims.phone_number && claims.phone_number_verified);
   document.getElementById('jwks').href = `${claims.iss}/.well-known/jwks.json`;
   result.hidden = false;
   card.hidden = true;

@@ -10,7 +10,7 @@ import type { SimKv } from './kv';
  * simulator can fast-forward its clock without waiting for Redis TTLs.
  */
 
-export const SIM_APIS = ['stable_token', 'getwxacodeunlimit', 'jscode2session', 'generate_urllink'] as const;
+export const SIM_APIS = ['stable_token', 'getwxacodeunlimit', 'jscode2session', 'generate_urllink', 'getuserphonenumber'] as const;
 export type SimApi = (typeof SIM_APIS)[number];
 
 export interface SimApp {
@@ -87,6 +87,21 @@ interface CodeRecord {
   openid: string;
   unionid?: string;
   exp: number;
+}
+
+/** What the getPhoneNumber button's code stands for. `watermarkAppid` lets a test play a code minted for another mini-program. */
+interface PhoneCodeRecord {
+  appid: string;
+  countryCode: string;
+  purePhoneNumber: string;
+  watermarkAppid: string;
+  exp: number;
+}
+
+export interface PhoneChoice {
+  countryCode: string;
+  purePhoneNumber: string;
+  watermarkAppid?: string;
 }
 
 function str(v: unknown): string | undefined {
@@ -265,6 +280,36 @@ export function createEngine(opts: EngineOptions) {
       const code = randomBytes(24).toString('base64url');
       const rec: CodeRecord = { appid, openid, ...(unionid ? { unionid } : {}), exp: now() + CODE_TTL_MS };
       await kv.set(`code:${code}`, JSON.stringify(rec), CODE_TTL_MS + KEEP_MARGIN_MS);
+      return ok(code);
+    },
+
+    /**
+     * getuserphonenumber: a code from the getPhoneNumber button, once, for 5 minutes, only for the
+     * mini-program it was issued to. WeChat documents 40029 for any bad code (reused ones included).
+     */
+    async getuserphonenumber(token: string | undefined, body: Record<string, unknown>): Promise<WxResult<{ phoneNumber: string; purePhoneNumber: string; countryCode: string; watermark: { timestamp: number; appid: string } }>> {
+      const t = await checkToken(token);
+      if (!t.ok) return t;
+      const code = str(body.code);
+      if (!code) return err(40029, msg('invalid code'));
+      const raw = await kv.get(`pcode:${code}`);
+      const rec = raw ? (JSON.parse(raw) as PhoneCodeRecord) : null;
+      if (!rec || rec.appid !== t.value.appid || now() >= rec.exp) return err(40029, msg('invalid code'));
+      if (!(await kv.setNx(`pused:${code}`, '1', CODE_TTL_MS + KEEP_MARGIN_MS))) return err(40029, msg('invalid code'));
+      // Mainland numbers come without the country code in phoneNumber; others carry it.
+      const phoneNumber = rec.countryCode === '86' ? rec.purePhoneNumber : `+${rec.countryCode}${rec.purePhoneNumber}`;
+      return ok({
+        phoneNumber, purePhoneNumber: rec.purePhoneNumber, countryCode: rec.countryCode,
+        watermark: { timestamp: Math.floor(now() / 1000), appid: rec.watermarkAppid },
+      });
+    },
+
+    /** What the getPhoneNumber button on the simulated phone hands the page when the visitor agrees. */
+    async issuePhoneCode(appid: string, choice: PhoneChoice): Promise<WxResult<string>> {
+      if (!(await opts.resolveApp(appid))) return err(40013, msg('invalid appid'));
+      const code = randomBytes(32).toString('hex');
+      const rec: PhoneCodeRecord = { appid, countryCode: choice.countryCode, purePhoneNumber: choice.purePhoneNumber, watermarkAppid: choice.watermarkAppid ?? appid, exp: now() + CODE_TTL_MS };
+      await kv.set(`pcode:${code}`, JSON.stringify(rec), CODE_TTL_MS + KEEP_MARGIN_MS);
       return ok(code);
     },
 

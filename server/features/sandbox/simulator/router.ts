@@ -42,6 +42,15 @@ const loginSchema = z.object({
   unionid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
 });
 
+/** The number the tester picks on the sandbox phone. */
+export const phoneChoiceSchema = z.object({
+  countryCode: z.string().regex(/^[1-9][0-9]{0,3}$/).default('86'),
+  purePhoneNumber: z.string().regex(/^[0-9]{4,14}$/),
+  /** A code whose watermark names another mini-program (what a replayed code looks like). */
+  watermarkAppid: z.string().min(1).max(64).optional(),
+});
+const phoneNumberSchema = phoneChoiceSchema.extend({ appid: z.string().min(1).max(64) });
+
 const appidQuery = z.object({ appid: z.string().min(1).max(64).optional() });
 
 // WeChat reads the body as JSON whatever the Content-Type says, and answers 47001 when it isn't.
@@ -126,6 +135,15 @@ export function createSimulatorRouter(opts: SimulatorOptions): Router {
     res.json(r.ok ? { errcode: 0, errmsg: 'ok', url_link: r.value } : r.error);
   });
 
+  router.post('/wxa/business/getuserphonenumber', rawBody, async (req, res) => {
+    const token = typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
+    if (await applyFault(engine, 'getuserphonenumber', await engine.tokenAppId(token), res)) return;
+    const body = readJson(req);
+    if (!body) return void res.json(FORMAT_ERROR);
+    const r = await engine.getuserphonenumber(token, body);
+    res.json(r.ok ? { errcode: 0, errmsg: 'ok', phone_info: r.value } : r.error);
+  });
+
   const json = jsonBody('8kb');
   const authorize = async (req: Request, appid: string | undefined) => {
     if (!opts.scoped) return;
@@ -139,6 +157,13 @@ export function createSimulatorRouter(opts: SimulatorOptions): Router {
     const b = parse(loginSchema, req.body);
     const r = await engine.issueCode(b.appid, b.openid, b.unionid);
     if (!r.ok) throw new ApiError('not_found', `Unknown AppID ${b.appid}`);
+    res.json({ code: r.value });
+  });
+
+  router.post('/__sim/phone/number', json, async (req, res) => {
+    const { appid, ...choice } = parse(phoneNumberSchema, req.body);
+    const r = await engine.issuePhoneCode(appid, choice);
+    if (!r.ok) throw new ApiError('not_found', `Unknown AppID ${appid}`);
     res.json({ code: r.value });
   });
 

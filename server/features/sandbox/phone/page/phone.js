@@ -131,8 +131,17 @@
       text('profile-notice', v.profile.notice);
       show(byId('profile-notice'), !!v.profile.notice);
 
+      show(byId('phone'), !!v.phone.asked);
+      text('phone-hint', v.phone.hint);
+      show(byId('btn-phone'), !v.phone.shared);
+      text('phone-notice', v.phone.notice);
+      show(byId('phone-notice'), !!v.phone.notice);
+      if (v.phone.shared || !v.phone.asked) show(byId('phone-dialog'), false);
+
       var busy = v.busy !== '';
-      byId('btn-confirm').disabled = busy;
+      byId('btn-confirm').disabled = busy || (v.phone.required && !v.phone.shared);
+      byId('btn-confirm').textContent = v.phone.shared ? v.t.confirmWithPhone : v.t.confirm;
+      byId('btn-phone').disabled = busy;
       byId('btn-cancel').disabled = busy;
       byId('nickname').disabled = busy;
       byId('avatar-input').disabled = busy;
@@ -156,6 +165,41 @@
     flow.confirm({ nickname: byId('nickname').value });
   });
   byId('btn-cancel').addEventListener('click', function () { flow.cancel(); });
+  // The getPhoneNumber button: real WeChat shows its own consent dialog; here the tester plays it.
+  byId('btn-phone').addEventListener('click', function () {
+    show(byId('phone-dialog'), true);
+    byId('sandbox-number').focus();
+  });
+  byId('phone-deny').addEventListener('click', function () {
+    show(byId('phone-dialog'), false);
+    flow.phoneNumber({ errMsg: 'getPhoneNumber:fail user deny' });
+  });
+  byId('phone-allow').addEventListener('click', function () {
+    var number = byId('sandbox-number').value.replace(/\s+/g, '');
+    var error = byId('phone-dialog-error');
+    if (!/^[0-9]{4,14}$/.test(number)) {
+      text('phone-dialog-error', flow.view().t.sandboxPhoneError);
+      show(error, true);
+      return;
+    }
+    show(error, false);
+    fetch('/sandbox/phone/number', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ scene: ScanLogin.flow.decodeScene(scene) || String(scene), purePhoneNumber: number }),
+    }).then(readBody).then(function (r) {
+      if (r.statusCode === 200 && r.data && r.data.code) {
+        show(byId('phone-dialog'), false);
+        flow.phoneNumber({ code: r.data.code, errMsg: 'getPhoneNumber:ok' });
+      } else {
+        text('phone-dialog-error', r.data && r.data.error ? r.data.error.message : 'HTTP ' + r.statusCode);
+        show(error, true);
+      }
+    }, function () {
+      text('phone-dialog-error', flow.view().t.err_network_title || 'Network error');
+      show(error, true);
+    });
+  });
   byId('btn-retry').addEventListener('click', function () { flow.retry(); });
   byId('btn-back').addEventListener('click', function () { flow.back(); });
   byId('avatar-input').addEventListener('change', function (e) {
