@@ -5,13 +5,15 @@
  * the browser bundle and the SDK can use it without pulling in server code.
  */
 import { z } from 'zod';
-import { ENV_VERSIONS, MODES } from './constants.js';
+import { CODE_STYLES, ENV_VERSIONS, MODES } from './constants.js';
 
 export const modeSchema = z.enum(MODES);
 export type Mode = z.infer<typeof modeSchema>;
 
 export const envVersionSchema = z.enum(ENV_VERSIONS);
 export type EnvVersion = z.infer<typeof envVersionSchema>;
+export const codeStyleSchema = z.enum(CODE_STYLES);
+export type CodeStyle = z.infer<typeof codeStyleSchema>;
 
 /** An app and the mode of the key that names it: what a per-app, per-mode call is about. */
 export interface AppRef {

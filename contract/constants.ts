@@ -11,3 +11,5 @@ export const EVENT_TYPES = ['login.succeeded', 'login.cancelled', 'user.created'
 /** Sent only by "send test event", to one endpoint, whatever it subscribes to. */
 export const TEST_EVENT_TYPE = 'webhook.test';
 export const ROLES = ['owner', 'admin', 'viewer'] as const;
+/** How a session's code is drawn (DESIGN §11): a mini-program code from WeChat, or an ordinary QR code of our link. */
+export const CODE_STYLES = ['wxacode', 'link'] as const;

@@ -2,6 +2,9 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
+import { eq } from 'drizzle-orm';
+import { CODE_STYLES } from '../contract/constants.js';
+import { apps } from './db/schema/index';
 import { createAppsStore } from './features/apps/store';
 import { originsSchema } from './features/apps/origins';
 import { createOidcClientFromCli, OIDC_CLI_USAGE, parseOidcClientArgs } from './features/oidc/cli';
@@ -12,9 +15,11 @@ const USAGE = `Usage: npm run cli -- <command> [options]
 
 Commands:
   migrate                                   apply database migrations (safe to run from several hosts at once)
-  apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME]
+  apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME] [--code-style wxacode|link]
                                             create an app; prints JSON with its id and keys
                                             (test keys always; live keys when WeChat credentials are given)
+  apps:update --app ID --code-style wxacode|link
+                                            set how the app's codes are drawn (link: ordinary QR codes, no WeChat quota)
 ${OIDC_CLI_USAGE}
   tenants:plan --tenant ID --plan free|pro|custom [--mau N]
                                             set a tenant's plan by hand (custom: --mau is its live MAU limit, none = unlimited)
@@ -22,13 +27,20 @@ ${OIDC_CLI_USAGE}
                                             still to reach Stripe: {pending, oldestPending, lastError}
   config                                    list the environment variables the server reads`;
 
+const codeStyle = z.enum(CODE_STYLES, { error: '--code-style is wxacode or link' });
 const createArgs = z.object({
   name: z.string({ error: '--name is required' }).trim().min(1, '--name is required').max(100, '--name is at most 100 characters'),
   origin: z.array(z.string()).min(1, 'give at least one --origin, e.g. --origin https://www.example.com').pipe(originsSchema),
   appid: z.string().regex(/^wx[0-9a-f]{16}$/, '--appid looks like wx followed by 16 hex characters').optional(),
   secret: z.string().regex(/^[0-9a-f]{32}$/, '--secret is the 32-character AppSecret').optional(),
   tenant: z.string().trim().min(1).max(100).optional(),
+  'code-style': codeStyle.optional(),
 }).refine((a) => Boolean(a.appid) === Boolean(a.secret), '--appid and --secret go together');
+
+const updateArgs = z.object({
+  app: z.string({ error: '--app is required' }).regex(/^app_[A-Za-z0-9]{1,64}$/, '--app is an app id (app_…), as apps:create prints it'),
+  'code-style': codeStyle,
+});
 
 const tenantArg = z.string({ error: '--tenant is required' }).regex(/^ten_[A-Za-z0-9]{8,40}$/, '--tenant is a tenant id (ten_…), as apps:create prints it');
 const planArgs = z.object({
@@ -53,7 +65,7 @@ function parseCreateArgs(args: string[]): z.infer<typeof createArgs> {
   try {
     ({ values } = parseArgs({
       args,
-      options: { name: { type: 'string' }, origin: { type: 'string', multiple: true }, appid: { type: 'string' }, secret: { type: 'string' }, tenant: { type: 'string' } },
+      options: { name: { type: 'string' }, origin: { type: 'string', multiple: true }, appid: { type: 'string' }, secret: { type: 'string' }, tenant: { type: 'string' }, 'code-style': { type: 'string' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -65,6 +77,18 @@ function parseCreateArgs(args: string[]): z.infer<typeof createArgs> {
     const issue = parsed.error.issues[0]!;
     usageError(issue.code === 'custom' && issue.path[0] === 'origin' ? `--origin ${issue.message}` : issue.message);
   }
+  return parsed.data;
+}
+
+function parseUpdateArgs(args: string[]): z.infer<typeof updateArgs> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { app: { type: 'string' }, 'code-style': { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    usageError(err instanceof Error ? err.message : String(err));
+  }
+  const parsed = updateArgs.safeParse(values);
+  if (!parsed.success) usageError(parsed.error.issues[0]!.message);
   return parsed.data;
 }
 
@@ -102,8 +126,9 @@ async function main(argv: string[]): Promise<void> {
     for (const v of describeConfig()) console.log(`${v.name.padEnd(28)} ${v.description}`);
     return;
   }
-  if (!['migrate', 'apps:create', 'oidc-clients:create', 'tenants:plan', 'billing:status'].includes(command)) usageError(`unknown command '${command}'\n\n${USAGE}`);
+  if (!['migrate', 'apps:create', 'apps:update', 'oidc-clients:create', 'tenants:plan', 'billing:status'].includes(command)) usageError(`unknown command '${command}'\n\n${USAGE}`);
   const create = command === 'apps:create' ? parseCreateArgs(rest) : null;
+  const update = command === 'apps:update' ? parseUpdateArgs(rest) : null;
   const planning = command === 'tenants:plan' || command === 'billing:status' ? parsePlanArgs(command, rest) : null;
   const oidcClient = command === 'oidc-clients:create' ? parseOrUsageError(() => parseOidcClientArgs(rest)) : null;
   let config;
@@ -133,17 +158,24 @@ async function main(argv: string[]): Promise<void> {
       console.log(JSON.stringify({ tenantId, plan: plan.plan, status: plan.status, activeUsers, limit: plan.limit, billing: config.billing ? 'on' : 'off', meterEvents }, null, 2));
       return;
     }
+    if (update) {
+      // Straight to the database: running servers pick the style up within their app cache's few seconds.
+      const [row] = await database.db.update(apps).set({ codeStyle: update['code-style'], updatedAt: new Date() }).where(eq(apps.id, update.app)).returning({ id: apps.id, codeStyle: apps.codeStyle });
+      if (!row) fail(`no app ${update.app}`);
+      console.log(JSON.stringify({ appId: row.id, codeStyle: row.codeStyle }, null, 2));
+      return;
+    }
     if (!create) {
       console.log(JSON.stringify({ migrated: true, database: database.kind }));
       return;
     }
-    const apps = createAppsStore({ db: database.db, config });
-    const tenantId = await apps.ensureDefaultTenant(create.tenant);
-    const { app, keys } = await apps.createApp({
-      tenantId, name: create.name, allowedOrigins: create.origin,
+    const store = createAppsStore({ db: database.db, config });
+    const tenantId = await store.ensureDefaultTenant(create.tenant);
+    const { app, keys } = await store.createApp({
+      tenantId, name: create.name, allowedOrigins: create.origin, codeStyle: create['code-style'],
       ...(create.appid ? { wechatAppId: create.appid, wechatSecret: create.secret } : {}),
     });
-    console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, keys }, null, 2));
+    console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, codeStyle: app.codeStyle, keys }, null, 2));
   } finally {
     await database.close();
   }

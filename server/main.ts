@@ -21,6 +21,7 @@ import { createDocsFeature } from './features/docs/index';
 import { createWechatFeature } from './features/wechat/index';
 import { createSessionsFeature } from './features/sessions/index';
 import { createSandboxFeature } from './features/sandbox/index';
+import { createCodesFeature, createLinkCodes } from './features/codes/index';
 import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
 import { createUsageFeature } from './features/usage/index';
@@ -56,7 +57,7 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: opts.dbPoolSize ?? config.databasePoolSize });
   let redis;
   try {
-    redis = await connectRedis({ url: config.redisUrl, dataDir: config.dataDir, logger });
+    redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster, dataDir: config.dataDir, logger });
   } catch (err) {
     await database.close();
     throw err;
@@ -104,8 +105,9 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const billing = createBillingFeature(core, { apps, outbox: webhooks.outbox, tuning: opts.billing });
   features.push(billing.feature);
   const activity = { statementCtes: billing.activity.statementCtes, refusal: billing.service.refusal };
-  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, hostedPages: oidc.hostedPages });
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, linkCodes: createLinkCodes(core), hostedPages: oidc.hostedPages });
   features.push(sessions.feature);
+  features.push(createCodesFeature(core, { apps, sessions: sessions.service, wechat: wechat.gateway }).feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);
   features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights, billing: billing.service, oidcClients: oidc.clients }).feature);

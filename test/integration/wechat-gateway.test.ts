@@ -31,7 +31,7 @@ function app(id: string, over: Partial<AppRecord> = {}): AppRecord {
   return {
     id, tenantId: 'ten_x', name: id, displayName: null, logoUrl: null, wechatAppId: null, hasWechatSecret: false,
     allowedOrigins: [], mpPage: PAGE, envVersion: 'release', checkPath: true, sessionTtlSeconds: 120, tokenTtlSeconds: 300,
-    urlLinkEnabled: false, ...over,
+    urlLinkEnabled: false, codeStyle: 'wxacode', ...over,
   };
 }
 

@@ -17,6 +17,11 @@ export interface WechatPort {
   generateUrlLink(ref: AppRef, req: { page: string; query: string; envVersion: EnvVersion }): Promise<string>;
 }
 
+/** Link-style codes (features/codes, DESIGN §11): an ordinary QR code we draw; no WeChat call. */
+export interface LinkCodePort {
+  draw(appId: string, sessionId: string): Promise<{ contentType: string; body: Buffer }>;
+}
+
 export interface SignerPort {
   sign(app: AppRecord, mode: KeyMode, claims: { sub: string; openid: string; unionid?: string; name?: string; picture?: string; jti: string }): Promise<string>;
 }

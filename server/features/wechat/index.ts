@@ -57,7 +57,7 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
   }
 
   const outcomeKey = (jobId: string) => core.key('wechat', 'outcome', jobId);
-  const codesPerMinute = opts.codesPerMinute ?? 5_000;
+  const codesPerMinute = opts.codesPerMinute ?? config.wechatCodesPerMinute;
   const codeLimiter = createAppIdLimiter({
     redis: core.redis.client,
     keyPrefix: core.key('wechat', 'rl'),
