@@ -45,4 +45,6 @@ export interface OutboxPort {
   /** CTEs `m` and `d` writing the outbox rows for a CTE `msgs (id, type, data)`: see webhooks/outbox.ts. */
   statementCtes(scope: { tenantId: string; appId: string; mode: KeyMode }, at: Date): SQL;
   dispatch(messageIds: string[]): Promise<void>;
+  /** Deliveries the login's statement wrote (`d`), enqueued without a lookup. */
+  enqueue(deliveries: Array<{ id: string; endpointId: string }>, due: Date): Promise<void>;
 }
