@@ -1,4 +1,4 @@
-import { pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** People who sign in to the console. Email is stored lower-cased. */
 export const accounts = pgTable('accounts', {
@@ -12,6 +12,8 @@ export const accounts = pgTable('accounts', {
   totpSecret: text('totp_secret'),
   /** Set once a first code confirmed the enrolment: from then on sign-in asks for a code. */
   totpEnabledAt: timestamp('totp_enabled_at', { withTimezone: true }),
+  /** The last TOTP time step accepted: a code is good once (RFC 6238 §5.2), never replayed. */
+  totpLastStep: integer('totp_last_step'),
   /** Emailed links minted before this no longer work (a reset or password change ends them all). */
   passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }).notNull().defaultNow(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

@@ -6,6 +6,8 @@ import { mountAppRoutes } from './apps/routes';
 import { createConsoleRouter } from './auth/guard';
 import { createLoginLimiter } from './auth/limiter';
 import { mountAuthRoutes } from './auth/routes';
+import { createSecondFactorChallenges } from './auth/challenges';
+import { mountAuditConsoleRoutes } from '../audit/console-routes';
 import type { ConsolePorts } from './ports';
 import { mountKeyRoutes } from './keys/routes';
 import { consoleStatic } from './static';
@@ -27,7 +29,16 @@ export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature:
   const r = createConsoleRouter({ db: core.db, publicUrl });
   const streams = createLiveStreams({ logger: core.logger });
 
-  mountAuthRoutes(r, { db: core.db, limiter: createLoginLimiter(core), secureCookies: () => publicUrl().startsWith('https://') });
+  mountAuthRoutes(r, {
+    db: core.db,
+    limiter: createLoginLimiter(core),
+    secureCookies: () => publicUrl().startsWith('https://'),
+    mailer: deps.mailer,
+    publicUrl,
+    masterKey: core.config.masterKey,
+    challenges: createSecondFactorChallenges(core),
+  });
+  mountAuditConsoleRoutes(r, { db: core.db });
   mountTeamRoutes(r, { db: core.db, publicUrl });
   mountAppRoutes(r, { ...deps, db: core.db, masterKey: core.config.masterKey, logger: core.logger });
   mountKeyRoutes(r, { ...deps, db: core.db });

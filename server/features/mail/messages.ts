@@ -22,7 +22,9 @@ interface Copy {
   ignore: string;
 }
 
-const COPY: Record<'verify' | 'reset', Record<MailLocale, Copy>> = {
+export type MailKind = 'verify' | 'reset' | 'exists';
+
+const COPY: Record<MailKind, Record<MailLocale, Copy>> = {
   verify: {
     en: {
       subject: 'Confirm your email for the WeChat Scan Login console',
@@ -37,6 +39,22 @@ const COPY: Record<'verify' | 'reset', Record<MailLocale, Copy>> = {
       button: '确认邮箱',
       expiry: '链接仅可使用一次，24 小时内有效。',
       ignore: '如果您没有注册，请忽略此邮件。',
+    },
+  },
+  exists: {
+    en: {
+      subject: 'Someone tried to sign up with your email',
+      intro: 'Someone (perhaps you) tried to create a WeChat Scan Login console account with this email, which already has one. Sign in here, or use "Forgot password?" on that page:',
+      button: 'Sign in',
+      expiry: 'Nothing was changed.',
+      ignore: 'If it was not you, you can ignore this message.',
+    },
+    'zh-CN': {
+      subject: '有人尝试用您的邮箱注册',
+      intro: '有人（可能是您本人）尝试用此邮箱注册微信扫码登录控制台账户，但该邮箱已有账户。请在此登录，或在该页面使用“忘记密码？”：',
+      button: '登录',
+      expiry: '账户没有任何改动。',
+      ignore: '如果不是您本人，请忽略此邮件。',
     },
   },
   reset: {
@@ -58,7 +76,7 @@ const COPY: Record<'verify' | 'reset', Record<MailLocale, Copy>> = {
 };
 
 /** Two kinds of message, each a single link; the same words go in the plain-text and HTML parts. */
-export function accountMail(kind: 'verify' | 'reset', locale: MailLocale, to: string, link: string): MailMessage {
+export function accountMail(kind: MailKind, locale: MailLocale, to: string, link: string): MailMessage {
   const c = COPY[kind][locale];
   const text = `${c.intro}\n\n${link}\n\n${c.expiry}\n${c.ignore}\n`;
   const html = `<!doctype html><html lang="${locale}"><body style="font-family:system-ui,sans-serif">`
