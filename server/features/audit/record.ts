@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { DbOrTx, Tx } from '../../db/client';
+import type { Db, DbOrTx, Tx } from '../../db/client';
 import { auditEvents, memberships } from '../../db/schema/index';
 import { eq } from 'drizzle-orm';
 import { newId } from '../../lib/ids';
@@ -66,4 +66,18 @@ export async function audit(tx: DbOrTx, actor: Actor, e: AuditEntry): Promise<vo
 export async function auditAccount(tx: Tx | DbOrTx, actor: Actor, accountId: string, action: string, summary?: Record<string, unknown>): Promise<void> {
   const rows = await tx.select({ tenantId: memberships.tenantId }).from(memberships).where(eq(memberships.accountId, accountId));
   for (const { tenantId } of rows) await audit(tx, actor, { tenantId, action, target: { type: 'account', id: accountId }, summary });
+}
+
+/**
+ * The one-line hook for a console route: the change and its audit row in one transaction.
+ * `entry` may depend on the change's result (the id it created). A change made by another
+ * feature's service that keeps its own transaction is recorded with `audit(db, …)` right
+ * after it instead; see features/audit/README.md.
+ */
+export async function audited<T>(db: Db, actor: Actor, change: (tx: Tx) => Promise<T>, entry: AuditEntry | ((result: T) => AuditEntry)): Promise<T> {
+  return db.transaction(async (tx) => {
+    const result = await change(tx);
+    await audit(tx, actor, typeof entry === 'function' ? entry(result) : entry);
+    return result;
+  });
 }

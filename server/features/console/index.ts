@@ -46,7 +46,7 @@ export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature:
   mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks, streams });
   mountUserRightsRoutes(r, { db: core.db, users: deps.users });
   mountOidcConsoleRoutes(r, { db: core.db, oidcClients: deps.oidcClients, publicUrl });
-  mountBillingRoutes(r, { billing: deps.billing, publicUrl });
+  mountBillingRoutes(r, { db: core.db, billing: deps.billing, publicUrl });
 
   const router = express.Router();
   router.use(r.router);
