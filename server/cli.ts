@@ -1,4 +1,7 @@
 import { parseArgs } from 'node:util';
+import { eq } from 'drizzle-orm';
+import { apps as appsTable } from './db/schema/index';
+import { audit, type Actor } from './features/audit/record';
 import { z } from 'zod';
 import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
@@ -36,6 +39,9 @@ const planArgs = z.object({
   plan: z.enum(PLANS, { error: '--plan is free, pro or custom' }).optional(),
   mau: z.coerce.number().int().min(0, '--mau is a whole number of monthly active users').optional(),
 }).refine((a) => a.plan === 'custom' || a.mau === undefined, '--mau only applies to --plan custom');
+
+/** The CLI's changes are the operator's: who ran it on the host is theirs to know, so only the type is recorded. */
+const OPERATOR: Actor = { type: 'operator', id: 'cli' };
 
 /** Exit codes: 1 when the work failed, 2 when the command line itself was wrong (as getopt tools do). */
 function fail(message: string, code: 1 | 2 = 1): never {
@@ -118,6 +124,8 @@ async function main(argv: string[]): Promise<void> {
     await database.migrate();
     if (oidcClient) {
       const created = await createOidcClientFromCli(database.db, config, oidcClient, (appId) => `${config.publicUrl}/apps/${appId}`);
+      const [owner] = await database.db.select({ tenantId: appsTable.tenantId }).from(appsTable).where(eq(appsTable.id, oidcClient.app));
+      if (owner) await audit(database.db, OPERATOR, { tenantId: owner.tenantId, appId: oidcClient.app, action: 'oidc_client.created', target: { type: 'oidc_client', id: created.client_id }, summary: { command: 'oidc-clients:create', mode: created.mode, redirectUris: created.redirect_uris } });
       console.log(JSON.stringify(created, null, 2));
       return;
     }
@@ -126,6 +134,7 @@ async function main(argv: string[]): Promise<void> {
       const tenantId = planning.tenant;
       // Straight to the database: a running server's cached quota catches up within seconds.
       if (planning.plan && !(await store.setPlan(tenantId, planning.plan, planning.mau ?? null))) fail(`no tenant ${tenantId}`);
+      if (planning.plan) await audit(database.db, OPERATOR, { tenantId, action: 'billing.plan_set', target: { type: 'tenant', id: tenantId }, summary: { command: 'tenants:plan', plan: planning.plan, mau: planning.mau ?? null } });
       const row = (await store.tenant(tenantId)) ?? fail(`no tenant ${tenantId}`);
       const plan = planInForce(row, { billingOn: Boolean(config.billing), freeMau: config.planFreeMau });
       const activeUsers = await store.activeUsers(tenantId, monthOf(new Date()));
@@ -143,6 +152,7 @@ async function main(argv: string[]): Promise<void> {
       tenantId, name: create.name, allowedOrigins: create.origin,
       ...(create.appid ? { wechatAppId: create.appid, wechatSecret: create.secret } : {}),
     });
+    await audit(database.db, OPERATOR, { tenantId, appId: app.id, action: 'app.created', target: { type: 'app', id: app.id }, summary: { command: 'apps:create', name: app.name, allowedOrigins: app.allowedOrigins } });
     console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, keys }, null, 2));
   } finally {
     await database.close();
