@@ -4,6 +4,6 @@
  */
 export type {
   ApiKey, App, Attempt, BillingPage, ConsoleEndUser as EndUser, CreatedApp, DayStats, Delivery, Endpoint, EventStatus, EventType,
-  DeliveryEvent, DeliveryState, Invitation, InvitationPreview, KeyPair, LoginEvent, Me, Member, Message, Mode, Page, Role, OidcClient, CreatedOidcClient, SignUpAnswer, SigningKey, TenantRef, UserExport, VerifyAnswer, VerifyFailure,
+  DeliveryEvent, DeliveryState, Invitation, InvitationPreview, KeyPair, LoginEvent, Me, Member, Message, Mode, Page, Role, OidcClient, CreatedOidcClient, SecondFactorAnswer, SignUpAnswer, SigningKey, TotpEnrolment, AuditEvent, TenantRef, UserExport, VerifyAnswer, VerifyFailure,
 } from '../../../contract/index.js';
 export { EVENT_TYPES, ENV_VERSIONS, TEST_EVENT_TYPE } from '../../../contract/constants.js';
