@@ -63,7 +63,10 @@ export class AuthPage extends LitElement {
     this.problem = noProblem;
     try {
       if (this.mode === 'signup') {
-        const answer = await api.signUp({ email, password, name: String(f.get('name') ?? '') || undefined, organisation: String(f.get('organisation') ?? '') || undefined, invitation: this.invitation });
+        const invitation = this.invitation;
+        const answer = await api.signUp({ email, password, name: String(f.get('name') ?? '') || undefined, organisation: String(f.get('organisation') ?? '') || undefined, invitation });
+        // A new account joined with it; the link is spent, so signing in must not return to it.
+        if (invitation) sessionStorage.removeItem('wsl-after-signin');
         this.sent = answer.message;
         return;
       }
