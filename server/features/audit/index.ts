@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import { auditEventsQuery } from '../../../contract/audit.js';
 import type { Core, Feature } from '../../core';
 import { parse } from '../../lib/http';
 import { createPeriodic } from '../../lib/periodic';
@@ -8,10 +8,6 @@ import type { AppsStore } from '../apps/store';
 import { listAuditEvents, sweepAuditEvents } from './store';
 
 const SWEEP_EVERY_MS = 60 * 60_000;
-const apiQuery = z.object({
-  cursor: z.string().max(300).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-});
 
 /**
  * `GET /v1/audit_events` (a secret key reads its app's events: what the tenant's people, keys
@@ -22,7 +18,7 @@ export function createAuditFeature(core: Core, deps: { apps: AppsStore }): { fea
   const router = Router();
   router.get('/v1/audit_events', requireSecretKey(deps.apps), async (req, res) => {
     const { app } = secretKeyAuth(res);
-    const q = parse(apiQuery, req.query, 'query');
+    const q = parse(auditEventsQuery, req.query, 'query');
     const page = await listAuditEvents(core.db, { tenantId: app.tenantId, appId: app.id }, {}, q);
     res.setHeader('cache-control', 'no-store');
     // The API's shape leaves the before/after summary out: it is the console's detail view.
