@@ -10,15 +10,35 @@ export const tenantRefSchema = z.object({ id: z.string(), name: z.string(), plan
 export type TenantRef = z.infer<typeof tenantRefSchema>;
 
 export const meSchema = z.object({
-  account: z.object({ id: z.string(), email: z.string(), name: z.string().nullable() }),
+  account: z.object({ id: z.string(), email: z.string(), name: z.string().nullable(), emailVerified: z.boolean(), twoFactor: z.boolean() }),
   tenants: z.array(tenantRefSchema),
   csrfToken: z.string(),
 });
 export type Me = z.infer<typeof meSchema>;
 
-/** Sign-up's answer, the same whether or not the email already had an account; signing in follows. */
-export const signUpAnswerSchema = z.object({ next: z.literal('signin'), message: z.string() });
+/** Sign-up's answer, the same whether or not the email already had an account: check your mail (a link to confirm it, or news of the attempt). */
+export const signUpAnswerSchema = z.object({ next: z.literal('verify'), message: z.string() });
 export type SignUpAnswer = z.infer<typeof signUpAnswerSchema>;
+
+/** Sign-in with two-factor on: the password was right; send the code with this challenge to `/auth/signin/second-factor`. */
+export const secondFactorAnswerSchema = z.object({ next: z.literal('second_factor'), challenge: z.string() });
+export type SecondFactorAnswer = z.infer<typeof secondFactorAnswerSchema>;
+
+/** Two-factor enrolment: the seed (shown once, for manual entry), its otpauth:// URI and that URI as a QR code (SVG data URL). */
+export const totpEnrolmentSchema = z.object({ secret: z.string(), uri: z.string(), qr: z.string() });
+export type TotpEnrolment = z.infer<typeof totpEnrolmentSchema>;
+
+/** One row of the audit log as the console shows it (the API's /v1/audit_events leaves `summary` out). */
+export const auditEventSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.object({ type: z.string(), id: z.string().optional(), email: z.string().optional() }),
+  action: z.string(),
+  target: z.object({ type: z.string(), id: z.string() }),
+  ip: z.string().optional(),
+  summary: z.record(z.string(), z.unknown()).optional(),
+});
+export type AuditEvent = z.infer<typeof auditEventSchema>;
 
 /** What the console shows of an app: never the AppSecret, only whether one is set. */
 export const appSchema = z.object({

@@ -9,3 +9,4 @@ export * from './webhooks.js';
 export * from './oidc.js';
 export * from './openapi.js';
 export * from './billing.js';
+export * from './audit.js';

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { errorBodySchema, okSchema, pageQuery } from './common.js';
 import { EVENT_TYPES, TEST_EVENT_TYPE } from './constants.js';
 import { usageSchema } from './billing.js';
+import { auditEventsPage, auditEventsQuery } from './audit.js';
 import { oidcClientInput, createdOidcClientSchema, deletedOidcClientSchema, oidcClientSchema } from './oidc.js';
 import { answerBody, confirmBody, eventsQuery, frameSchema, scanAnswerSchema, scanBody, sessionFrameSchema, testScanBody } from './sessions.js';
 import { discoverySchema, jwksSchema, verifyTokenAnswer, verifyTokenBody } from './tokens.js';
@@ -119,6 +120,10 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/usage', tag: 'Usage', auth: 'secretKey', summary: 'This month\'s live monthly active users against the plan',
     description: 'MAU: distinct end users with at least one live login in the calendar month (UTC). `limit` is null when unlimited (billing off, or Pro).',
     responses: { 200: { description: 'The month (YYYY-MM), its active users, the limit and the plan', schema: usageSchema } } },
+
+  { method: 'get', path: '/v1/audit_events', tag: 'Audit', auth: 'secretKey', summary: 'Who changed what on the key\'s app, newest first',
+    description: 'Console actions of the tenant\'s people and the operator\'s CLI commands on this app. Page on with `cursor` = the previous page\'s `next`.',
+    query: auditEventsQuery, responses: { 200: { description: 'A page of events', schema: auditEventsPage } } },
 
   { method: 'post', path: '/v1/oidc_clients', tag: 'OpenID Connect', auth: 'secretKey', summary: 'Register an OIDC client of the key\'s app and mode',
     description: 'The app is an OpenID Provider at its issuer `{PUBLIC_URL}/apps/{appId}` (see its discovery document). Public clients (`none`) must use PKCE.',

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { eq } from 'drizzle-orm';
+import { audit, type Actor } from './features/audit/record';
 import { z } from 'zod';
 import { phoneNumberSettingSchema } from '../contract/common.js';
 import { ConfigError, describeConfig, loadConfig } from './config';
@@ -52,6 +53,9 @@ const updateArgs = z.object({
   'code-style': codeStyle.optional(),
   'phone-number': phoneNumberSettingSchema.optional(),
 }).refine((a) => a['phone-number'] !== undefined || a['code-style'] !== undefined, 'give a setting to change, e.g. --code-style link or --phone-number optional');
+
+/** The CLI's changes are the operator's: who ran it on the host is theirs to know, so only the type is recorded. */
+const OPERATOR: Actor = { type: 'operator', id: 'cli' };
 
 /** Exit codes: 1 when the work failed, 2 when the command line itself was wrong (as getopt tools do). */
 function fail(message: string, code: 1 | 2 = 1): never {
@@ -150,6 +154,8 @@ async function main(argv: string[]): Promise<void> {
     await database.migrate();
     if (oidcClient) {
       const created = await createOidcClientFromCli(database.db, config, oidcClient, (appId) => `${config.publicUrl}/apps/${appId}`);
+      const [owner] = await database.db.select({ tenantId: apps.tenantId }).from(apps).where(eq(apps.id, oidcClient.app));
+      if (owner) await audit(database.db, OPERATOR, { tenantId: owner.tenantId, appId: oidcClient.app, action: 'oidc_client.created', target: { type: 'oidc_client', id: created.client_id }, summary: { command: 'oidc-clients:create', mode: created.mode, redirectUris: created.redirect_uris } });
       console.log(JSON.stringify(created, null, 2));
       return;
     }
@@ -159,8 +165,9 @@ async function main(argv: string[]): Promise<void> {
         ...(update['code-style'] ? { codeStyle: update['code-style'] } : {}),
         ...(update['phone-number'] ? { phoneNumber: update['phone-number'] } : {}),
         updatedAt: new Date(),
-      }).where(eq(apps.id, update.app)).returning({ id: apps.id, codeStyle: apps.codeStyle, phoneNumber: apps.phoneNumber });
+      }).where(eq(apps.id, update.app)).returning({ id: apps.id, tenantId: apps.tenantId, codeStyle: apps.codeStyle, phoneNumber: apps.phoneNumber });
       if (!row) fail(`no app ${update.app}`);
+      await audit(database.db, OPERATOR, { tenantId: row.tenantId, appId: row.id, action: 'app.updated', target: { type: 'app', id: row.id }, summary: { command: 'apps:update', codeStyle: update['code-style'], phoneNumber: update['phone-number'] } });
       console.log(JSON.stringify({ appId: row.id, codeStyle: row.codeStyle, phoneNumber: row.phoneNumber }, null, 2));
       return;
     }
@@ -169,6 +176,7 @@ async function main(argv: string[]): Promise<void> {
       const tenantId = planning.tenant;
       // Straight to the database: a running server's cached quota catches up within seconds.
       if (planning.plan && !(await store.setPlan(tenantId, planning.plan, planning.mau ?? null))) fail(`no tenant ${tenantId}`);
+      if (planning.plan) await audit(database.db, OPERATOR, { tenantId, action: 'billing.plan_set', target: { type: 'tenant', id: tenantId }, summary: { command: 'tenants:plan', plan: planning.plan, mau: planning.mau ?? null } });
       const row = (await store.tenant(tenantId)) ?? fail(`no tenant ${tenantId}`);
       const plan = planInForce(row, { billingOn: Boolean(config.billing), freeMau: config.planFreeMau });
       const activeUsers = await store.activeUsers(tenantId, monthOf(new Date()));
@@ -186,6 +194,7 @@ async function main(argv: string[]): Promise<void> {
       tenantId, name: create.name, allowedOrigins: create.origin, codeStyle: create['code-style'],
       ...(create.appid ? { wechatAppId: create.appid, wechatSecret: create.secret } : {}),
     });
+    await audit(database.db, OPERATOR, { tenantId, appId: app.id, action: 'app.created', target: { type: 'app', id: app.id }, summary: { command: 'apps:create', name: app.name, allowedOrigins: app.allowedOrigins } });
     console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, codeStyle: app.codeStyle, keys }, null, 2));
   } finally {
     await database.close();

@@ -75,6 +75,10 @@ const envSchema = z.object({
     .describe("'Open in WeChat' URL Links one mini-program AppID may create per day (WeChat allows 500,000 with Schemes); 0 = none"),
   WECHAT_CODES_PER_MINUTE: z.coerce.number().int().min(1).max(5_000).default(5_000)
     .describe('mini-program codes one AppID may draw a minute, counted by us so WeChat never refuses (its own quota is 5,000)'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()
+    .describe('where console mail goes (smtp://host:port, smtps://user:pass@host:port); unset outside production = printed to the log and listed at /console/api/dev/mailbox'),
+  MAIL_FROM: z.string().min(3).max(200).default('wechat-scan-login <no-reply@localhost>')
+    .describe('the From of console mail (verification, password reset)'),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -107,6 +111,9 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
+  /** Null = no SMTP: messages are logged (and, outside production, kept in the dev mailbox). */
+  smtpUrl: string | null;
+  mailFrom: string;
   urlLinksPerDay: number;
   wechatCodesPerMinute: number;
   sessionRateLimit: number;
@@ -218,6 +225,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM,
     urlLinksPerDay: e.URL_LINKS_PER_DAY,
     wechatCodesPerMinute: e.WECHAT_CODES_PER_MINUTE,
     sessionRateLimit: e.SESSION_RATE_LIMIT,

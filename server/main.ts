@@ -14,6 +14,8 @@ import { createMetrics } from './lib/metrics';
 import { connectRedis, RedisUnavailableError } from './lib/redis';
 import { createAppsStore } from './features/apps/store';
 import { createConsoleFeature } from './features/console/index';
+import { createMailFeature } from './features/mail/index';
+import { createAuditFeature } from './features/audit/index';
 import { configuredLimits, createWebhooksFeature, type WebhooksTuning } from './features/webhooks/index';
 import { createTokensFeature } from './features/tokens/index';
 import { createPhoneService, createPhoneStore, phoneClaims, phoneInWebhooks, phoneSandboxRoutes } from './features/phone/index';
@@ -115,7 +117,9 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   features.push(createCodesFeature(core, { apps, sessions: sessions.service, wechat: wechat.gateway }).feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);
-  features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights, billing: billing.service, oidcClients: oidc.clients }).feature);
+  const mail = createMailFeature(core);
+  features.push(mail.feature, createAuditFeature(core, { apps }).feature);
+  features.push(createConsoleFeature(core, { mailer: mail.mailer, apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights, billing: billing.service, oidcClients: oidc.clients }).feature);
   return features;
 }
 

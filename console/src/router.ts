@@ -8,6 +8,11 @@ export type Route =
   | { name: 'signin' }
   | { name: 'signup' }
   | { name: 'invite' }
+  | { name: 'verify' }
+  | { name: 'forgot' }
+  | { name: 'reset' }
+  | { name: 'security' }
+  | { name: 'audit'; tenantId: string }
   | { name: 'home' }
   | { name: 'neworg' }
   | { name: 'apps'; tenantId: string }
@@ -26,6 +31,11 @@ export function parseRoute(pathname: string): Route {
   if (parts[0] === 'signin' && parts.length === 1) return { name: 'signin' };
   if (parts[0] === 'signup' && parts.length === 1) return { name: 'signup' };
   if (parts[0] === 'invite' && parts.length === 1) return { name: 'invite' };
+  // Mailed links land on these three with `?token=`; each works signed in or out.
+  if (parts[0] === 'verify' && parts.length === 1) return { name: 'verify' };
+  if (parts[0] === 'forgot' && parts.length === 1) return { name: 'forgot' };
+  if (parts[0] === 'reset' && parts.length === 1) return { name: 'reset' };
+  if (parts[0] === 'security' && parts.length === 1) return { name: 'security' };
   if (parts[0] === 'organisations' && parts[1] === 'new' && parts.length === 2) return { name: 'neworg' };
   if (parts[0] === 't' && parts[1]) {
     const tenantId = parts[1];
@@ -36,6 +46,7 @@ export function parseRoute(pathname: string): Route {
     }
     if (parts[2] === 'team' && parts.length === 3) return { name: 'team', tenantId };
     if (parts[2] === 'billing' && parts.length === 3) return { name: 'billing', tenantId };
+    if (parts[2] === 'audit' && parts.length === 3) return { name: 'audit', tenantId };
   }
   return { name: 'notfound' };
 }

@@ -9,6 +9,10 @@ import './pages/apps-page';
 import './pages/app-page';
 import './pages/team-page';
 import './pages/billing-page';
+import './pages/verify-page';
+import './pages/reset-page';
+import './pages/security-page';
+import './pages/audit-page';
 import './pages/invite-page';
 import './pages/new-org-page';
 import { titlePage } from './page-title';
@@ -100,8 +104,10 @@ export class ConsoleShell extends LitElement {
     const r = this.route;
     if (!this.ready || this.error) return;
     const open = r.name === 'signin' || r.name === 'signup';
+    // Mailed links open these whether or not anyone is signed in.
+    const anyone = r.name === 'invite' || r.name === 'verify' || r.name === 'forgot' || r.name === 'reset';
     if (!this.me) {
-      if (!open && r.name !== 'invite') navigate(href('signin'), true);
+      if (!open && !anyone) navigate(href('signin'), true);
       return;
     }
     if (open || r.name === 'home') {
@@ -133,6 +139,11 @@ export class ConsoleShell extends LitElement {
       case 'signin': return titlePage('Sign in');
       case 'signup': return titlePage('Create your account');
       case 'invite': return titlePage('Invitation');
+      case 'verify': return titlePage('Confirm your email');
+      case 'forgot': return titlePage('Forgot password');
+      case 'reset': return titlePage('Choose a new password');
+      case 'security': return titlePage('Security');
+      case 'audit': return titlePage('Audit log', tenant?.name);
       case 'neworg': return titlePage('New organisation');
       case 'apps': return titlePage('Apps', tenant?.name);
       case 'team': return titlePage('Team', tenant?.name);
@@ -163,6 +174,8 @@ export class ConsoleShell extends LitElement {
     if (!this.ready) return loading();
     if (this.error) return failed(this.error, () => { this.error = null; void this.load(); });
     if (r.name === 'invite') return html`<wsl-invite-page .me=${this.me}></wsl-invite-page>`;
+    if (r.name === 'verify') return html`<wsl-verify-page .me=${this.me}></wsl-verify-page>`;
+    if (r.name === 'forgot' || r.name === 'reset') return html`<wsl-reset-page .mode=${r.name}></wsl-reset-page>`;
     if (!this.me) return html`<wsl-auth-page .mode=${r.name === 'signup' ? 'signup' : 'signin'}></wsl-auth-page>`;
     if (r.name === 'neworg' || !this.me.tenants.length) return html`<wsl-new-org-page ?first=${!this.me.tenants.length}></wsl-new-org-page>`;
     const tenant = this.me.tenants.find((t) => 'tenantId' in r && t.id === r.tenantId);
@@ -171,6 +184,10 @@ export class ConsoleShell extends LitElement {
       case 'apps': return html`<wsl-apps-page .tenant=${tenant}></wsl-apps-page>`;
       case 'app': return html`<wsl-app-page .tenant=${tenant} .appId=${r.appId} .tab=${r.tab}></wsl-app-page>`;
       case 'team': return html`<wsl-team-page .tenant=${tenant} .me=${this.me}></wsl-team-page>`;
+      case 'audit': return tenant && tenant.role !== 'viewer'
+        ? html`<wsl-audit-page .tenant=${tenant}></wsl-audit-page>`
+        : html`<div class="card empty"><p>Only admins and owners can read the audit log.</p></div>`;
+      case 'security': return html`<wsl-security-page .me=${this.me} .tenant=${this.me.tenants.find((t) => t.id === this.tenantId)}></wsl-security-page>`;
       case 'billing': return this.billing && tenant?.role === 'owner'
         ? html`<wsl-billing-page .tenant=${tenant}></wsl-billing-page>`
         : html`<div class="card empty"><p>There is no page here.</p><a href=${href('')}>Go to your apps</a></div>`;
@@ -191,6 +208,9 @@ export class ConsoleShell extends LitElement {
             <nav aria-label="Main">
               <a href=${href('t', tid, 'apps')} aria-current=${r.name === 'apps' || r.name === 'app' ? 'page' : 'false'}>Apps</a>
               <a href=${href('t', tid, 'team')} aria-current=${r.name === 'team' ? 'page' : 'false'}>Team</a>
+              ${me.tenants.find((t) => t.id === tid)?.role !== 'viewer'
+                ? html`<a href=${href('t', tid, 'audit')} aria-current=${r.name === 'audit' ? 'page' : 'false'}>Audit log</a>` : ''}
+              <a href=${href('security')} aria-current=${r.name === 'security' ? 'page' : 'false'}>Security</a>
               ${this.billing && me.tenants.find((t) => t.id === tid)?.role === 'owner'
                 ? html`<a href=${href('t', tid, 'billing')} aria-current=${r.name === 'billing' ? 'page' : 'false'}>Billing</a>` : ''}
             </nav>

@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   origin_not_allowed: 403,
   live_mode_forbidden: 403,
   csrf_failed: 403,
+  email_unverified: 403,
+  two_factor_required: 403,
   limit_exceeded: 403,
   not_found: 404,
   session_not_found: 404,

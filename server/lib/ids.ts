@@ -32,7 +32,7 @@ export function newSessionSecret(): string {
 }
 
 export type IdPrefix =
-  | 'app' | 'usr' | 'ten' | 'acc' | 'key' | 'sig' | 'evt' | 'ep' | 'msg' | 'dlv' | 'att' | 'inv' | 'inst' | 'req' | 'avt' | 'cli';
+  | 'app' | 'usr' | 'ten' | 'acc' | 'key' | 'sig' | 'evt' | 'ep' | 'msg' | 'dlv' | 'att' | 'inv' | 'inst' | 'req' | 'avt' | 'cli' | 'aud';
 
 /** Type-prefixed ids (`app_…`, `usr_…`): 96 bits of randomness, readable in logs and URLs. */
 export function newId(prefix: IdPrefix): string {

@@ -64,6 +64,18 @@ async function jwksKey(appId: string, kid: string) {
   return jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : null;
 }
 
+/** Sign-up ends at "check your email": follow the mailed link (dev mailbox), then sign in. */
+async function confirmAndSignIn(p: Page, email: string, password: string) {
+  await p.getByRole('heading', { name: 'Check your email' }).waitFor();
+  const token = await new ConsoleClient(s.url).mailedToken(email, 'verify');
+  await p.goto(`${s.url}/console/verify?token=${token}`);
+  await p.getByRole('heading', { name: 'Email confirmed' }).waitFor();
+  await p.getByRole('link', { name: 'Sign in' }).click();
+  await p.getByLabel('Email').fill(email);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+}
+
 describe('console in a browser', () => {
   it('takes a site owner from sign-up to a verified sandbox login and a key rotation', async () => {
     // Signed out: any console URL lands on sign-in.
@@ -75,6 +87,7 @@ describe('console in a browser', () => {
     await page.getByLabel('Organisation').fill('Shop Inc');
     await page.getByLabel('Password').fill('a long enough password');
     await page.getByRole('button', { name: 'Create account' }).click();
+    await confirmAndSignIn(page, 'owner@shop.example', 'a long enough password');
 
     // Apps: empty state, then a new app whose secret key is shown once.
     await page.getByText('No apps yet').waitFor();
@@ -206,6 +219,7 @@ describe('console invitations in a browser', () => {
     expect(await p.getByLabel('Organisation').count()).toBe(0);
     await p.getByLabel('Password').fill('another long password');
     await p.getByRole('button', { name: 'Create account' }).click();
+    await confirmAndSignIn(p, 'newbie@team.example', 'another long password');
     await p.waitForURL(`${s.url}/console/t/${tenant}/apps`);
     await p.getByRole('link', { name: 'Team app' }).click();
     await p.getByText('settings are read-only').waitFor();

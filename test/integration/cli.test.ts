@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apps } from '../../server/db/schema/index';
+import { apps, auditEvents } from '../../server/db/schema/index';
 import { createAppsStore } from '../../server/features/apps/store';
 import { createTestDatabase } from '../helpers/db';
 import { testConfig, TEST_MASTER_KEY } from '../helpers/server';
@@ -42,6 +42,10 @@ describe('npm run cli', () => {
     expect(row!.name).toBe('My shop');
     const store = createAppsStore({ db: db.database.db, config: testConfig(db.url, 'unused') });
     expect((await store.resolveSecretKey(out.keys.test!.secret))?.app.id).toBe(out.appId);
+    // The operator's command is in the tenant's audit log, with no secret in it.
+    const events = await db.database.db.select().from(auditEvents).where(eq(auditEvents.appId, out.appId));
+    expect(events).toEqual([expect.objectContaining({ tenantId: out.tenantId, actorType: 'operator', action: 'app.created', targetType: 'app', targetId: out.appId })]);
+    expect(JSON.stringify(events)).not.toContain(out.keys.test!.secret);
   }, 60_000);
 
   it('apps:update --phone-number sets what the confirm page asks for, and refuses anything else', async () => {

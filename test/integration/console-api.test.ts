@@ -27,7 +27,7 @@ describe('console accounts and sessions', () => {
     const c = new ConsoleClient(s.url);
     const up = await c.call('POST', '/auth/signup', { email: 'Ann@Example.com', password: 'correct horse battery', organisation: 'Ann Co' });
     expect(up.status).toBe(202);
-    expect(up.body.next).toBe('signin');
+    expect(up.body.next).toBe('verify');
     expect(up.headers.getSetCookie()).toEqual([]);
     const res = await c.call('POST', '/auth/signin', { email: 'ann@example.com', password: 'correct horse battery' });
     expect(res.status).toBe(200);

@@ -40,15 +40,29 @@ export class ConsoleClient {
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 
+  /** The token of the newest `/console/{page}?token=` link mailed to `email`, from the dev mailbox. */
+  async mailedToken(email: string, page: 'verify' | 'reset'): Promise<string | undefined> {
+    const res = await fetch(`${this.base}/console/dev/mailbox.json`);
+    const box = (await res.json()) as { data: Array<{ to: string; text: string }> };
+    const m = box.data.find((x) => x.to === email.trim().toLowerCase() && x.text.includes(`/console/${page}?token=`));
+    return m ? new URL(/https?:\/\/\S+/.exec(m.text)![0]).searchParams.get('token') ?? undefined : undefined;
+  }
+
   get = <T = any>(path: string) => this.call<T>('GET', path);
   post = <T = any>(path: string, body: unknown = {}) => this.call<T>('POST', path, body);
   patch = <T = any>(path: string, body: unknown = {}) => this.call<T>('PATCH', path, body);
   del = <T = any>(path: string) => this.call<T>('DELETE', path);
 
-  /** What the console does: sign up (which never says whether the email was new), then sign in. */
+  /**
+   * What a new owner does: sign up (which never says whether the email was new), follow the
+   * link in the mail (here from the development mailbox a server without SMTP_URL keeps),
+   * then sign in.
+   */
   async signUp(email: string, password = 'correct horse battery', organisation?: string) {
     const up = await this.post('/auth/signup', { email, password, organisation });
     if (up.status !== 202) throw new Error(`signup ${up.status} ${JSON.stringify(up.body)}`);
+    const token = await this.mailedToken(email, 'verify');
+    if (token) await this.post('/auth/verify', { token });
     const r = await this.post('/auth/signin', { email, password });
     if (r.status !== 200) throw new Error(`signin after signup ${r.status} ${JSON.stringify(r.body)}`);
     return r.body as { account: { id: string; email: string }; tenants: Array<{ id: string; name: string; role: string }>; csrfToken: string };

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeys, apps, endUsers, loginEvents, memberships } from '../../server/db/schema/index';
+import { apiKeys, apps, auditEvents, endUsers, loginEvents, memberships } from '../../server/db/schema/index';
 import { newId } from '../../server/lib/ids';
 import { createAppsStore } from '../../server/features/apps/store';
 import { createConsoleFeature } from '../../server/features/console/index';
@@ -16,10 +16,12 @@ import { ConsoleClient } from './console-client';
 const ACCOUNT_ROUTES = [
   'POST /auth/signup', 'POST /auth/signin', 'POST /auth/signout', 'GET /auth/me', 'POST /tenants', 'POST /invitations/accept',
   'POST /invitations/preview', 'GET /billing',
+  'POST /auth/verify', 'POST /auth/verify/resend', 'POST /auth/forgot', 'POST /auth/reset', 'POST /auth/signin/second-factor',
+  'GET /auth/2fa', 'POST /auth/2fa/enrol', 'POST /auth/2fa/confirm', 'POST /auth/2fa/disable',
 ];
 
-/** Reads only an owner may make: a viewer gets 403. */
-const OWNER_READS = ['/tenants/:tenantId/billing'];
+/** Reads a viewer may not make (403): billing is the owner's, the audit log (emails, addresses) admins'. */
+const OWNER_READS = ['/tenants/:tenantId/billing', '/tenants/:tenantId/audit', '/tenants/:tenantId/audit.csv'];
 
 interface Route {
   method: string;
@@ -83,6 +85,8 @@ const BODY: Record<string, unknown> = {
   'PATCH /tenants/:tenantId/apps/:appId/webhooks/endpoints/:endpointId': { description: 'changed' },
   'POST /tenants/:tenantId/apps/:appId/webhooks/endpoints/:endpointId/replay-failed': { since: '2020-01-01T00:00:00Z' },
   'POST /tenants/:tenantId/apps/:appId/oidc/clients': { name: 'x', redirect_uris: ['https://rp.example.com/other'] },
+  'PATCH /tenants/:tenantId/audit/settings': { retentionDays: 30 },
+  'PATCH /tenants/:tenantId/security': { require2fa: false },
 };
 
 beforeAll(async () => {
@@ -165,7 +169,26 @@ describe('console tenant isolation', () => {
     expect(aKey!.revokedAt).toBeNull();
   }, 120_000);
 
-  it('lets the viewer read every read route of its own tenant, except billing (owners only)', async () => {
+  it("shows a secret key only its own app's audit events, never another tenant's", async () => {
+    const aSecret = (await A.owner.post(`/tenants/${A.ids.tenantId}/apps/${A.ids.appId}/keys`, { name: 'audit reader', mode: 'test' })).body.secret as string;
+    const seen: Array<{ target: { id: string }; actor: { email?: string } }> = [];
+    let cursor: string | undefined;
+    do {
+      const res = await fetch(`${s.url}/v1/audit_events${cursor ? `?cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${aSecret}` } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { data: typeof seen; next?: string };
+      seen.push(...body.data);
+      cursor = body.next;
+    } while (cursor);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen.some((e) => e.target.id === A.ids.appId)).toBe(true);
+    const text = JSON.stringify(seen);
+    for (const b of [B.ids.appId!, B.ids.keyId!, B.ids.endpointId!, 'b-owner@example.com']) expect(text).not.toContain(b);
+    const bRows = await s.core.db.select().from(auditEvents).where(eq(auditEvents.tenantId, B.ids.tenantId!));
+    expect(bRows.length).toBeGreaterThan(2);
+  });
+
+  it('lets the viewer read every read route of its own tenant, except billing (owners only) and the audit log (admins)', async () => {
     for (const r of routes.filter((x) => x.path.startsWith('/tenants/:tenantId') && x.method === 'GET' && !x.path.endsWith('/stream'))) {
       const res = await A.viewer.get(fill(r.path, A.ids));
       expect(res.status, `GET ${r.path}`).toBe(OWNER_READS.includes(r.path) ? 403 : 200);
@@ -175,7 +198,7 @@ describe('console tenant isolation', () => {
   it('refuses every state-changing route without the CSRF token, with a wrong one, or from another site, and changes nothing', async () => {
     const writes = routes.filter((r) => r.method !== 'GET');
     expect(writes.length).toBeGreaterThan(20);
-    const open = new Set(['POST /auth/signup', 'POST /auth/signin', 'POST /invitations/preview']);
+    const open = new Set(['POST /auth/signup', 'POST /auth/signin', 'POST /invitations/preview', 'POST /auth/verify', 'POST /auth/forgot', 'POST /auth/reset', 'POST /auth/signin/second-factor']);
     for (const r of writes) {
       const label = `${r.method} ${r.path}`;
       const path = r.path.startsWith('/tenants/:tenantId') ? fill(r.path, A.ids) : r.path;

@@ -162,6 +162,7 @@ describe('real answers match the document', () => {
     await call('post', '/v1/mp/cancel', { body: { scene: second.body.session, ticket: scanned.body.ticket } });
 
     await call('get', '/v1/usage', { key: sk });
+    await call('get', '/v1/audit_events?limit=5', { key: sk });
     const users = await call('get', '/v1/users?limit=10', { key: sk });
     const userId = users.body.data[0].id as string;
     await call('get', `/v1/users/${userId}`, { key: sk });

@@ -1,4 +1,4 @@
-import type { App, ApiKey, CodeLinkSetup, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SignUpAnswer, SigningKey, TenantRef, UserExport, VerifyAnswer } from './types';
+import type { App, ApiKey, AuditEvent, CodeLinkSetup, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SecondFactorAnswer, SignUpAnswer, SigningKey, TotpEnrolment, TenantRef, UserExport, VerifyAnswer } from './types';
 
 /** An error the API answered with: `code` for branching, `message` already in plain words. */
 export class ApiFailure extends Error {
@@ -59,28 +59,33 @@ const a = (tenantId: string, appId: string) => `${t(tenantId)}/apps/${encodeURIC
 
 export const api = {
   me: async () => remember(await call<Me>('GET', '/auth/me')),
-  signIn: async (email: string, password: string) => remember(await call<Me>('POST', '/auth/signin', { email, password })),
-  /**
-   * Sign-up answers the same whether or not the email already has an account, so it reveals
-   * nothing; signing in with the same email and password follows. Someone who already had an
-   * account joins the inviting organisation then, as a signed-in person.
-   */
-  signUp: async (body: { email: string; password: string; name?: string; organisation?: string; invitation?: string }) => {
-    await call<SignUpAnswer>('POST', '/auth/signup', body);
-    let me: Me;
-    try {
-      me = await api.signIn(body.email, body.password);
-    } catch (err) {
-      if (err instanceof ApiFailure && err.status === 401) {
-        throw new ApiFailure(401, 'unauthorized', 'This email may already have an account. Sign in with its password instead.');
-      }
-      throw err;
-    }
-    if (!body.invitation) return me;
-    // A new account joined during sign-up and the link is spent; an existing one joins now.
-    const joined = await api.acceptInvitation(body.invitation).then(() => true, () => false);
-    return joined ? api.me() : me;
+  /** With two-factor on, the password earns a challenge instead of a session: `secondFactor` finishes it. */
+  signIn: async (email: string, password: string): Promise<Me | SecondFactorAnswer> => {
+    const r = await call<Me | SecondFactorAnswer>('POST', '/auth/signin', { email, password });
+    return 'next' in r ? r : remember(r);
   },
+  secondFactor: async (challenge: string, answer: { code: string } | { recoveryCode: string }) =>
+    remember(await call<Me>('POST', '/auth/signin/second-factor', { challenge, ...answer })),
+  verifyEmail: (token: string) => call<{ verified: true }>('POST', '/auth/verify', { token }),
+  resendVerification: () => call<{ sent: true }>('POST', '/auth/verify/resend'),
+  forgot: (email: string) => call<{ message: string }>('POST', '/auth/forgot', { email }),
+  reset: (token: string, password: string) => call<{ message: string }>('POST', '/auth/reset', { token, password }),
+  twoFactor: () => call<{ enabled: boolean; recoveryCodesLeft: number }>('GET', '/auth/2fa'),
+  enrolTwoFactor: () => call<TotpEnrolment>('POST', '/auth/2fa/enrol'),
+  confirmTwoFactor: (code: string) => call<{ enabled: true; recoveryCodes: string[] }>('POST', '/auth/2fa/confirm', { code }),
+  disableTwoFactor: (password: string, code: string) => call<{ enabled: false }>('POST', '/auth/2fa/disable', { password, code }),
+  security: (tenantId: string) => call<{ require2fa: boolean }>('GET', `${t(tenantId)}/security`),
+  setRequire2fa: (tenantId: string, require2fa: boolean) => call<{ require2fa: boolean }>('PATCH', `${t(tenantId)}/security`, { require2fa }),
+  audit: (tenantId: string, p: { action?: string; actorId?: string; targetId?: string; since?: string; until?: string; cursor?: string }) =>
+    call<Page<AuditEvent> & { retentionDays: number }>('GET', `${t(tenantId)}/audit${q({ ...p, limit: 50 })}`),
+  auditCsvUrl: (tenantId: string, p: { action?: string; actorId?: string; targetId?: string }) => `/console/api${t(tenantId)}/audit.csv${q(p)}`,
+  setAuditRetention: (tenantId: string, retentionDays: number) => call<{ retentionDays: number }>('PATCH', `${t(tenantId)}/audit/settings`, { retentionDays }),
+  /**
+   * Sign-up answers the same whether or not the email already has an account, and the console
+   * does not sign in after it (a refused password would tell): the mail says what comes next.
+   */
+  signUp: (body: { email: string; password: string; name?: string; organisation?: string; invitation?: string }) =>
+    call<SignUpAnswer>('POST', '/auth/signup', body),
   signOut: () => call<void>('POST', '/auth/signout'),
   createTenant: (name: string) => call<TenantRef>('POST', '/tenants', { name }),
   previewInvitation: (token: string) => call<InvitationPreview>('POST', '/invitations/preview', { token }),

@@ -4,21 +4,47 @@ import { href } from '../router';
 import { shared } from '../styles';
 import { describedBy, fieldError, focusFirstInvalid, formError, invalid, noProblem, problemOf, type FormProblem } from '../components/form-errors';
 
-const FIELDS = { email: 'email', password: 'password', name: 'name', organisation: 'organisation' };
+const FIELDS = { email: 'email', password: 'password', name: 'name', organisation: 'organisation', code: 'code', recoveryCode: 'code' };
 
-/** Sign in and sign up, one form with two modes. */
+/**
+ * Sign in and sign up, one form with two modes. Sign-up ends at "check your mail" (it never
+ * signs in, so it can't tell whether the email had an account); a sign-in with two-factor on
+ * asks for the code next.
+ */
 export class AuthPage extends LitElement {
   static override styles = [shared, css`:host { max-width: 26rem; margin: 2rem auto; } button[type=submit] { width: 100%; margin-top: 1.25rem; padding: .6rem; }`];
-  static override properties = { mode: {}, problem: { state: true }, busy: { state: true } };
+  static override properties = { mode: {}, problem: { state: true }, busy: { state: true }, sent: { state: true }, challenge: { state: true }, useRecovery: { state: true } };
   declare mode: 'signin' | 'signup';
   declare problem: FormProblem;
   declare busy: boolean;
+  declare sent: string;
+  declare challenge: string;
+  declare useRecovery: boolean;
 
   constructor() {
     super();
     this.mode = 'signin';
     this.problem = noProblem;
     this.busy = false;
+    this.sent = '';
+    this.challenge = '';
+    this.useRecovery = false;
+  }
+
+  private async submitCode(e: SubmitEvent) {
+    e.preventDefault();
+    const value = String(new FormData(e.target as HTMLFormElement).get('code') ?? '').trim();
+    this.busy = true;
+    this.problem = noProblem;
+    try {
+      const me = await api.secondFactor(this.challenge, this.useRecovery ? { recoveryCode: value } : { code: value });
+      this.dispatchEvent(new CustomEvent('me-changed', { detail: me, bubbles: true, composed: true }));
+    } catch (err) {
+      this.problem = problemOf(err, FIELDS);
+      void focusFirstInvalid(this);
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** The invitation a person followed before signing up (invite-page remembers where to return). */
@@ -36,13 +62,20 @@ export class AuthPage extends LitElement {
     this.busy = true;
     this.problem = noProblem;
     try {
-      const invitation = this.mode === 'signup' ? this.invitation : undefined;
-      const me = this.mode === 'signup'
-        ? await api.signUp({ email, password, name: String(f.get('name') ?? '') || undefined, organisation: String(f.get('organisation') ?? '') || undefined, invitation })
-        : await api.signIn(email, password);
-      // Joined already: don't go back to the (now used) invitation link.
-      if (invitation) sessionStorage.removeItem('wsl-after-signin');
-      this.dispatchEvent(new CustomEvent('me-changed', { detail: me, bubbles: true, composed: true }));
+      if (this.mode === 'signup') {
+        const invitation = this.invitation;
+        const answer = await api.signUp({ email, password, name: String(f.get('name') ?? '') || undefined, organisation: String(f.get('organisation') ?? '') || undefined, invitation });
+        // A new account joined with it; the link is spent, so signing in must not return to it.
+        if (invitation) sessionStorage.removeItem('wsl-after-signin');
+        this.sent = answer.message;
+        return;
+      }
+      const r = await api.signIn(email, password);
+      if ('next' in r) {
+        this.challenge = r.challenge;
+        return;
+      }
+      this.dispatchEvent(new CustomEvent('me-changed', { detail: r, bubbles: true, composed: true }));
     } catch (err) {
       this.problem = problemOf(err, FIELDS);
       void focusFirstInvalid(this);
@@ -53,11 +86,33 @@ export class AuthPage extends LitElement {
 
   override willUpdate(changed: Map<string, unknown>) {
     // Switching between sign-in and sign-up must not keep the other form's complaint.
-    if (changed.has('mode') && changed.get('mode') !== undefined) this.problem = noProblem;
+    if (changed.has('mode') && changed.get('mode') !== undefined) {
+      this.problem = noProblem;
+      this.sent = '';
+      this.challenge = '';
+    }
   }
 
   override render() {
     const up = this.mode === 'signup';
+    if (up && this.sent) {
+      return html`<div class="card"><h1>Check your email</h1><p role="status">${this.sent}</p>
+        <p class="small muted"><a href=${href('signin')}>Go to sign in</a></p></div>`;
+    }
+    if (!up && this.challenge) {
+      return html`<div class="card">
+        <h1>Two-factor sign-in</h1>
+        <form @submit=${this.submitCode}>
+          <label for="code">${this.useRecovery ? 'Recovery code' : 'Code from your authenticator app'}</label>
+          <input id="code" name="code" autocomplete="one-time-code" inputmode=${this.useRecovery ? 'text' : 'numeric'} required
+            aria-invalid=${invalid(this.problem, 'code')} aria-describedby=${describedBy(this.problem, 'code')} />${fieldError(this.problem, 'code')}
+          ${formError(this.problem)}
+          <button type="submit" ?disabled=${this.busy}>${this.busy ? 'Please wait…' : 'Verify'}</button>
+        </form>
+        <p class="small muted" style="margin-top:1rem"><button class="link" type="button" @click=${() => { this.useRecovery = !this.useRecovery; this.problem = noProblem; }}>
+          ${this.useRecovery ? 'Use a code from the app instead' : 'Lost your phone? Use a recovery code'}</button></p>
+      </div>`;
+    }
     return html`
       <div class="card">
         <h1>${up ? 'Create your account' : 'Sign in'}</h1>
@@ -76,7 +131,7 @@ export class AuthPage extends LitElement {
           <button type="submit" ?disabled=${this.busy}>${this.busy ? 'Please wait…' : up ? 'Create account' : 'Sign in'}</button>
         </form>
         <p class="small muted" style="margin-top:1rem">
-          ${up ? html`Already have an account? <a href=${href('signin')}>Sign in</a>` : html`New here? <a href=${href('signup')}>Create an account</a>`}
+          ${up ? html`Already have an account? <a href=${href('signin')}>Sign in</a>` : html`<a href=${href('forgot')}>Forgot password?</a> · New here? <a href=${href('signup')}>Create an account</a>`}
         </p>
       </div>`;
   }

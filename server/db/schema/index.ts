@@ -21,3 +21,5 @@ export * from './stripe-events';
 export * from './quota-warnings';
 export * from './code-check-files';
 export * from './end-user-phones';
+export * from './account-tokens';
+export * from './audit-events';

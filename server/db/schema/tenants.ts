@@ -1,4 +1,4 @@
-import { integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const tenants = pgTable('tenants', {
   id: text('id').primaryKey(),
@@ -13,5 +13,9 @@ export const tenants = pgTable('tenants', {
   billingStatus: text('billing_status'),
   /** When the subscription was first seen past_due: the grace period runs from here. */
   pastDueSince: timestamp('past_due_since', { withTimezone: true }),
+  /** An owner's rule: every member must have two-factor on to open this organisation. */
+  require2fa: boolean('require_2fa').notNull().default(false),
+  /** How long audit events are kept (the sweeper deletes older rows). */
+  auditRetentionDays: integer('audit_retention_days').notNull().default(365),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('tenants_stripe_customer_idx').on(t.stripeCustomerId)]);

@@ -7,6 +7,8 @@ import { mountCodeLinkRoutes } from './apps/code-link-routes';
 import { createConsoleRouter } from './auth/guard';
 import { createLoginLimiter } from './auth/limiter';
 import { mountAuthRoutes } from './auth/routes';
+import { createSecondFactorChallenges } from './auth/challenges';
+import { mountAuditConsoleRoutes } from '../audit/console-routes';
 import type { ConsolePorts } from './ports';
 import { mountKeyRoutes } from './keys/routes';
 import { consoleStatic } from './static';
@@ -28,7 +30,16 @@ export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature:
   const r = createConsoleRouter({ db: core.db, publicUrl });
   const streams = createLiveStreams({ logger: core.logger });
 
-  mountAuthRoutes(r, { db: core.db, limiter: createLoginLimiter(core), secureCookies: () => publicUrl().startsWith('https://') });
+  mountAuthRoutes(r, {
+    db: core.db,
+    limiter: createLoginLimiter(core),
+    secureCookies: () => publicUrl().startsWith('https://'),
+    mailer: deps.mailer,
+    publicUrl,
+    masterKey: core.config.masterKey,
+    challenges: createSecondFactorChallenges(core),
+  });
+  mountAuditConsoleRoutes(r, { db: core.db });
   mountTeamRoutes(r, { db: core.db, publicUrl });
   mountAppRoutes(r, { ...deps, db: core.db, masterKey: core.config.masterKey, logger: core.logger });
   mountCodeLinkRoutes(r, { db: core.db, publicUrl });
@@ -37,7 +48,7 @@ export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature:
   mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks, streams });
   mountUserRightsRoutes(r, { db: core.db, users: deps.users });
   mountOidcConsoleRoutes(r, { db: core.db, oidcClients: deps.oidcClients, publicUrl });
-  mountBillingRoutes(r, { billing: deps.billing, publicUrl });
+  mountBillingRoutes(r, { db: core.db, billing: deps.billing, publicUrl });
 
   const router = express.Router();
   router.use(r.router);

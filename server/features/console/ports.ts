@@ -1,3 +1,4 @@
+import type { Mailer } from '../mail/mailer';
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
 import type { UserRights } from '../users/index';
@@ -19,6 +20,8 @@ export interface ConsolePorts {
   oidcClients: OidcClientService;
   /** The Billing page (features/billing's service); `enabled` false hides it. */
   billing: Pick<BillingService, 'enabled' | 'status' | 'byDay' | 'invoices' | 'checkout' | 'portal'>;
+  /** Verification and reset links go out through it (features/mail). */
+  mailer: Mailer;
 }
 
 /** The gateway's VerifyResult, as far as the console reads it (`errmsg` carries the IP for 40164 when given). */

@@ -10,6 +10,7 @@ import { pageQuery } from '../pagination';
 import { originsSchema } from '../../apps/origins';
 import { deleteApp, getTenantApp, hasLiveKeys, listApps, setUrlLinkEnabled, updateApp } from './store';
 import { explainNoUrlLink, explainVerifyFailure, settingsAdvice } from './verify-advice';
+import { audit, audited, consoleActor } from '../../audit/record';
 
 const name = z.string().trim().min(1, 'is required').max(100);
 const displayName = z.string().trim().max(60).nullable();
@@ -46,6 +47,11 @@ const patchBody = z.object({
   sessionTtlSeconds: z.number().int().min(30, 'must be at least 30 seconds').max(600, 'must be at most 600 seconds').optional(),
 }).strict();
 
+/** What an app's audit rows show of its settings: never the AppSecret, only whether one is set. */
+function settingsSummary(a: { name: string; displayName: string | null; logoUrl: string | null; wechatAppId: string | null; allowedOrigins: string[] }) {
+  return { name: a.name, displayName: a.displayName, logoUrl: a.logoUrl, wechatAppId: a.wechatAppId, allowedOrigins: a.allowedOrigins };
+}
+
 export function mountAppRoutes(r: ConsoleRouter, deps: ConsolePorts & { db: Db; masterKey: Buffer; logger: Logger }): void {
   const { db } = deps;
 
@@ -66,6 +72,7 @@ export function mountAppRoutes(r: ConsoleRouter, deps: ConsolePorts & { db: Db; 
       logoUrl: body.logoUrl ?? undefined,
       codeStyle: body.codeStyle,
     });
+    await audit(db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, appId: created.app.id, action: 'app.created', target: { type: 'app', id: created.app.id }, summary: { name: body.name, allowedOrigins: body.allowedOrigins, wechatAppId: body.wechatAppId ?? null } });
     res.status(201);
     // The only time secret keys are ever shown.
     return { app: await getTenantApp(db, ctx.tenantId, created.app.id), keys: created.keys };
@@ -85,7 +92,8 @@ export function mountAppRoutes(r: ConsoleRouter, deps: ConsolePorts & { db: Db; 
     if (nextHasSecret && !nextAppId) throw new ApiError('bad_request', 'body.wechatAppId: an AppSecret needs its AppID');
     // A different AppID makes the stored secret meaningless: it must be entered again.
     const secret = body.wechatAppId !== undefined && body.wechatAppId !== before.wechatAppId && body.wechatSecret === undefined ? null : body.wechatSecret;
-    const app = await updateApp(db, deps.masterKey, ctx.tenantId, appId, { ...body, wechatSecret: secret });
+    const app = await audited(db, consoleActor(req, ctx.account), (tx) => updateApp(tx, deps.masterKey, ctx.tenantId, appId, { ...body, wechatSecret: secret }),
+      (a) => ({ tenantId: ctx.tenantId, appId, action: 'app.updated', target: { type: 'app', id: appId }, summary: { before: settingsSummary(before), after: settingsSummary(a), appSecretChanged: body.wechatSecret !== undefined } }));
     // Live keys appear the first time the app can actually go live.
     let liveKeys;
     if (app.liveReady && !(await hasLiveKeys(db, appId))) liveKeys = await deps.apps.createKeyPair({ id: appId, tenantId: ctx.tenantId }, 'live');
@@ -95,7 +103,8 @@ export function mountAppRoutes(r: ConsoleRouter, deps: ConsolePorts & { db: Db; 
 
   r.write('delete', '/tenants/:tenantId/apps/:appId', 'admin', async (req, _res, ctx) => {
     const appId = idParam(req, 'appId', 'app');
-    await deleteApp(db, ctx.tenantId, appId);
+    await audited(db, consoleActor(req, ctx.account), (tx) => deleteApp(tx, ctx.tenantId, appId),
+      { tenantId: ctx.tenantId, appId, action: 'app.deleted', target: { type: 'app', id: appId } });
     deps.apps.invalidate(appId);
     return undefined;
   });

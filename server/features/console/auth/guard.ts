@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
-import { memberships } from '../../../db/schema/index';
+import { memberships, tenants } from '../../../db/schema/index';
 import { safeEqual } from '../../../lib/crypto';
 import { ApiError } from '../../../lib/errors';
 import { readSessionToken } from './cookies';
@@ -63,12 +63,17 @@ export function createConsoleRouter(opts: { db: Db; publicUrl: () => string }) {
   async function member(req: Request, s: SignedIn): Promise<TenantCtx> {
     const tenantId = String(req.params.tenantId ?? '');
     const rows = await opts.db
-      .select({ role: memberships.role })
+      .select({ role: memberships.role, require2fa: tenants.require2fa })
       .from(memberships)
+      .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
       .where(and(eq(memberships.tenantId, tenantId), eq(memberships.accountId, s.account.id)))
       .limit(1);
     // Not a member looks exactly like "doesn't exist": ids of other tenants reveal nothing.
     if (!rows[0]) throw new ApiError('not_found', 'No such organisation');
+    // The owner's rule holds on every route of the organisation, reads included.
+    if (rows[0].require2fa && !s.account.twoFactor) {
+      throw new ApiError('two_factor_required', 'This organisation requires two-factor sign-in: turn it on under Security first');
+    }
     return { ...s, tenantId, role: rows[0].role };
   }
 
@@ -123,6 +128,14 @@ export function createConsoleRouter(opts: { db: Db; publicUrl: () => string }) {
 }
 
 export type ConsoleRouter = ReturnType<typeof createConsoleRouter>;
+
+/**
+ * Live keys, invitations and billing wait for a proven email: until then the account could
+ * be someone else's address typed by a stranger.
+ */
+export function requireVerified(ctx: SignedIn): void {
+  if (!ctx.account.emailVerified) throw new ApiError('email_unverified', 'Confirm your email first: follow the link we sent (Security page: send it again)');
+}
 
 /** Route params are ids we minted; anything else can't exist, so it is a 404, not a 400. */
 export function idParam(req: Request, name: string, prefix: string): string {

@@ -10,6 +10,10 @@ export const LIMITS = {
   signInPerEmail: { points: 10, seconds: 60 * 60 },
   signUpPerIp: { points: 20, seconds: 60 * 60 },
   knownPlaceSeconds: 30 * 24 * 3600,
+  forgotPerIp: { points: 10, seconds: 15 * 60 },
+  forgotPerEmail: { points: 3, seconds: 60 * 60 },
+  verifyResendPerAccount: { points: 3, seconds: 60 * 60 },
+  secondFactorPerAccount: { points: 10, seconds: 15 * 60 },
 } as const;
 
 /**
@@ -32,6 +36,10 @@ export function createLoginLimiter(core: Core) {
   const byEmailAndIp = limiter('console-login-email-ip', LIMITS.signInPerEmailAndIp);
   const byEmail = limiter('console-login-email', LIMITS.signInPerEmail);
   const signUpByIp = limiter('console-signup-ip', LIMITS.signUpPerIp);
+  const forgotByIp = limiter('console-forgot-ip', LIMITS.forgotPerIp);
+  const forgotByEmail = limiter('console-forgot-email', LIMITS.forgotPerEmail);
+  const resendByAccount = limiter('console-verify-resend', LIMITS.verifyResendPerAccount);
+  const secondFactor = limiter('console-2fa', LIMITS.secondFactorPerAccount);
   // Hashed so Redis never holds the email next to the address.
   const place = (email: string, ip: string) => sha256(`${email}\n${ip}`);
   const knownKey = (email: string, ip: string) => core.key('console-known-place', place(email, ip));
@@ -60,6 +68,27 @@ export function createLoginLimiter(core: Core) {
     },
     async signUp(ip: string): Promise<void> {
       await signUpByIp.consume(ip).catch(refuse);
+    },
+    /** A place asking for many resets is refused openly; it learns nothing about any email. */
+    async forgot(ip: string): Promise<void> {
+      await forgotByIp.consume(ip).catch(refuse);
+    },
+    /**
+     * Whether one more mail may go to this address (sign-up's "you already have an account"
+     * mail and reset links share it). Spent silently: a 429 here would say the email is known.
+     */
+    async mailToEmail(email: string): Promise<boolean> {
+      return forgotByEmail.consume(sha256(email)).then(() => true, (err: unknown) => {
+        if (err instanceof RateLimiterRes) return false;
+        throw err;
+      });
+    },
+    async verifyResend(accountId: string): Promise<void> {
+      await resendByAccount.consume(accountId).catch(refuse);
+    },
+    /** Second-factor guesses per account, whatever the place: 10 per 15 minutes against a million codes. */
+    async secondFactor(accountId: string): Promise<void> {
+      await secondFactor.consume(accountId).catch(refuse);
     },
   };
 }

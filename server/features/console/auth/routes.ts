@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { SignUpAnswer } from '../../../../contract/console.js';
 import type { Db } from '../../../db/client';
@@ -13,6 +14,13 @@ import type { LoginLimiter } from './limiter';
 import { dummyHash, hashPassword, verifyPassword } from './password';
 import { judgePassword } from './password-strength';
 import { createSession, deleteSession } from './session-store';
+import { issueToken } from './account-tokens';
+import type { SecondFactorChallenges } from './challenges';
+import { consoleLink, mountRecoveryRoutes } from './recovery-routes';
+import { mountTwoFactorRoutes } from './two-factor-routes';
+import { accountMail, pickLocale } from '../../mail/messages';
+import type { Mailer } from '../../mail/mailer';
+import { audit, auditAccount, consoleActor } from '../../audit/record';
 
 const email = z.string().trim().toLowerCase().max(254).email('is not an email address');
 // NIST 800-63B: length matters, composition rules don't; the cap bounds hashing cost.
@@ -39,16 +47,35 @@ const signInBody = z.object({ email, password: z.string().min(1).max(200) });
  * typed its password, and otherwise is asked to sign in with it.
  */
 export const SIGN_UP_ANSWER: SignUpAnswer = {
-  next: 'signin',
-  message: 'Sign in with this email and password to continue. If the email already had an account, use that account\'s password.',
+  next: 'verify',
+  message: 'Check your inbox: we sent a message to this email. Follow its link to confirm the address, then sign in.',
 };
 
-export function mountAuthRoutes(r: ConsoleRouter, deps: { db: Db; limiter: LoginLimiter; secureCookies: () => boolean }): void {
+export interface AuthDeps {
+  db: Db;
+  limiter: LoginLimiter;
+  secureCookies: () => boolean;
+  mailer: Mailer;
+  publicUrl: () => string;
+  masterKey: Buffer;
+  challenges: SecondFactorChallenges;
+}
+
+export function mountAuthRoutes(r: ConsoleRouter, deps: AuthDeps): void {
   const { db, limiter } = deps;
 
   async function me(accountId: string, csrfToken: string) {
-    const [a] = await db.select({ id: accounts.id, email: accounts.email, name: accounts.name }).from(accounts).where(eq(accounts.id, accountId));
-    return { account: a, tenants: await tenantsOf(db, accountId), csrfToken };
+    const [a] = await db.select({ id: accounts.id, email: accounts.email, name: accounts.name, verifiedAt: accounts.emailVerifiedAt, totpAt: accounts.totpEnabledAt })
+      .from(accounts).where(eq(accounts.id, accountId));
+    if (!a) throw new ApiError('unauthorized', 'Please sign in again');
+    const account = { id: a.id, email: a.email, name: a.name, emailVerified: a.verifiedAt !== null, twoFactor: a.totpAt !== null };
+    return { account, tenants: await tenantsOf(db, accountId), csrfToken };
+  }
+
+  async function startSession(req: Request, res: Response, accountId: string) {
+    const s = await createSession(db, accountId, req.get('user-agent'));
+    setSessionCookie(res, s.token, deps.secureCookies());
+    return me(accountId, s.csrfToken);
   }
 
   r.open('post', '/auth/signup', async (req, res) => {
@@ -61,16 +88,23 @@ export function mountAuthRoutes(r: ConsoleRouter, deps: { db: Db; limiter: Login
     // Hashed in both cases, so a known email costs the same time as a new one.
     const passwordHash = await hashPassword(body.password);
     const id = newId('acc');
-    await db.transaction(async (tx) => {
+    const token = await db.transaction(async (tx) => {
       const inserted = await tx.insert(accounts)
         .values({ id, email: body.email, name: body.name || null, passwordHash })
         .onConflictDoNothing()
         .returning({ id: accounts.id });
       // A known email changes nothing here: its owner joins by signing in and accepting.
-      if (!inserted.length) return;
-      if (body.invitation) await acceptInvitation(tx, body.invitation, id);
-      else await createTenant(tx, id, body.organisation || `${body.name || body.email.split('@')[0]}'s organisation`);
+      if (!inserted.length) return null;
+      const tenantId = body.invitation
+        ? (await acceptInvitation(tx, body.invitation, id)).tenantId
+        : (await createTenant(tx, id, body.organisation || `${body.name || body.email.split('@')[0]}'s organisation`)).id;
+      await audit(tx, { type: 'account', id, email: body.email, ip: req.ip }, { tenantId, action: body.invitation ? 'member.joined' : 'tenant.created', target: { type: 'account', id } });
+      return issueToken(tx, id, 'verify');
     });
+    // The mail is the only thing that differs: the owner of a known email hears of the attempt.
+    const locale = pickLocale(req.get('accept-language'));
+    if (token) deps.mailer.send(accountMail('verify', locale, body.email, consoleLink(deps.publicUrl(), 'verify', token)));
+    else if (await limiter.mailToEmail(body.email)) deps.mailer.send(accountMail('exists', locale, body.email, `${deps.publicUrl()}/console/signin`));
     res.status(202);
     return SIGN_UP_ANSWER;
   });
@@ -79,14 +113,22 @@ export function mountAuthRoutes(r: ConsoleRouter, deps: { db: Db; limiter: Login
     const body = parse(signInBody, req.body);
     const ip = req.ip ?? 'unknown';
     await limiter.signIn(ip, body.email);
-    const [a] = await db.select({ id: accounts.id, passwordHash: accounts.passwordHash }).from(accounts).where(eq(accounts.email, body.email));
+    const [a] = await db.select({ id: accounts.id, passwordHash: accounts.passwordHash, totpAt: accounts.totpEnabledAt }).from(accounts).where(eq(accounts.email, body.email));
     const ok = await verifyPassword(body.password, a?.passwordHash ?? (await dummyHash()));
-    if (!a || !ok) throw new ApiError('unauthorized', 'That email and password don\'t match an account');
+    const actor = { type: 'account' as const, id: a?.id, email: body.email, ip };
+    if (!a || !ok) {
+      if (a) await auditAccount(db, actor, a.id, 'account.signin_failed', { reason: 'password' });
+      throw new ApiError('unauthorized', 'That email and password don\'t match an account');
+    }
     await limiter.signedIn(ip, body.email);
-    const s = await createSession(db, a.id, req.get('user-agent'));
-    setSessionCookie(res, s.token, deps.secureCookies());
-    return me(a.id, s.csrfToken);
+    // With two-factor on, the password only earns a short-lived challenge; the code finishes it.
+    if (a.totpAt) return { next: 'second_factor', challenge: await deps.challenges.issue(a.id) };
+    await auditAccount(db, actor, a.id, 'account.signed_in');
+    return startSession(req, res, a.id);
   });
+
+  mountRecoveryRoutes(r, { ...deps, startSession });
+  mountTwoFactorRoutes(r, { ...deps, startSession });
 
   r.account('post', '/auth/signout', async (_req, res, ctx) => {
     await deleteSession(db, ctx.tokenHash);
@@ -98,7 +140,11 @@ export function mountAuthRoutes(r: ConsoleRouter, deps: { db: Db; limiter: Login
 
   r.account('post', '/tenants', async (req, res, ctx) => {
     const body = parse(z.object({ name: z.string().trim().min(1).max(100) }), req.body);
-    const t = await db.transaction((tx) => createTenant(tx, ctx.account.id, body.name));
+    const t = await db.transaction(async (tx) => {
+      const created = await createTenant(tx, ctx.account.id, body.name);
+      await audit(tx, consoleActor(req, ctx.account), { tenantId: created.id, action: 'tenant.created', target: { type: 'tenant', id: created.id }, summary: { name: body.name } });
+      return created;
+    });
     res.status(201);
     return { ...t, role: 'owner' };
   });

@@ -1,13 +1,15 @@
 import { ApiError } from '../../../lib/errors';
-import type { ConsoleRouter, TenantCtx } from '../auth/guard';
+import { requireVerified, type ConsoleRouter, type TenantCtx } from '../auth/guard';
+import type { Db } from '../../../db/client';
 import type { ConsolePorts } from '../ports';
+import { audit, consoleActor } from '../../audit/record';
 
 /**
  * The Billing page's API. Owners only, reading included: plan, usage and invoices are the
  * owner's business, and viewers and admins see no billing at all. With billing off, there is
  * no billing to show (404), and `GET /billing` tells the SPA to hide the page.
  */
-export function mountBillingRoutes(r: ConsoleRouter, deps: { billing: ConsolePorts['billing']; publicUrl: () => string }): void {
+export function mountBillingRoutes(r: ConsoleRouter, deps: { db: Db; billing: ConsolePorts['billing']; publicUrl: () => string }): void {
   const { billing } = deps;
   const returnUrl = (tenantId: string) => `${deps.publicUrl()}/console/t/${encodeURIComponent(tenantId)}/billing`;
 
@@ -30,11 +32,17 @@ export function mountBillingRoutes(r: ConsoleRouter, deps: { billing: ConsolePor
     return { ...status, days, invoices };
   });
 
-  r.write('post', '/tenants/:tenantId/billing/checkout', 'owner', async (_req, _res, ctx) => {
-    return ownerWithBilling(ctx).checkout(ctx.tenantId, returnUrl(ctx.tenantId));
+  r.write('post', '/tenants/:tenantId/billing/checkout', 'owner', async (req, _res, ctx) => {
+    requireVerified(ctx);
+    const session = await ownerWithBilling(ctx).checkout(ctx.tenantId, returnUrl(ctx.tenantId));
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, action: 'billing.checkout_started', target: { type: 'tenant', id: ctx.tenantId } });
+    return session;
   });
 
-  r.write('post', '/tenants/:tenantId/billing/portal', 'owner', async (_req, _res, ctx) => {
-    return ownerWithBilling(ctx).portal(ctx.tenantId, returnUrl(ctx.tenantId));
+  r.write('post', '/tenants/:tenantId/billing/portal', 'owner', async (req, _res, ctx) => {
+    requireVerified(ctx);
+    const session = await ownerWithBilling(ctx).portal(ctx.tenantId, returnUrl(ctx.tenantId));
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, action: 'billing.portal_opened', target: { type: 'tenant', id: ctx.tenantId } });
+    return session;
   });
 }

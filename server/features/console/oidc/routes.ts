@@ -8,6 +8,7 @@ import { idParam, type ConsoleRouter } from '../auth/guard';
 import type { ConsolePorts } from '../ports';
 import { oidcClientInput } from '../../../../contract/index.js';
 import type { ClientScope } from '../../oidc/index';
+import { audit, consoleActor } from '../../audit/record';
 
 const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
 
@@ -32,13 +33,18 @@ export function mountOidcConsoleRoutes(r: ConsoleRouter, deps: { db: Db; oidcCli
   });
 
   r.write('post', `${base}/clients`, 'admin', async (req, res, ctx) => {
-    const created = await svc.create(await scope(req, ctx.tenantId), parse(oidcClientInput, req.body ?? {}));
+    const sc = await scope(req, ctx.tenantId);
+    const created = await svc.create(sc, parse(oidcClientInput, req.body ?? {}));
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, appId: sc.appId, action: 'oidc_client.created', target: { type: 'oidc_client', id: created.client_id }, summary: { mode: sc.mode, name: created.name, redirectUris: created.redirect_uris } });
     res.status(201);
     return created;
   });
 
   r.write('delete', `${base}/clients/:clientId`, 'admin', async (req, _res, ctx) => {
-    if (!(await svc.store.remove(await scope(req, ctx.tenantId), idParam(req, 'clientId', 'cli')))) throw new ApiError('not_found', 'No such OIDC client');
+    const sc = await scope(req, ctx.tenantId);
+    const clientId = idParam(req, 'clientId', 'cli');
+    if (!(await svc.store.remove(sc, clientId))) throw new ApiError('not_found', 'No such OIDC client');
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, appId: sc.appId, action: 'oidc_client.deleted', target: { type: 'oidc_client', id: clientId } });
     return undefined;
   });
 }

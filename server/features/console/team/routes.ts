@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { Db } from '../../../db/client';
 import { parse } from '../../../lib/http';
-import { idParam, type ConsoleRouter } from '../auth/guard';
+import { idParam, requireVerified, type ConsoleRouter } from '../auth/guard';
 import { acceptInvitation, changeRole, createInvitation, getTenant, listInvitations, listMembers, memberRole, previewInvitation, removeMember, renameTenant, revokeInvitation } from './store';
+import { audit, audited, consoleActor } from '../../audit/record';
 
 const invitationToken = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{20,64}$/, 'is not an invitation token') });
 
@@ -15,7 +16,8 @@ export function mountTeamRoutes(r: ConsoleRouter, deps: { db: Db; publicUrl: () 
 
   r.write('patch', '/tenants/:tenantId', 'owner', async (req, _res, ctx) => {
     const body = parse(z.object({ name: z.string().trim().min(1).max(100) }), req.body);
-    await renameTenant(db, ctx.tenantId, body.name);
+    await audited(db, consoleActor(req, ctx.account), (tx) => renameTenant(tx, ctx.tenantId, body.name),
+      { tenantId: ctx.tenantId, action: 'tenant.renamed', target: { type: 'tenant', id: ctx.tenantId }, summary: { after: body.name } });
     return { ...(await getTenant(db, ctx.tenantId)), role: ctx.role };
   });
 
@@ -25,12 +27,15 @@ export function mountTeamRoutes(r: ConsoleRouter, deps: { db: Db; publicUrl: () 
     const accountId = idParam(req, 'accountId', 'acc');
     await memberRole(db, ctx.tenantId, accountId);
     const body = parse(z.object({ role }), req.body);
-    await changeRole(db, ctx.tenantId, ctx.account.id, accountId, body.role);
+    await audited(db, consoleActor(req, ctx.account), (tx) => changeRole(tx, ctx.tenantId, ctx.account.id, accountId, body.role),
+      { tenantId: ctx.tenantId, action: 'member.role_changed', target: { type: 'account', id: accountId }, summary: { after: body.role } });
     return { data: await listMembers(db, ctx.tenantId) };
   });
 
   r.write('delete', '/tenants/:tenantId/members/:accountId', 'owner', async (req, _res, ctx) => {
-    await removeMember(db, ctx.tenantId, ctx.account.id, idParam(req, 'accountId', 'acc'));
+    const accountId = idParam(req, 'accountId', 'acc');
+    await audited(db, consoleActor(req, ctx.account), (tx) => removeMember(tx, ctx.tenantId, ctx.account.id, accountId),
+      { tenantId: ctx.tenantId, action: 'member.removed', target: { type: 'account', id: accountId } });
     return undefined;
   });
 
@@ -38,14 +43,18 @@ export function mountTeamRoutes(r: ConsoleRouter, deps: { db: Db; publicUrl: () 
 
   r.write('post', '/tenants/:tenantId/invitations', 'owner', async (req, res, ctx) => {
     const body = parse(z.object({ role: role.default('viewer') }), req.body ?? {});
-    const inv = await createInvitation(db, ctx.tenantId, ctx.account.id, body.role);
+    requireVerified(ctx);
+    const inv = await audited(db, consoleActor(req, ctx.account), (tx) => createInvitation(tx, ctx.tenantId, ctx.account.id, body.role),
+      (i) => ({ tenantId: ctx.tenantId, action: 'invitation.created', target: { type: 'invitation', id: i.id }, summary: { role: i.role } }));
     res.status(201);
     // The token rides in the fragment: browsers never send it to a server, so it never lands in a log.
     return { id: inv.id, role: inv.role, expiresAt: inv.expiresAt, url: `${deps.publicUrl()}/console/invite#${inv.token}` };
   });
 
   r.write('delete', '/tenants/:tenantId/invitations/:invitationId', 'owner', async (req, _res, ctx) => {
-    await revokeInvitation(db, ctx.tenantId, idParam(req, 'invitationId', 'inv'));
+    const invitationId = idParam(req, 'invitationId', 'inv');
+    await audited(db, consoleActor(req, ctx.account), (tx) => revokeInvitation(tx, ctx.tenantId, invitationId),
+      { tenantId: ctx.tenantId, action: 'invitation.revoked', target: { type: 'invitation', id: invitationId } });
     return undefined;
   });
 
@@ -56,6 +65,7 @@ export function mountTeamRoutes(r: ConsoleRouter, deps: { db: Db; publicUrl: () 
   r.account('post', '/invitations/accept', async (req, _res, ctx) => {
     const body = parse(invitationToken, req.body);
     const m = await acceptInvitation(db, body.token, ctx.account.id);
+    await audit(db, consoleActor(req, ctx.account), { tenantId: m.tenantId, action: 'member.joined', target: { type: 'account', id: ctx.account.id }, summary: { role: m.role } });
     return { tenant: await getTenant(db, m.tenantId), role: m.role };
   });
 }

@@ -3,6 +3,7 @@ import { ApiError } from '../../../lib/errors';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import { getTenantApp } from '../apps/store';
 import type { ConsolePorts } from '../ports';
+import { audit, consoleActor } from '../../audit/record';
 
 /** End users' rights from the Users page: the same export and erasure as the server API. */
 export function mountUserRightsRoutes(r: ConsoleRouter, deps: Pick<ConsolePorts, 'users'> & { db: Db }): void {
@@ -17,7 +18,9 @@ export function mountUserRightsRoutes(r: ConsoleRouter, deps: Pick<ConsolePorts,
 
   r.write('delete', '/tenants/:tenantId/apps/:appId/users/:userId', 'admin', async (req, _res, ctx) => {
     const id = idParam(req, 'userId', 'usr');
-    if (!(await deps.users.erase(await scope(ctx.tenantId, idParam(req, 'appId', 'app')), id))) throw new ApiError('not_found', 'No such user');
+    const appId = idParam(req, 'appId', 'app');
+    if (!(await deps.users.erase(await scope(ctx.tenantId, appId), id))) throw new ApiError('not_found', 'No such user');
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, appId, action: 'end_user.erased', target: { type: 'end_user', id } });
     return { id, deleted: true };
   });
 }

@@ -10,6 +10,7 @@ import type { LiveSource, LiveStreams } from '../activity/stream';
 import { getTenantApp } from '../apps/store';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import type { ConsolePorts } from '../ports';
+import { audit, consoleActor } from '../../audit/record';
 
 const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
 
@@ -33,7 +34,10 @@ export function mountWebhookRoutes(r: ConsoleRouter, deps: { db: Db; webhooks: C
   r.read(`${base}/endpoints`, async (req, _res, ctx) => ({ data: await svc.store.listEndpoints(await scope(req, ctx.tenantId)) }));
 
   r.write('post', `${base}/endpoints`, 'admin', async (req, res, ctx) => {
-    const created = await svc.createEndpoint(await scope(req, ctx.tenantId), parse(endpointInput, req.body ?? {}));
+    const sc = await scope(req, ctx.tenantId);
+    const input = parse(endpointInput, req.body ?? {});
+    const created = await svc.createEndpoint(sc, input);
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, appId: sc.appId, action: 'webhook_endpoint.created', target: { type: 'webhook_endpoint', id: created.endpoint.id }, summary: { mode: sc.mode, url: created.endpoint.url } });
     res.status(201);
     return { ...created.endpoint, secret: created.secret };
   });
@@ -44,24 +48,35 @@ export function mountWebhookRoutes(r: ConsoleRouter, deps: { db: Db; webhooks: C
     return ep;
   });
 
-  r.write('patch', `${base}/endpoints/:endpointId`, 'admin', async (req, _res, ctx) =>
-    svc.updateEndpoint(await scope(req, ctx.tenantId), endpointId(req), parse(endpointPatch, req.body ?? {})));
+  r.write('patch', `${base}/endpoints/:endpointId`, 'admin', async (req, _res, ctx) => {
+    const sc = await scope(req, ctx.tenantId);
+    const patch = parse(endpointPatch, req.body ?? {});
+    const updated = await svc.updateEndpoint(sc, endpointId(req), patch);
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, appId: sc.appId, action: 'webhook_endpoint.updated', target: { type: 'webhook_endpoint', id: endpointId(req) }, summary: { mode: sc.mode, after: patch } });
+    return updated;
+  });
 
   r.write('delete', `${base}/endpoints/:endpointId`, 'admin', async (req, _res, ctx) => {
-    if (!(await svc.store.deleteEndpoint(await scope(req, ctx.tenantId), endpointId(req)))) throw new ApiError('not_found', 'No such webhook endpoint');
+    const sc = await scope(req, ctx.tenantId);
+    if (!(await svc.store.deleteEndpoint(sc, endpointId(req)))) throw new ApiError('not_found', 'No such webhook endpoint');
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, appId: sc.appId, action: 'webhook_endpoint.deleted', target: { type: 'webhook_endpoint', id: endpointId(req) }, summary: { mode: sc.mode } });
     return undefined;
   });
 
   // A POST, not a GET: revealing a secret is an admin action and goes through the CSRF check.
   r.write('post', `${base}/endpoints/:endpointId/secret`, 'admin', async (req, _res, ctx) => {
-    const secret = await svc.store.revealSecret(await scope(req, ctx.tenantId), endpointId(req));
+    const sc = await scope(req, ctx.tenantId);
+    const secret = await svc.store.revealSecret(sc, endpointId(req));
     if (!secret) throw new ApiError('not_found', 'No such webhook endpoint');
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, appId: sc.appId, action: 'webhook_endpoint.secret_revealed', target: { type: 'webhook_endpoint', id: endpointId(req) } });
     return { secret };
   });
 
   r.write('post', `${base}/endpoints/:endpointId/rotate`, 'admin', async (req, _res, ctx) => {
-    const rotated = await svc.store.rotateSecret(await scope(req, ctx.tenantId), endpointId(req));
+    const sc = await scope(req, ctx.tenantId);
+    const rotated = await svc.store.rotateSecret(sc, endpointId(req));
     if (!rotated) throw new ApiError('not_found', 'No such webhook endpoint');
+    await audit(deps.db, consoleActor(req, ctx.account), { tenantId: ctx.tenantId, appId: sc.appId, action: 'webhook_endpoint.secret_rotated', target: { type: 'webhook_endpoint', id: endpointId(req) } });
     return { secret: rotated.secret, previousSecretExpiresAt: rotated.previousSecretUntil };
   });
 
