@@ -9,6 +9,7 @@ export function createMetrics() {
     sessionsCreated: new Counter({ name: 'wsl_sessions_created_total', help: 'Login sessions opened', labelNames: ['mode'], registers: [registry] }),
     sessionTransitions: new Counter({ name: 'wsl_session_transitions_total', help: 'Session state changes', labelNames: ['state'], registers: [registry] }),
     openSockets: new Gauge({ name: 'wsl_open_sockets', help: 'Open widget WebSockets on this instance', registers: [registry] }),
+    codeImages: new Counter({ name: 'wsl_code_images_total', help: 'Code images served: drawn here (link), from WeChat or its cache (wxacode), or refused as busy', labelNames: ['style', 'outcome'], registers: [registry] }),
     wechatCalls: new Counter({ name: 'wsl_wechat_calls_total', help: 'Calls to the WeChat API', labelNames: ['api', 'outcome'], registers: [registry] }),
     httpDuration: new Histogram({
       name: 'wsl_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route', 'status'],

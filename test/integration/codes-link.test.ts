@@ -153,6 +153,7 @@ describe('past the AppID\'s code quota', () => {
     expect(img.status).toBeGreaterThanOrEqual(500);
     const frame = await second.next('error');
     expect(frame.code).toBe('codes_busy');
+    expect(await (await fetch(`${tight.url}/metrics`)).text()).toMatch(/wsl_code_images_total\{style="wxacode",outcome="busy"\} 1\b/);
     expect(String(frame.message)).toMatch(/a minute/);
     // A link-style app on the same server draws regardless of the quota.
     const linked = await createTestApp(tight, { codeStyle: 'link' });

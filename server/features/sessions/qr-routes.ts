@@ -44,12 +44,14 @@ export function qrRoutes(deps: { core: Core; service: SessionService; bus: Sessi
       // WeChat in time (503), is a crowd, not a fault: the element asks again on its own,
       // backing off (DESIGN §11).
       const quota = err instanceof ApiError && (err.details?.errcode === QUOTA_ERRCODE || err.code === 'unavailable');
+      if (quota) core.metrics.codeImages.inc({ style: 'wxacode', outcome: 'busy' });
       if (err instanceof ApiError && (err.code === 'wechat_error' || quota)) {
         const published = quota ? bus.publish(s.holder, s.id, 'refused', `codes_busy ${err.message}`) : bus.publish(s.holder, s.id, 'failed', err.message);
         await published.catch((e) => log.warn({ err: e }, 'code failure not published'));
       }
       throw err;
     });
+    core.metrics.codeImages.inc({ style: app.codeStyle, outcome: 'served' });
     res.setHeader('Content-Type', image.contentType);
     res.send(image.body);
   });

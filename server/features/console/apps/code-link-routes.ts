@@ -27,8 +27,9 @@ export function mountCodeLinkRoutes(r: ConsoleRouter, deps: { db: Db; publicUrl:
 
   r.write('put', '/tenants/:tenantId/apps/:appId/code-link/check-file', 'admin', async (req, _res, ctx) => {
     const appId = idParam(req, 'appId', 'app');
-    const body = parse(checkFileBody, req.body);
+    // Another tenant's app id is not found, whatever the body: nothing about it leaks through validation.
     await getTenantApp(db, ctx.tenantId, appId);
+    const body = parse(checkFileBody, req.body);
     await putCheckFile(db, ctx.tenantId, appId, body);
     return setup(ctx.tenantId, appId);
   });
