@@ -7,7 +7,7 @@
  *   npx tsx bench/login.ts [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000]
  *                          [--logins N] [--qr] [--apps 1] [--rate R] [--cpu-prof DIR]
  *                          [--workers N] [--instances N] [--wechat external|mounted]
- *                          [--live] [--billing on|off]
+ *                          [--wechat-calls direct|queued] [--webhook] [--live] [--billing on|off] [--cluster]
  *
  * --wechat external (default) plays WeChat's servers with one standalone simulator process
  * (server/features/sandbox/simulator/standalone.ts, sharing the stack's MASTER_KEY so it
@@ -25,6 +25,11 @@
  * every user's first login of the month writes a meter outbox row and becomes a meter event;
  * off (default), no STRIPE_* is set. Compare the two in one sitting with bench/billing.ts.
  *
+ * --cluster runs the same load twice in one sitting, first on the shared single Redis, then on
+ * a Redis Cluster of its own (3 masters + 3 replicas on loopback, test/helpers/redis-cluster.ts,
+ * REDIS_CLUSTER_NODES), and prints both and a side-by-side summary. Redis commands per login on
+ * the cluster are summed over its masters (ours alone, so exact; the single Redis is shared).
+ *
  * --instances N starts N full server processes (ROLE=all; ROLE=api with --workers), each on
  * its own port, sharing the database, Redis prefix, MASTER_KEY and apps. The bench is the load
  * balancer, without stickiness: each browser socket and each phone HTTP request picks an
@@ -34,6 +39,8 @@
  * writes one profile per instance and summarises them together.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -47,6 +54,7 @@ import postgres from 'postgres';
 import { ORIGIN, PG_ADMIN_URL, startStack } from './lib/stack';
 import { sandboxAppId } from '../server/features/sandbox/simulator/credentials';
 import { fmtMs, fmtSummary, summarize, Tally, type Summary } from './lib/stats';
+import { startRedisCluster } from '../test/helpers/redis-cluster';
 
 export interface LoginOptions {
   /** Measured window, seconds (after the warm-up). */
@@ -67,6 +75,8 @@ export interface LoginOptions {
   cpuProfDir: string | undefined;
   /** Spread the browsers over this many apps (1 = one busy site, the default). */
   apps: number;
+  /** Run on a Redis Cluster of the bench's own instead of the single Redis (see --cluster). */
+  cluster: boolean;
   /** Worker-only processes beside a ROLE=api server (0 = one ROLE=all process). */
   workers: number;
   /** Server processes behind the bench's own non-sticky load balancing (1 = one server). */
@@ -83,6 +93,13 @@ export interface LoginOptions {
    * `mounted`, the simulator inside each server process, phone codes through the server.
    */
   wechat: 'external' | 'mounted';
+  /** WECHAT_CALLS of the servers: the instance calls WeChat itself (default), or every call is a worker's BullMQ job. */
+  wechatCalls: 'direct' | 'queued';
+  /**
+   * A webhook endpoint per app, answered 204 by a receiver in the bench process: measures
+   * confirm (the phone's request sent) → the `login.succeeded` delivery's first attempt arriving.
+   */
+  webhook: boolean;
   /** Live keys (the app has WeChat credentials the external simulator knows): what billing meters and limits. */
   live: boolean;
   /** Billing on (a Stripe stand-in, the tenant on Pro with a customer): the cost of metering and the scan-time check. */
@@ -106,6 +123,8 @@ export interface LoginResult {
   scanHttp: Summary;
   confirmHttp: Summary;
   wholeLogin: Summary;
+  /** With --webhook: confirm sent → the first delivery attempt of its login.succeeded received. */
+  webhookFirstAttempt: Summary | undefined;
   errors: Tally;
   warmupErrors: Tally;
   cores: Record<string, number>;
@@ -126,7 +145,7 @@ export interface LoginResult {
   cpuProfiles: string[];
 }
 
-export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external', live: false, billing: false };
+export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external', wechatCalls: 'direct', webhook: false, live: false, billing: false, cluster: false };
 
 /** The live app's WeChat credentials in the external simulator (any well-formed pair works). */
 const LIVE_WECHAT = { appid: 'wxbe0c0000000000b1', secret: 'be0c'.repeat(8) };
@@ -139,10 +158,20 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const profilesBefore = new Set(cpuProfDir ? readdirSync(cpuProfDir) : []);
   if (options.live && (options.wechat !== 'external' || options.apps !== 1)) throw new Error('--live needs --wechat external and one app');
+  const cluster = options.cluster ? await startRedisCluster() : undefined;
   const stack = await startStack({
     label: 'login', cpuProfDir, apps: options.apps, workers: options.workers, instances: options.instances, wechat: options.wechat,
     ...(options.live ? { live: LIVE_WECHAT } : {}), billing: options.billing,
+    env: {
+      WECHAT_CALLS: options.wechatCalls,
+      ...(options.webhook ? { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } : {}),
+      ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes } : {}),
+    },
+  }).catch(async (err) => {
+    await cluster?.dispose();
+    throw err;
   });
+  const commandCounts = () => (cluster ? cluster.commandStats() : redisCommands(stack.redis));
   // The phone's wx.login: from the external simulator directly (WeChat's role), or via our server.
   const simClient = stack.simulator ? createHttpClient(stack.simulator.url, options.concurrency * 2) : undefined;
   const wechatAppIds = options.live ? [LIVE_WECHAT.appid] : stack.apps.map((a) => sandboxAppId(a.appId));
@@ -152,6 +181,25 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   const wsUrls = stack.urls.map((u) => stack.apps.map((a) => `${u.replace(/^http/, 'ws')}/v1/ws?key=${encodeURIComponent(a.publishableKey)}`));
   const pickInstance = () => (clients.length === 1 ? 0 : Math.floor(Math.random() * clients.length));
   const crossInstance = { events: 0, crossed: 0 };
+
+  // The webhook receiver: each login's confirm time by session id, taken by its delivery.
+  const confirmSentAt = new Map<string, number>();
+  const firstAttempts: number[] = [];
+  const receiver = options.webhook ? await startReceiver((sessionId, at) => {
+    const t = confirmSentAt.get(sessionId);
+    if (t === undefined) return;
+    confirmSentAt.delete(sessionId);
+    if (measuring) firstAttempts.push(at - t);
+  }) : undefined;
+  if (receiver) {
+    for (const [i, a] of stack.apps.entries()) {
+      const res = await fetch(`${stack.url}/v1/webhook_endpoints`, {
+        method: 'POST', headers: { authorization: `Bearer ${a.secretKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `${receiver.url}/hook/${i}`, events: ['login.succeeded'] }),
+      });
+      if (res.status !== 201) throw new Error(`webhook endpoint: ${res.status} ${await res.text()}`);
+    }
+  }
 
   const samples = { scan: [] as number[], confirm: [] as number[], open: [] as number[], qr: [] as number[], scanHttp: [] as number[], confirmHttp: [] as number[], whole: [] as number[] };
   const errors = new Tally();
@@ -195,6 +243,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
       const scanned = await browser.next('scanned');
       const confirmAt = pickInstance();
       const tConfirm = performance.now();
+      if (receiver) confirmSentAt.set(scene, tConfirm);
       const confirm = await clients[confirmAt]!.postJson('/v1/mp/confirm', { scene, ticket: scan.json.ticket });
       const confirmHttp = performance.now() - tConfirm;
       if (confirm.status !== 200) throw new FrameError(`confirm_${errorCodeOf(confirm)}`, 'confirm refused');
@@ -278,7 +327,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     await sleep(options.warmup * 1000);
     const before = await scrapeServers(stack.urls);
     const pgBefore = await pgActivity(admin, stack.database);
-    const redisBefore = await redisCommands(stack.redis);
+    const redisBefore = await commandCounts();
     cpu.start();
     const w0 = performance.now();
     measuring = true;
@@ -289,7 +338,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     cores = cpu.stop();
     const after = await scrapeServers(stack.urls);
     const pgAfter = await pgActivity(admin, stack.database);
-    const redisAfter = await redisCommands(stack.redis);
+    const redisAfter = await commandCounts();
     routes = diffRouteTimes(before.routes, after.routes);
     loopLag = after.loopLag;
     loopLagPerInstance = after.loopLagPerInstance;
@@ -313,7 +362,9 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     for (const c of clients) c.close();
     simClient?.close();
     await admin.end();
+    receiver?.close();
     await stack.dispose();
+    await cluster?.dispose();
   }
 
   const cpuProfiles: string[] = [];
@@ -335,6 +386,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     loginsPerSecond: completed / windowSeconds,
     scanToScanned: summarize(samples.scan),
     confirmToSuccess: summarize(samples.confirm),
+    webhookFirstAttempt: options.webhook ? summarize(firstAttempts) : undefined,
     openToSession: summarize(samples.open),
     qrFetch: summarize(samples.qr),
     scanHttp: summarize(samples.scanHttp),
@@ -358,11 +410,13 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
 export function printLoginResult(r: LoginResult): void {
   const o = r.options;
   console.log(`\n== login: ${o.rate ? `open loop, ${o.rate} logins/s offered` : `closed loop, ${o.concurrency} concurrent browser+phone pairs`}, ${r.windowSeconds.toFixed(1)} s measured after ${o.warmup} s warm-up, QR fetch ${o.qr ? 'on' : 'off'}, ${o.users} distinct users, ${o.apps} app(s)${o.instances > 1 ? `, ${o.instances} server instances (non-sticky)` : ''}${o.workers ? `, ${o.workers} worker process(es)` : ''}`);
+  console.log(`  Redis: ${o.cluster ? 'a Redis Cluster of its own, 3 masters + 3 replicas on loopback (REDIS_CLUSTER_NODES)' : 'one Redis (REDIS_URL), shared with other users of this machine'}`);
   console.log(`  keys: ${o.live ? 'live' : 'test'} · billing ${o.billing ? 'on (Stripe stand-in; the tenant on Pro with a customer: a meter event per new monthly user)' : 'off'}`);
-  console.log(`  WeChat: ${o.wechat === 'external' ? "external simulator process (as WeChat's servers in production); phones get codes from it, not from the server" : 'simulator mounted in the server process (/sandbox/wechat); phones get codes via the server\'s /sandbox/phone/code'}`);
+  console.log(`  WeChat: ${o.wechat === 'external' ? "external simulator process (as WeChat's servers in production); phones get codes from it, not from the server" : 'simulator mounted in the server process (/sandbox/wechat); phones get codes via the server\'s /sandbox/phone/code'}; calls ${o.wechatCalls} (WECHAT_CALLS)`);
   console.log(`  completed logins      ${r.completed}  →  ${r.loginsPerSecond.toFixed(0)} logins/s`);
   console.log(`  scan → scanned        ${fmtSummary(r.scanToScanned)}`);
   console.log(`  confirm → success     ${fmtSummary(r.confirmToSuccess)}`);
+  if (r.webhookFirstAttempt) console.log(`  confirm → webhook     ${fmtSummary(r.webhookFirstAttempt)}   (first delivery attempt received)`);
   console.log(`  ws open → session     ${fmtSummary(r.openToSession)}`);
   if (o.qr) console.log(`  QR image GET          ${fmtSummary(r.qrFetch)}`);
   console.log(`  POST /v1/mp/scan      ${fmtSummary(r.scanHttp)}`);
@@ -398,13 +452,39 @@ function wechatMode(v: unknown, d: LoginOptions['wechat']): LoginOptions['wechat
   throw new Error(`--wechat must be external or mounted, not ${String(v)}`);
 }
 
+/** Answers every POST 204 and hands over the session id of each login.succeeded with its arrival time. */
+async function startReceiver(onLogin: (sessionId: string, at: number) => void): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      res.writeHead(204).end();
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { type?: string; data?: { sessionId?: unknown } };
+        if (body.type === 'login.succeeded' && typeof body.data?.sessionId === 'string') onLogin(body.data.sessionId, at);
+      } catch {
+        // Not a delivery of ours: nothing to time.
+      }
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+function wechatCallsMode(v: unknown, d: LoginOptions['wechatCalls']): LoginOptions['wechatCalls'] {
+  if (v === undefined) return d;
+  if (v === 'direct' || v === 'queued') return v;
+  throw new Error(`--wechat-calls must be direct or queued, not ${String(v)}`);
+}
+
 export function loginOptionsFromArgs(args: string[]): LoginOptions {
   const { values } = parseArgs({
     args,
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, users: { type: 'string' },
       logins: { type: 'string' }, qr: { type: 'boolean' }, workers: { type: 'string' }, instances: { type: 'string' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
-      wechat: { type: 'string' }, live: { type: 'boolean' }, billing: { type: 'string' },
+      wechat: { type: 'string' }, 'wechat-calls': { type: 'string' }, webhook: { type: 'boolean' }, live: { type: 'boolean' }, billing: { type: 'string' }, cluster: { type: 'boolean' },
     },
     strict: false,
   });
@@ -423,12 +503,27 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     workers: typeof values.workers === 'string' ? Math.floor(Number(values.workers)) || 0 : d.workers,
     instances: Math.floor(num(values.instances, d.instances)),
     wechat: wechatMode(values.wechat, d.wechat),
+    wechatCalls: wechatCallsMode(values['wechat-calls'], d.wechatCalls),
+    webhook: Boolean(values.webhook),
     live: Boolean(values.live),
     billing: values.billing === 'on',
+    cluster: Boolean(values.cluster),
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(`machine: ${fmtMachine(describeMachine())}`);
-  printLoginResult(await runLoginBench(loginOptionsFromArgs(process.argv.slice(2))));
+  const options = loginOptionsFromArgs(process.argv.slice(2));
+  if (!options.cluster) printLoginResult(await runLoginBench(options));
+  else {
+    // Side by side in one sitting: the same load on one Redis, then on the cluster.
+    const single = await runLoginBench({ ...options, cluster: false });
+    printLoginResult(single);
+    const onCluster = await runLoginBench(options);
+    printLoginResult(onCluster);
+    console.log('\n== single Redis vs Redis Cluster (same load, one sitting)');
+    for (const [name, r] of [['single Redis', single], ['Redis Cluster', onCluster]] as const) {
+      console.log(`  ${name.padEnd(14)} ${r.loginsPerSecond.toFixed(0).padStart(5)} logins/s   server CPU ${r.perLogin.serverCpuMs.toFixed(1)} ms/login   ${r.perLogin.redisCommands.toFixed(1)} Redis commands/login   confirm→success p50 ${fmtMs(r.confirmToSuccess.p50)} p99 ${fmtMs(r.confirmToSuccess.p99)}   errors ${r.errors.total}`);
+    }
+  }
 }

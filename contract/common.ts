@@ -5,13 +5,15 @@
  * the browser bundle and the SDK can use it without pulling in server code.
  */
 import { z } from 'zod';
-import { ENV_VERSIONS, MODES, PHONE_NUMBER_SETTINGS } from './constants.js';
+import { CODE_STYLES, ENV_VERSIONS, MODES, PHONE_NUMBER_SETTINGS } from './constants.js';
 
 export const modeSchema = z.enum(MODES);
 export type Mode = z.infer<typeof modeSchema>;
 
 export const envVersionSchema = z.enum(ENV_VERSIONS);
 export type EnvVersion = z.infer<typeof envVersionSchema>;
+export const codeStyleSchema = z.enum(CODE_STYLES);
+export type CodeStyle = z.infer<typeof codeStyleSchema>;
 export const phoneNumberSettingSchema = z.enum(PHONE_NUMBER_SETTINGS);
 export type PhoneNumberSetting = z.infer<typeof phoneNumberSettingSchema>;
 

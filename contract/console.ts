@@ -1,6 +1,6 @@
 /** The console API's answers (server/features/console ↔ console/src). */
 import { z } from 'zod';
-import { envVersionSchema, modeSchema, phoneNumberSettingSchema, timestamp } from './common.js';
+import { codeStyleSchema, envVersionSchema, modeSchema, phoneNumberSettingSchema, timestamp } from './common.js';
 import { ROLES } from './constants.js';
 
 export const roleSchema = z.enum(ROLES);
@@ -36,6 +36,8 @@ export const appSchema = z.object({
   sessionTtlSeconds: z.number().int(),
   tokenTtlSeconds: z.number().int(),
   urlLinkEnabled: z.boolean(),
+  /** DESIGN §11: `link` codes are ordinary QR codes of {PUBLIC_URL}/q/{appId}/{sessionId}. */
+  codeStyle: codeStyleSchema,
   /** Ask the visitor for their WeChat-verified phone number: WeChat charges the mini-program per successful use of the button. */
   phoneNumber: phoneNumberSettingSchema,
   createdAt: timestamp,
@@ -44,6 +46,16 @@ export const appSchema = z.object({
   advice: z.array(z.string()).optional(),
 });
 export type App = z.infer<typeof appSchema>;
+
+/** GET …/apps/:appId/code-link: what a link-style app must set up in WeChat (DESIGN §11). */
+export const codeLinkSetupSchema = z.object({
+  codeStyle: codeStyleSchema,
+  /** The exact rule to add in 扫普通链接二维码打开小程序; ends with `/` for sub-path matching. */
+  rulePrefix: z.string(),
+  page: z.string(),
+  checkFile: z.object({ fileName: z.string(), content: z.string(), url: z.string() }).nullable(),
+});
+export type CodeLinkSetup = z.infer<typeof codeLinkSetupSchema>;
 
 export const keyPairSchema = z.object({ publishable: z.string(), secret: z.string() });
 export type KeyPair = z.infer<typeof keyPairSchema>;

@@ -13,3 +13,5 @@ export const TEST_EVENT_TYPE = 'webhook.test';
 /** Whether an app asks the visitor for their WeChat-verified phone number (issue 24). */
 export const PHONE_NUMBER_SETTINGS = ['off', 'optional', 'required'] as const;
 export const ROLES = ['owner', 'admin', 'viewer'] as const;
+/** How a session's code is drawn (DESIGN §11): a mini-program code from WeChat, or an ordinary QR code of our link. */
+export const CODE_STYLES = ['wxacode', 'link'] as const;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { phoneNumberSettingSchema } from '../contract/common.js';
 import { ConfigError, describeConfig, loadConfig } from './config';
 import { openDatabase } from './db/client';
+import { CODE_STYLES } from '../contract/constants.js';
 import { apps } from './db/schema/index';
 import { createAppsStore } from './features/apps/store';
 import { originsSchema } from './features/apps/origins';
@@ -15,11 +16,12 @@ const USAGE = `Usage: npm run cli -- <command> [options]
 
 Commands:
   migrate                                   apply database migrations (safe to run from several hosts at once)
-  apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME]
+  apps:create --name N --origin URL [--origin URL …] [--appid A --secret S] [--tenant NAME] [--code-style wxacode|link]
                                             create an app; prints JSON with its id and keys
                                             (test keys always; live keys when WeChat credentials are given)
-  apps:update --app ID --phone-number off|optional|required
-                                            whether the confirm page asks for the visitor's phone number
+  apps:update --app ID [--code-style wxacode|link] [--phone-number off|optional|required]
+                                            --code-style: how the app's codes are drawn (link: ordinary QR codes, no WeChat quota)
+                                            --phone-number: whether the confirm page asks for the visitor's phone number
                                             (WeChat charges the mini-program per successful use of the button)
 ${OIDC_CLI_USAGE}
   tenants:plan --tenant ID --plan free|pro|custom [--mau N]
@@ -28,12 +30,14 @@ ${OIDC_CLI_USAGE}
                                             still to reach Stripe: {pending, oldestPending, lastError}
   config                                    list the environment variables the server reads`;
 
+const codeStyle = z.enum(CODE_STYLES, { error: '--code-style is wxacode or link' });
 const createArgs = z.object({
   name: z.string({ error: '--name is required' }).trim().min(1, '--name is required').max(100, '--name is at most 100 characters'),
   origin: z.array(z.string()).min(1, 'give at least one --origin, e.g. --origin https://www.example.com').pipe(originsSchema),
   appid: z.string().regex(/^wx[0-9a-f]{16}$/, '--appid looks like wx followed by 16 hex characters').optional(),
   secret: z.string().regex(/^[0-9a-f]{32}$/, '--secret is the 32-character AppSecret').optional(),
   tenant: z.string().trim().min(1).max(100).optional(),
+  'code-style': codeStyle.optional(),
 }).refine((a) => Boolean(a.appid) === Boolean(a.secret), '--appid and --secret go together');
 
 const tenantArg = z.string({ error: '--tenant is required' }).regex(/^ten_[A-Za-z0-9]{8,40}$/, '--tenant is a tenant id (ten_…), as apps:create prints it');
@@ -45,8 +49,9 @@ const planArgs = z.object({
 
 const updateArgs = z.object({
   app: z.string({ error: '--app is required' }).regex(/^app_[A-Za-z0-9]{1,64}$/, '--app is an app id (app_…), as apps:create prints it'),
+  'code-style': codeStyle.optional(),
   'phone-number': phoneNumberSettingSchema.optional(),
-}).refine((a) => a['phone-number'] !== undefined, 'give a setting to change, e.g. --phone-number optional');
+}).refine((a) => a['phone-number'] !== undefined || a['code-style'] !== undefined, 'give a setting to change, e.g. --code-style link or --phone-number optional');
 
 /** Exit codes: 1 when the work failed, 2 when the command line itself was wrong (as getopt tools do). */
 function fail(message: string, code: 1 | 2 = 1): never {
@@ -64,7 +69,7 @@ function parseCreateArgs(args: string[]): z.infer<typeof createArgs> {
   try {
     ({ values } = parseArgs({
       args,
-      options: { name: { type: 'string' }, origin: { type: 'string', multiple: true }, appid: { type: 'string' }, secret: { type: 'string' }, tenant: { type: 'string' } },
+      options: { name: { type: 'string' }, origin: { type: 'string', multiple: true }, appid: { type: 'string' }, secret: { type: 'string' }, tenant: { type: 'string' }, 'code-style': { type: 'string' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -90,7 +95,7 @@ function parseOrUsageError<T>(parse: () => T): T {
 function parseUpdateArgs(args: string[]): z.infer<typeof updateArgs> {
   let values;
   try {
-    ({ values } = parseArgs({ args, options: { app: { type: 'string' }, 'phone-number': { type: 'string' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: { app: { type: 'string' }, 'code-style': { type: 'string' }, 'phone-number': { type: 'string' } }, strict: true, allowPositionals: false }));
   } catch (err) {
     usageError(err instanceof Error ? err.message : String(err));
   }
@@ -150,10 +155,13 @@ async function main(argv: string[]): Promise<void> {
     }
     if (update) {
       // Straight to the database: a running server's cached copy of the app catches up within seconds.
-      const [row] = await database.db.update(apps).set({ phoneNumber: update['phone-number'], updatedAt: new Date() })
-        .where(eq(apps.id, update.app)).returning({ id: apps.id, phoneNumber: apps.phoneNumber });
+      const [row] = await database.db.update(apps).set({
+        ...(update['code-style'] ? { codeStyle: update['code-style'] } : {}),
+        ...(update['phone-number'] ? { phoneNumber: update['phone-number'] } : {}),
+        updatedAt: new Date(),
+      }).where(eq(apps.id, update.app)).returning({ id: apps.id, codeStyle: apps.codeStyle, phoneNumber: apps.phoneNumber });
       if (!row) fail(`no app ${update.app}`);
-      console.log(JSON.stringify({ appId: row.id, phoneNumber: row.phoneNumber }, null, 2));
+      console.log(JSON.stringify({ appId: row.id, codeStyle: row.codeStyle, phoneNumber: row.phoneNumber }, null, 2));
       return;
     }
     if (planning) {
@@ -175,10 +183,10 @@ async function main(argv: string[]): Promise<void> {
     const store = createAppsStore({ db: database.db, config });
     const tenantId = await store.ensureDefaultTenant(create.tenant);
     const { app, keys } = await store.createApp({
-      tenantId, name: create.name, allowedOrigins: create.origin,
+      tenantId, name: create.name, allowedOrigins: create.origin, codeStyle: create['code-style'],
       ...(create.appid ? { wechatAppId: create.appid, wechatSecret: create.secret } : {}),
     });
-    console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, keys }, null, 2));
+    console.log(JSON.stringify({ appId: app.id, tenantId, name: app.name, allowedOrigins: app.allowedOrigins, codeStyle: app.codeStyle, keys }, null, 2));
   } finally {
     await database.close();
   }

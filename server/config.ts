@@ -20,6 +20,12 @@ const envSchema = z.object({
     .describe('Postgres connections per process'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
     .describe('Redis connection string; unset = redis://127.0.0.1:6379, or a private redis-server when none answers'),
+  REDIS_CLUSTER_NODES: z.string().regex(/^[^,:\s]+:\d{1,5}(,[^,:\s]+:\d{1,5})*$/, 'must be host:port,host:port,…').optional()
+    .describe('Redis Cluster seed nodes (host:port,…), instead of REDIS_URL; the rest of the cluster is discovered from them'),
+  REDIS_CLUSTER_PASSWORD: z.string().min(1).optional()
+    .describe('password (AUTH) of every Redis Cluster node; only with REDIS_CLUSTER_NODES'),
+  REDIS_CLUSTER_TLS: z.stringbool().default(false)
+    .describe('connect to the Redis Cluster nodes over TLS (as rediss:// does for one Redis); only with REDIS_CLUSTER_NODES'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/).default('wsl')
     .describe('prefix of every Redis key and BullMQ queue, so several deployments can share one Redis'),
   MASTER_KEY: z.string().optional()
@@ -45,6 +51,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('.data').describe('where embedded PGlite, a private Redis and the dev MASTER_KEY live'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all')
     .describe('all = API and workers in one process; api or worker to scale them apart'),
+  WECHAT_CALLS: z.enum(['direct', 'queued']).default('direct')
+    .describe('direct = each instance calls WeChat itself; queued = every WeChat call is a BullMQ job for a worker (pin WeChat\'s IP whitelist to the workers\' egress)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
     .describe('pino log level; logs are JSON lines on stdout with secrets redacted'),
   WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false)
@@ -65,6 +73,8 @@ const envSchema = z.object({
     .describe('fault injection for tests and bench/faults.ts only: the process exits right after a confirm\'s Postgres write, before Redis hears of it'),
   URL_LINKS_PER_DAY: z.coerce.number().int().min(0).max(500_000).default(50_000)
     .describe("'Open in WeChat' URL Links one mini-program AppID may create per day (WeChat allows 500,000 with Schemes); 0 = none"),
+  WECHAT_CODES_PER_MINUTE: z.coerce.number().int().min(1).max(5_000).default(5_000)
+    .describe('mini-program codes one AppID may draw a minute, counted by us so WeChat never refuses (its own quota is 5,000)'),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -80,6 +90,8 @@ export interface Config {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   redisUrl: string | undefined;
+  /** Set = Redis Cluster instead of redisUrl (never both). */
+  redisCluster: RedisClusterConfig | undefined;
   redisPrefix: string;
   masterKey: Buffer;
   wechatApiBase: string;
@@ -91,10 +103,12 @@ export interface Config {
   planFreeMau: number;
   dataDir: string;
   role: Env['ROLE'];
+  wechatCalls: Env['WECHAT_CALLS'];
   logLevel: Env['LOG_LEVEL'];
   webhookAllowPrivateUrls: boolean;
   trustProxy: string;
   urlLinksPerDay: number;
+  wechatCodesPerMinute: number;
   sessionRateLimit: number;
   confirmLeaseMs: number;
   sessionResyncMs: number;
@@ -139,6 +153,12 @@ function decodeMasterKey(value: string): Buffer {
   return key;
 }
 
+export interface RedisClusterConfig {
+  nodes: Array<{ host: string; port: number }>;
+  password: string | undefined;
+  tls: boolean;
+}
+
 /** In development the key is generated once into DATA_DIR and reused, so encrypted data survives restarts. */
 function devMasterKey(dataDir: string): Buffer {
   const file = join(dataDir, 'master.key');
@@ -159,6 +179,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`${name}: ${issue.message}${hint}`);
   }
   const e = parsed.data;
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError('REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a Redis Cluster, not both');
+  }
   let masterKey: Buffer;
   if (e.MASTER_KEY) masterKey = decodeMasterKey(e.MASTER_KEY);
   else if (e.NODE_ENV === 'production') {
@@ -173,6 +196,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER_NODES
+      ? {
+          nodes: e.REDIS_CLUSTER_NODES.split(',').map((n) => {
+            const at = n.lastIndexOf(':');
+            return { host: n.slice(0, at), port: Number(n.slice(at + 1)) };
+          }),
+          password: e.REDIS_CLUSTER_PASSWORD,
+          tls: e.REDIS_CLUSTER_TLS,
+        }
+      : undefined,
     redisPrefix: e.REDIS_PREFIX,
     masterKey,
     wechatApiBase: e.WECHAT_API_BASE.replace(/\/+$/, ''),
@@ -181,10 +214,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     planFreeMau: e.PLAN_FREE_MAU,
     dataDir: e.DATA_DIR,
     role: e.ROLE,
+    wechatCalls: e.WECHAT_CALLS,
     logLevel: e.LOG_LEVEL,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     trustProxy: e.TRUST_PROXY,
     urlLinksPerDay: e.URL_LINKS_PER_DAY,
+    wechatCodesPerMinute: e.WECHAT_CODES_PER_MINUTE,
     sessionRateLimit: e.SESSION_RATE_LIMIT,
     confirmLeaseMs: e.CONFIRM_LEASE_MS,
     sessionResyncMs: e.SESSION_RESYNC_MS,

@@ -22,6 +22,7 @@ import { createDocsFeature } from './features/docs/index';
 import { createWechatFeature } from './features/wechat/index';
 import { createSessionsFeature } from './features/sessions/index';
 import { createSandboxFeature } from './features/sandbox/index';
+import { createCodesFeature, createLinkCodes } from './features/codes/index';
 import { createProfileFeature } from './features/profile/index';
 import { createDemoFeature } from './features/demo/index';
 import { createUsageFeature } from './features/usage/index';
@@ -57,7 +58,7 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: opts.dbPoolSize ?? config.databasePoolSize });
   let redis;
   try {
-    redis = await connectRedis({ url: config.redisUrl, dataDir: config.dataDir, logger });
+    redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster, dataDir: config.dataDir, logger });
   } catch (err) {
     await database.close();
     throw err;
@@ -107,10 +108,11 @@ async function buildFeatures(core: Core, opts: StartOptions = {}): Promise<Featu
   const billing = createBillingFeature(core, { apps, outbox: webhooks.outbox, tuning: opts.billing });
   features.push(billing.feature);
   const activity = { statementCtes: billing.activity.statementCtes, refusal: billing.service.refusal };
-  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, hostedPages: oidc.hostedPages,
+  const sessions = createSessionsFeature(core, { apps, wechat: wechat.gateway, signer: tokens.signer, outbox: webhooks.outbox, activity, linkCodes: createLinkCodes(core), hostedPages: oidc.hostedPages,
     phone: createPhoneService({ apps, wechat: wechat.gateway, store: phoneStore }),
   });
   features.push(sessions.feature, { name: 'phone', router: phoneSandboxRoutes({ sessions: sessions.service, sandbox: sandbox.service }) });
+  features.push(createCodesFeature(core, { apps, sessions: sessions.service, wechat: wechat.gateway }).feature);
   features.push(createProfileFeature(core, { sessions: sessions.service }).feature);
   features.push(createDemoFeature(core, { apps }).feature, createUsageFeature(core).feature, createDocsFeature(core).feature);
   features.push(createConsoleFeature(core, { apps, wechat: wechat.gateway, tokens: tokens.signer, webhooks: webhooks.service, users: users.rights, billing: billing.service, oidcClients: oidc.clients }).feature);

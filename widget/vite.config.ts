@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { transform } from 'esbuild';
 import { defineConfig, type Plugin } from 'vite';
@@ -26,6 +27,36 @@ function minify(): Plugin {
         const mangleCache = Object.fromEntries(names.map((n, i) => [n, `$${i.toString(36)}`]));
         const opts = { minify: true, mangleProps: /^__[a-z]/, mangleCache, format: 'esm', target: 'es2022', legalComments: 'none', charset: 'utf8' } as const;
         chunk.code = (await transform(chunk.code, opts)).code;
+      }
+    },
+  };
+}
+
+/**
+ * What each part costs, printed by every build: each module alone, minified and gzipped (gzip
+ * shares a dictionary across modules, so the parts add up to more than the whole), and the
+ * whole bundle as shipped, against the 10 KB budget.
+ */
+function sizeReport(): Plugin {
+  const gz = (s: string) => gzipSync(s, { level: 9 }).length;
+  return {
+    name: 'wsl-size-report',
+    apply: 'build',
+    enforce: 'post',
+    async generateBundle(_options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type != 'chunk') continue;
+        const rows: Array<[string, number, number]> = [];
+        for (const [id, m] of Object.entries(chunk.modules)) {
+          if (!m.code) continue;
+          const min = (await transform(m.code, { minify: true, format: 'esm', target: 'es2022', legalComments: 'none', charset: 'utf8' })).code;
+          const name = id.includes('/node_modules/') ? id.slice(id.lastIndexOf('/node_modules/') + 14) : id.slice(id.indexOf('/widget/') + 1);
+          rows.push([name, min.length, gz(min)]);
+        }
+        rows.sort((a, b) => b[2] - a[2]);
+        const lines = rows.map(([n, min, g]) => `  ${String(g).padStart(6)} B gz  ${String(min).padStart(6)} B min  ${n}`);
+        const total = gz(chunk.code);
+        console.log(`widget size report: ${chunk.fileName} ${chunk.code.length} B min, ${total} B min+gzip (budget 10240 B)\n${lines.join('\n')}`);
       }
     },
   };
@@ -79,5 +110,5 @@ export default defineConfig({
     minify: false,
     lib: { entry: here('src/index.ts'), formats: ['es'], fileName: () => 'widget.js' },
   },
-  plugins: [compactStyles(), minify(), declarations()],
+  plugins: [compactStyles(), minify(), sizeReport(), declarations()],
 });

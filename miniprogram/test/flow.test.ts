@@ -78,6 +78,39 @@ describe('scene', () => {
   });
 });
 
+describe('link-style codes: q and scancode_time (DESIGN §11)', () => {
+  const link = `https://login.example/q/app_AbC123/${SCENE}`;
+  const now = () => String(Math.floor(Date.now() / 1000));
+
+  it('takes the session id from q, the URL-encoded link, and scans it', async () => {
+    const { wx, flow } = setup((path) => (path === '/v1/mp/scan' ? ok(SCAN_OK) : ok({ ok: true })));
+    await flow.start({ q: encodeURIComponent(link), scancode_time: now() });
+    expect(flow.view().state).toBe('review');
+    expect(wx.requests[0]).toEqual({ path: '/v1/mp/scan', body: { scene: SCENE, code: 'code-1' } });
+  });
+
+  it('refuses a stale scancode_time clearly, without calling anything', async () => {
+    const { wx, flow } = setup(() => ok(SCAN_OK), { language: 'en' });
+    await flow.start({ q: encodeURIComponent(link), scancode_time: String(Math.floor(Date.now() / 1000) - 3600) });
+    expect(flow.view().state).toBe('error');
+    expect(flow.view().result.code).toBe('stale');
+    expect(flow.view().result.title).toBe('This scan is out of date');
+    expect(flow.view().result.retry).toBe(false);
+    expect(wx.requests).toHaveLength(0);
+  });
+
+  it('refuses a link that is not one of ours as unreadable', async () => {
+    const { wx, flow } = setup(() => ok(SCAN_OK));
+    await flow.start({ q: encodeURIComponent('https://evil.example/x/../etc'), scancode_time: now() });
+    expect(flow.view().result.code).toBe('bad_link');
+    await flow.start({ q: encodeURIComponent(`https://login.example/q/app_AbC123/${SCENE}/more`), scancode_time: now() });
+    expect(flow.view().result.code).toBe('bad_link');
+    await flow.start({ q: encodeURIComponent(link), scancode_time: 'soon' });
+    expect(flow.view().result.code).toBe('stale');
+    expect(wx.requests).toHaveLength(0);
+  });
+});
+
 describe('flow', () => {
   it('logs in, scans, shows what is being approved, then confirms with the ticket', async () => {
     const { wx, flow, views } = setup((path) => (path === '/v1/mp/scan' ? ok(SCAN_OK) : ok({ ok: true })), { language: 'en' });

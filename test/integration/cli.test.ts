@@ -66,6 +66,24 @@ describe('npm run cli', () => {
     expect(JSON.parse(r.stdout).keys.live.publishable).toMatch(/^pk_live_/);
   }, 60_000);
 
+  it('apps:create --code-style link, then apps:update --code-style switches it (DESIGN §11)', async () => {
+    const r = await cli('apps:create', '--name', 'Linked', '--origin', 'https://linked.example.com', '--code-style', 'link');
+    expect(r.code).toBe(0);
+    const created = JSON.parse(r.stdout);
+    expect(created.codeStyle).toBe('link');
+    const u = await cli('apps:update', '--app', created.appId, '--code-style', 'wxacode');
+    expect(u.code).toBe(0);
+    expect(JSON.parse(u.stdout)).toEqual({ appId: created.appId, codeStyle: 'wxacode' });
+    const [row] = await db.database.db.select({ codeStyle: apps.codeStyle }).from(apps).where(eq(apps.id, created.appId));
+    expect(row!.codeStyle).toBe('wxacode');
+    const bad = await cli('apps:update', '--app', created.appId, '--code-style', 'png');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--code-style is wxacode or link/);
+    const missing = await cli('apps:update', '--app', 'app_doesnotexist1', '--code-style', 'link');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no app app_doesnotexist1/);
+  }, 120_000);
+
   it.each([
     [['apps:create', '--name', 'X', '--origin', 'https://x.example.com', '--bogus'], /Unknown option '--bogus'/],
     [['apps:create', '--origin', 'https://x.example.com'], /--name is required/],

@@ -19,8 +19,9 @@ import { testRedisPrefix } from '../helpers/redis';
 import { TEST_MASTER_KEY, testConfig } from '../helpers/server';
 
 /**
- * The gateway end to end: callers enqueue on BullMQ, the worker loads credentials itself and
- * calls the mounted simulator (test mode) or a standalone one standing in for WeChat (live mode).
+ * The gateway end to end: with WECHAT_CALLS=queued callers enqueue on BullMQ, the worker loads
+ * credentials itself and calls the mounted simulator (test mode) or a standalone one standing in
+ * for WeChat (live mode); with direct (the default) the caller's own instance makes the call.
  */
 
 const PAGE = 'pages/scan-login/index';
@@ -30,7 +31,7 @@ function app(id: string, over: Partial<AppRecord> = {}): AppRecord {
   return {
     id, tenantId: 'ten_x', name: id, displayName: null, logoUrl: null, wechatAppId: null, hasWechatSecret: false,
     allowedOrigins: [], mpPage: PAGE, envVersion: 'release', checkPath: true, sessionTtlSeconds: 120, tokenTtlSeconds: 300,
-    urlLinkEnabled: false, phoneNumber: 'off', ...over,
+    urlLinkEnabled: false, codeStyle: 'wxacode', phoneNumber: 'off', ...over,
   };
 }
 
@@ -101,7 +102,7 @@ beforeAll(async () => {
   http = createServer(ex);
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url, PUBLIC_URL: url }));
+  core = await buildCore(testConfig(db.url, prefix.prefix, { WECHAT_API_BASE: sim.url, PUBLIC_URL: url, WECHAT_CALLS: 'queued' }));
   const sandbox = createSandboxFeature(core, { apps, controlsNeedKey: true });
   wechat = createWechatFeature(core, { apps, codesPerMinute: 3, sandbox: sandbox.service });
   ex.use(sandbox.feature.router!);
@@ -255,7 +256,7 @@ describe('URL Link budget', () => {
 
 describe('a second instance', () => {
   it('a call from an API-only instance is answered by another process\'s worker on its reply channel', async () => {
-    const apiOnly = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
+    const apiOnly = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api', WECHAT_CALLS: 'queued' }));
     try {
       const caller = createWechatFeature(apiOnly, { apps, waitMs: 5_000, sandbox: createSandboxFeature(apiOnly, { apps }).service });
       await caller.feature.start!();
@@ -270,7 +271,7 @@ describe('a second instance', () => {
   });
 
   it('shares the mounted simulator\'s state, and with the key check off its controls still need an appid', async () => {
-    const other = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api' }));
+    const other = await buildCore(testConfig(db.url, prefix.prefix, { ROLE: 'api', WECHAT_CALLS: 'queued' }));
     const ex = express();
     ex.use(createSandboxFeature(other, { apps, controlsNeedKey: false }).feature.router!);
     ex.use(errorHandler(other.logger));
@@ -354,7 +355,7 @@ describe('the outcome channel', () => {
 describe('without a worker', () => {
   it('an API-only caller with no worker alive fails fast with a retryable 503 and queues nothing', async () => {
     const lonelyPrefix = testRedisPrefix('wxlonely');
-    const apiOnly = await buildCore(testConfig(db.url, lonelyPrefix.prefix, { ROLE: 'api' }));
+    const apiOnly = await buildCore(testConfig(db.url, lonelyPrefix.prefix, { ROLE: 'api', WECHAT_CALLS: 'queued' }));
     try {
       const lonely = createWechatFeature(apiOnly, { apps, waitMs: 60_000, sandbox: createSandboxFeature(apiOnly, { apps }).service });
       await lonely.feature.start!();
@@ -372,7 +373,7 @@ describe('without a worker', () => {
 
   it('a worker alive but not answering in time: a retryable 503, and the job is taken back', async () => {
     const busyPrefix = testRedisPrefix('wxbusy');
-    const apiOnly = await buildCore(testConfig(db.url, busyPrefix.prefix, { ROLE: 'api' }));
+    const apiOnly = await buildCore(testConfig(db.url, busyPrefix.prefix, { ROLE: 'api', WECHAT_CALLS: 'queued' }));
     // A process that beats (it runs a worker) but takes no WeChat jobs.
     const other = await buildCore(testConfig(db.url, busyPrefix.prefix, { ROLE: 'worker' }));
     try {
@@ -394,6 +395,49 @@ describe('without a worker', () => {
       await apiOnly.redis.close();
       await apiOnly.database.close();
       await busyPrefix.cleanup();
+    }
+  });
+});
+
+describe('direct calls (WECHAT_CALLS=direct, the default)', () => {
+  it('an API-only instance with no worker anywhere calls WeChat itself: nothing is queued, live credentials loaded on the instance', async () => {
+    const directPrefix = testRedisPrefix('wxdirect');
+    const apiOnly = await buildCore(testConfig(db.url, directPrefix.prefix, { ROLE: 'api', WECHAT_API_BASE: sim.url, SANDBOX_WECHAT_API_BASE: `${url}/sandbox/wechat` }));
+    try {
+      expect(apiOnly.config.wechatCalls).toBe('direct');
+      const direct = createWechatFeature(apiOnly, { apps, codesPerMinute: 2, sandbox: createSandboxFeature(apiOnly, { apps }).service });
+      await direct.feature.start!();
+      expect(await apiOnly.jobs.workersAlive()).toBe(0);
+      const code = await wechat.gateway.sandboxPhoneCode('app_t1', 'o_direct');
+      expect(await direct.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, code)).toEqual({ openid: 'o_direct' });
+      // WeChat's refusal is the same typed error as across the job boundary.
+      expect((await rejection(direct.gateway.code2Session({ appId: 'app_t1', mode: 'test' }, code))).errcode).toBe(40163);
+      const img = await direct.gateway.getCode({ appId: 'app_live', mode: 'live' }, codeParams('direct1'));
+      expect(img.body.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+      expect((await rejection(direct.gateway.getCode({ appId: 'app_badsecret', mode: 'live' }, codeParams('direct2')))).errcode).toBe(40125);
+      expect(await apiOnly.jobs.queue('wechat').count()).toBe(0);
+    } finally {
+      await apiOnly.jobs.close();
+      await apiOnly.redis.close();
+      await apiOnly.database.close();
+      await directPrefix.cleanup();
+    }
+  });
+
+  it('keeps the per-AppID limit: over budget fails with the quota error before any call', async () => {
+    const directPrefix = testRedisPrefix('wxdirectrl');
+    const inst = await buildCore(testConfig(db.url, directPrefix.prefix, { WECHAT_API_BASE: sim.url }));
+    try {
+      const direct = createWechatFeature(inst, { apps, codesPerMinute: 1, sandbox: createSandboxFeature(inst, { apps }).service });
+      await direct.feature.start!();
+      await direct.gateway.getCode({ appId: 'app_live', mode: 'live' }, codeParams('rl1'));
+      const err = await rejection(direct.gateway.getCode({ appId: 'app_live', mode: 'live' }, codeParams('rl2')));
+      expect(err.errcode).toBe(LOCAL.quota);
+    } finally {
+      await inst.jobs.close();
+      await inst.redis.close();
+      await inst.database.close();
+      await directPrefix.cleanup();
     }
   });
 });

@@ -9,7 +9,7 @@ import { waitFor } from './webhooks-support';
 
 /**
  * ROLE=api beside a ROLE=worker process that is killed (SIGKILL: no clean shutdown, no goodbye
- * in Redis). WeChat calls run only in workers, so the API instance must notice the silence:
+ * in Redis). With WECHAT_CALLS=queued WeChat calls run only in workers, so the API instance must notice the silence:
  * /readyz says so, and the phone's scan fails fast with a retryable 503 instead of waiting.
  */
 
@@ -19,7 +19,7 @@ let worker: ChildProcess | undefined;
 
 beforeAll(async () => {
   env = await createTestEnv('workergone');
-  api = await env.start({ ROLE: 'api' });
+  api = await env.start({ ROLE: 'api', WECHAT_CALLS: 'queued' });
 });
 
 afterAll(async () => {

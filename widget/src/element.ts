@@ -3,6 +3,7 @@ import { chooseLang, stringsFor, type Strings } from './i18n';
 import { initial, isFinal, overdue, reduce, secondsLeft, type Input, type Model } from './machine';
 import { isTerminal, type State } from './protocol';
 import { styles } from './styles';
+import { backoff } from './backoff';
 import { connect, type Transport } from './transport';
 
 /**
@@ -81,6 +82,9 @@ export class WechatScanLogin extends LitElement {
   private __tick?: ReturnType<typeof setInterval>;
   private __i?: ElementInternals;
   private __drawn?: Model;
+  /** WeChat's code quota was reached (DESIGN §11): ask again on our own, backing off. */
+  private __busy?: ReturnType<typeof setTimeout>;
+  private __busyTries = 0;
 
   constructor() {
     super();
@@ -105,6 +109,7 @@ export class WechatScanLogin extends LitElement {
 
   /** Drops the current code and asks for a new one (also the way out of `error`). */
   refresh(): void {
+    clearTimeout(this.__busy);
     this.__t?.stop();
     this.__t = undefined;
     this.__run = '';
@@ -122,6 +127,7 @@ export class WechatScanLogin extends LitElement {
     this.__t = undefined;
     this.__run = '';
     clearInterval(this.__tick);
+    clearTimeout(this.__busy);
   }
 
   private get __base(): string {
@@ -176,6 +182,8 @@ export class WechatScanLogin extends LitElement {
     }
     for (const [name, detail] of out) this.__emit(name, detail);
     if (m.state == 'expired' && before != 'expired' && this.autoRefresh) this.refresh();
+    if (m.state == 'ready') this.__busyTries = 0;
+    if (m.state == 'error' && before != 'error' && m.error!.code == 'codes_busy') this.__busy = setTimeout(() => this.refresh(), backoff(++this.__busyTries, Math.random, 1000, 15_000));
   }
 
   private __emit(name: string, detail: unknown): void {

@@ -27,6 +27,7 @@ export interface Strings {
   /** The site's plan is at its monthly-user limit (billing). */
   quota_exceeded: string;
   wechat_error: string;
+  codes_busy: string;
   offline: string;
   session_not_found: string;
   /** The element doesn't know its server (bundled without a `server` attribute). */
@@ -58,6 +59,7 @@ const en: Strings = {
   rate_limited: 'Too many logins. Try again in a minute.',
   quota_exceeded: "This site has reached its plan's limit of users this month.",
   wechat_error: 'WeChat is not answering. Try again.',
+  codes_busy: 'Many people are logging in. A new code is on its way…',
   offline: 'Cannot reach the login service.',
   session_not_found: 'This code is no longer valid.',
   no_server: 'WeChat login is not set up on this page yet.',
@@ -86,6 +88,7 @@ const zh: Strings = {
   rate_limited: '登录请求过多，请稍后再试。',
   quota_exceeded: '该网站本月登录人数已达套餐上限。',
   wechat_error: '微信暂无响应，请重试。',
+  codes_busy: '当前登录人数较多，正在获取新的二维码…',
   offline: '无法连接登录服务。',
   session_not_found: '此小程序码已失效。',
   no_server: '本页面尚未配置微信登录。',

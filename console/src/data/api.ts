@@ -1,4 +1,4 @@
-import type { App, ApiKey, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SignUpAnswer, SigningKey, TenantRef, UserExport, VerifyAnswer } from './types';
+import type { App, ApiKey, CodeLinkSetup, CreatedApp, DayStats, EndUser, Invitation, InvitationPreview, LoginEvent, Me, Member, Mode, Page, Role, SignUpAnswer, SigningKey, TenantRef, UserExport, VerifyAnswer } from './types';
 
 /** An error the API answered with: `code` for branching, `message` already in plain words. */
 export class ApiFailure extends Error {
@@ -102,6 +102,10 @@ export const api = {
     call<App & { newLiveKeys?: { publishable: string; secret: string } }>('PATCH', a(tenantId, appId), patch),
   deleteApp: (tenantId: string, appId: string) => call<void>('DELETE', a(tenantId, appId)),
   verify: (tenantId: string, appId: string) => call<VerifyAnswer>('POST', `${a(tenantId, appId)}/verify`),
+  codeLink: (tenantId: string, appId: string) => call<CodeLinkSetup>('GET', `${a(tenantId, appId)}/code-link`),
+  putCheckFile: (tenantId: string, appId: string, file: { fileName: string; content: string }) =>
+    call<CodeLinkSetup>('PUT', `${a(tenantId, appId)}/code-link/check-file`, file),
+  deleteCheckFile: (tenantId: string, appId: string) => call<void>('DELETE', `${a(tenantId, appId)}/code-link/check-file`),
 
   keys: (tenantId: string, appId: string) => call<{ data: ApiKey[] }>('GET', `${a(tenantId, appId)}/keys`),
   createKey: (tenantId: string, appId: string, name: string, mode: Mode) =>

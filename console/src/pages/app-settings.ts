@@ -5,6 +5,7 @@ import { href, navigate } from '../router';
 import { shared } from '../styles';
 import { describedBy, fieldError, focusFirstInvalid, formError, invalid, noProblem, problemOf, type FormProblem } from '../components/form-errors';
 import '../components/copy-button';
+import '../components/code-style';
 
 /** The form's controls carry the API's field names. */
 const FIELDS = Object.fromEntries(
@@ -203,6 +204,7 @@ export class AppSettings extends LitElement {
           ${a.liveReady ? '' : html`<span class="small muted"> Save an AppID and AppSecret first.</span>`}`}
         ${this.verifyResult()}
       </div>
+      <wsl-code-style .tenant=${this.tenant} .app=${a}></wsl-code-style>
       ${ro ? '' : html`
         <div class="card">
           <h2 style="margin-top:0">Delete this app</h2>

@@ -55,9 +55,49 @@ function decodeScene(raw) {
   return SCENE_RE.test(s) ? s : null;
 }
 
+/**
+ * A link-style code (DESIGN §11) opens the page with `q` = the URL-encoded link
+ * {PUBLIC_URL}/q/{appId}/{sessionId} and `scancode_time` (Unix seconds): the session id is
+ * the link's last path segment.
+ */
+function sceneFromLink(q) {
+  var link;
+  try {
+    link = decodeURIComponent(String(q));
+  } catch (e) {
+    return null;
+  }
+  var m = /\/q\/app_[A-Za-z0-9]+\/([A-Za-z0-9_-]{1,32})(?:[?#].*)?$/.exec(link);
+  return m ? m[1] : null;
+}
+
+/**
+ * No session lives longer than 10 minutes (the console's limit), so options carrying a scan
+ * older than that are the page reopened from history or a share: say so instead of asking the server.
+ */
+var STALE_SCAN_S = 600;
+
+/** The page's onLoad options → {scene} or {error: 'bad_link' | 'stale'}. */
+function readOptions(options, nowMs) {
+  var o = options || {};
+  if (o.scene != null) {
+    var scene = decodeScene(o.scene);
+    return scene ? { scene: scene } : { error: 'bad_link' };
+  }
+  if (o.q == null) return { error: 'bad_link' };
+  var fromLink = sceneFromLink(o.q);
+  if (!fromLink) return { error: 'bad_link' };
+  if (o.scancode_time != null) {
+    var at = Number(o.scancode_time);
+    if (!isFinite(at) || nowMs / 1000 - at > STALE_SCAN_S) return { error: 'stale' };
+  }
+  return { scene: fromLink };
+}
+
 function errorKind(err, step) {
   if (!err) return 'server';
   if (err.network) return 'network';
+  if (err.stale) return 'stale';
   if (err.code && CODE_KIND[err.code]) return CODE_KIND[err.code];
   if (err.login) return 'login';
   // A bad scene only shows up as a 400 on scan; on confirm/cancel a 400 is our bug.
@@ -383,13 +423,14 @@ function createFlow(opts) {
   return {
     view: view,
 
-    /** `options` are the page's onLoad options: {scene} from the code, URL-encoded. */
+    /** `options` are the page's onLoad options: {scene} from a mini-program code, or {q, scancode_time} from a link-style code. */
     start: function (options) {
-      s.scene = decodeScene(options && options.scene);
-      if (!s.scene) {
-        fail('scan', { code: 'bad_request' });
+      var read = readOptions(options, Date.now());
+      if (!read.scene) {
+        fail('scan', read.error === 'stale' ? { stale: true } : { code: 'bad_request' });
         return Promise.resolve();
       }
+      s.scene = read.scene;
       return scan();
     },
 
@@ -491,6 +532,7 @@ function createFlow(opts) {
 module.exports = {
   createFlow: createFlow,
   decodeScene: decodeScene,
+  readOptions: readOptions,
   errorKind: errorKind,
   formatTime: formatTime,
   formatLocation: formatLocation,

@@ -1,5 +1,5 @@
 import { boolean, integer, jsonb, pgTable, text, timestamp, index } from 'drizzle-orm/pg-core';
-import { ENV_VERSIONS, PHONE_NUMBER_SETTINGS } from '../../../contract/constants.js';
+import { CODE_STYLES, ENV_VERSIONS, PHONE_NUMBER_SETTINGS } from '../../../contract/constants.js';
 import { tenants } from './tenants';
 
 /**
@@ -24,6 +24,8 @@ export const apps = pgTable('apps', {
   tokenTtlSeconds: integer('token_ttl_seconds').notNull().default(300),
   /** Set when a live code was verified with WeChat; URL Links need a published, non-personal mini-program. */
   urlLinkEnabled: boolean('url_link_enabled').notNull().default(false),
+  /** `link`: we draw an ordinary QR code of {PUBLIC_URL}/q/{appId}/{sessionId}; no WeChat call (DESIGN §11). */
+  codeStyle: text('code_style', { enum: CODE_STYLES }).notNull().default('wxacode'),
   /** Asks the visitor for their phone number on the confirm page; WeChat charges the mini-program per successful use of the button. */
   phoneNumber: text('phone_number', { enum: PHONE_NUMBER_SETTINGS }).notNull().default('off'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

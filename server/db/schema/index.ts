@@ -19,4 +19,5 @@ export * from './monthly-active-users';
 export * from './billing-meter-outbox';
 export * from './stripe-events';
 export * from './quota-warnings';
+export * from './code-check-files';
 export * from './end-user-phones';

@@ -3,7 +3,7 @@ import type { Core } from '../../core';
 import { apiKeys, apps, memberships, tenants } from '../../db/schema/index';
 import { decrypt, encrypt, sha256 } from '../../lib/crypto';
 import { newApiKey, newId, parseApiKey, type KeyMode } from '../../lib/ids';
-import type { EnvVersion, KeyPair, PhoneNumberSetting } from '../../../contract/index.js';
+import type { CodeStyle, EnvVersion, KeyPair, PhoneNumberSetting } from '../../../contract/index.js';
 
 export interface AppRecord {
   id: string;
@@ -20,6 +20,7 @@ export interface AppRecord {
   sessionTtlSeconds: number;
   tokenTtlSeconds: number;
   urlLinkEnabled: boolean;
+  codeStyle: CodeStyle;
   phoneNumber: PhoneNumberSetting;
 }
 
@@ -33,6 +34,7 @@ export interface CreateAppInput {
   wechatSecret?: string;
   displayName?: string;
   logoUrl?: string;
+  codeStyle?: CodeStyle;
 }
 
 export interface AppsStore {
@@ -74,6 +76,7 @@ export function toAppRecord(row: AppRow): AppRecord {
     sessionTtlSeconds: row.sessionTtlSeconds,
     tokenTtlSeconds: row.tokenTtlSeconds,
     urlLinkEnabled: row.urlLinkEnabled,
+    codeStyle: row.codeStyle,
     phoneNumber: row.phoneNumber,
   };
 }
@@ -159,6 +162,7 @@ export function createAppsStore(core: Pick<Core, 'db' | 'config'>): AppsStore {
         logoUrl: input.logoUrl ?? null,
         allowedOrigins: input.allowedOrigins,
         wechatAppId: input.wechatAppId ?? null,
+        ...(input.codeStyle ? { codeStyle: input.codeStyle } : {}),
         wechatSecretEnc: input.wechatSecret ? encrypt(core.config.masterKey, input.wechatSecret, appSecretContext(id)) : null,
       }).returning();
       const app = toAppRecord(row!);

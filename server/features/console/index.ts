@@ -3,6 +3,7 @@ import type { Core, Feature } from '../../core';
 import { mountActivityRoutes } from './activity/routes';
 import { createLiveStreams } from './activity/stream';
 import { mountAppRoutes } from './apps/routes';
+import { mountCodeLinkRoutes } from './apps/code-link-routes';
 import { createConsoleRouter } from './auth/guard';
 import { createLoginLimiter } from './auth/limiter';
 import { mountAuthRoutes } from './auth/routes';
@@ -30,6 +31,7 @@ export function createConsoleFeature(core: Core, deps: ConsolePorts): { feature:
   mountAuthRoutes(r, { db: core.db, limiter: createLoginLimiter(core), secureCookies: () => publicUrl().startsWith('https://') });
   mountTeamRoutes(r, { db: core.db, publicUrl });
   mountAppRoutes(r, { ...deps, db: core.db, masterKey: core.config.masterKey, logger: core.logger });
+  mountCodeLinkRoutes(r, { db: core.db, publicUrl });
   mountKeyRoutes(r, { ...deps, db: core.db });
   mountActivityRoutes(r, { db: core.db, streams });
   mountWebhookRoutes(r, { db: core.db, webhooks: deps.webhooks, streams });

@@ -8,7 +8,7 @@ import { createSessionBus } from './bus';
 import { createGate } from './gate';
 import { mpRoutes } from './mp-routes';
 import { pollingRoutes } from './polling-routes';
-import type { ActivityPort, HostedPagePort, OutboxPort, PhonePort, SignerPort, WechatPort } from './ports';
+import type { ActivityPort, HostedPagePort, LinkCodePort, OutboxPort, PhonePort, SignerPort, WechatPort } from './ports';
 import { qrRoutes } from './qr-routes';
 import { createResync } from './resync';
 import { createSessionService, type SessionService } from './service';
@@ -23,17 +23,25 @@ import { createWsGateway } from './ws';
  * two background passes keep every login finishing: resync (lost events) and confirm recovery
  * (a confirm whose instance died mid-way).
  */
-export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; activity: ActivityPort; hostedPages?: HostedPagePort; phone?: PhonePort }): {
+/**
+ * On a cluster, how long a confirm waits for a replica to hold the login (WAIT 1): a replica on
+ * the same network acks in about a millisecond; past this the login goes on unreplicated (its
+ * Postgres record still recovers it) rather than keep the phone waiting.
+ */
+const REPLICA_ACK_MS = 100;
+
+export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; activity: ActivityPort; linkCodes: LinkCodePort; hostedPages?: HostedPagePort; phone?: PhonePort }): {
   feature: Feature;
   service: SessionService;
 } {
   const log = core.logger.child({ feature: 'sessions' });
-  const store = createSessionStore(core.redis.client, (id) => core.key('sess', `{${id}}`), core.key('confirming'));
+  const store = createSessionStore(core.redis.client, (id) => core.key('sess', `{${id}}`), core.key('confirming'), core.redis.cluster ? REPLICA_ACK_MS : undefined);
   const bus = createSessionBus({
     instanceId: core.instanceId,
     channelOf: (instance) => core.key('inst', instance),
     publisher: core.redis.client,
     subscriber: core.redis.duplicate({ maxRetriesPerRequest: null }),
+    sharded: core.redis.cluster,
     logger: core.logger,
   });
   const service = createSessionService({ core, store, bus, ...deps });
@@ -51,7 +59,7 @@ export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wecha
 
   const router = Router();
   router.use(pollingRoutes({ core, gate, service, bus }));
-  router.use(qrRoutes({ core, service, bus, apps: deps.apps, wechat: deps.wechat }));
+  router.use(qrRoutes({ core, service, bus, apps: deps.apps, wechat: deps.wechat, linkCodes: deps.linkCodes }));
   router.use(mpRoutes({ core, service, phone: deps.phone }));
   router.use(testHelperRoutes({ service, apps: deps.apps }));
 

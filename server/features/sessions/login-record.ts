@@ -23,8 +23,8 @@ export type RecordedLogin =
   | {
     recorded: true;
     user: RecordedUser;
-    /** Outbox messages that have deliveries to enqueue (none when the app has no endpoints). */
-    toDispatch: string[];
+    /** Webhook deliveries written, due at `at`, to enqueue (none when the app has no endpoints). */
+    toDispatch: { deliveries: Array<{ id: string; endpointId: string }>; at: Date };
   }
   /** The session already has its login event (an earlier attempt wrote it): see findSessionEnd. */
   | { recorded: false };
@@ -34,7 +34,7 @@ const recordedRow = z.object({
   unionid: z.string().nullable(),
   nickname: z.string().nullable(),
   avatarUrl: z.string().nullable(),
-  fanned: z.array(z.string()).nullable(),
+  deliveries: z.array(z.tuple([z.string(), z.string()])).nullable(),
   recorded: z.boolean(),
 });
 
@@ -111,12 +111,12 @@ export async function recordConfirmedLogin(database: Pick<Database, 'executePrep
       from u join e on true
     ), ${outbox.statementCtes(scope, at)}, ${activity.statementCtes(scope, at)}
     select u.id, u.unionid, u.nickname, u.avatar_url as "avatarUrl",
-      (select array_agg(distinct message_id) from d) as fanned, exists (select 1 from e) as recorded
+      (select json_agg(json_build_array(d.id, d.endpoint_id)) from d) as deliveries, exists (select 1 from e) as recorded
     from u`);
   if (!rows.length) return { recorded: false };
   const row = recordedRow.parse(rows[0]);
   if (!row.recorded) return { recorded: false };
-  return { recorded: true, user: recordedUser(row, openid), toDispatch: row.fanned ?? [] };
+  return { recorded: true, user: recordedUser(row, openid), toDispatch: { deliveries: (row.deliveries ?? []).map(([id, endpointId]) => ({ id, endpointId })), at } };
 }
 
 /**

@@ -10,19 +10,42 @@
  * its `expiresAt` moves it to `expired` first, so no path can act on a dead code.
  */
 
-const EXPIRE_IF_DUE = `
-local function state_now(key, now)
-  local st = redis.call('HGET', key, 'state')
-  if (st == 'pending' or st == 'scanned') and now >= tonumber(redis.call('HGET', key, 'expiresAt')) then
-    redis.call('HSET', key, 'state', 'expired')
+/**
+ * Each script reads the hash once (HGETALL into a table `h`) and keeps `h` in step with its own
+ * writes, so the answer needs no second read: the fewest commands Redis runs per transition
+ * (commandstats counts the ones inside scripts too).
+ */
+const PRELUDE = `
+local function load(key)
+  local flat = redis.call('HGETALL', key)
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  return h, #flat > 0
+end
+local function put(key, h, ...)
+  local a = {...}
+  redis.call('HSET', key, unpack(a))
+  for i = 1, #a, 2 do h[a[i]] = tostring(a[i + 1]) end
+end
+local function drop(key, h, ...)
+  redis.call('HDEL', key, ...)
+  for _, f in ipairs({...}) do h[f] = nil end
+end
+local function answer(status, h)
+  local out = {status}
+  for k, v in pairs(h) do
+    out[#out + 1] = k
+    out[#out + 1] = v
+  end
+  return out
+end
+local function state_now(key, h, now)
+  local st = h.state
+  if (st == 'pending' or st == 'scanned') and now >= tonumber(h.expiresAt) then
+    put(key, h, 'state', 'expired')
     return 'expired', true
   end
   return st, false
-end
-local function answer(status, key)
-  local out = redis.call('HGETALL', key)
-  table.insert(out, 1, status)
-  return out
 end
 `;
 
@@ -31,11 +54,14 @@ end
  * the tenant's WeChat calls), answered with the session in the same round trip. ARGV: now(ms).
  * Status: the attempts so far, as a number, or expired | missing (not counted).
  */
-export const COUNT_SCAN = `${EXPIRE_IF_DUE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
-local st = state_now(KEYS[1], tonumber(ARGV[1]))
-if st == 'expired' then return answer('expired', KEYS[1]) end
-return answer(tostring(redis.call('HINCRBY', KEYS[1], 'scanAttempts', 1)), KEYS[1])
+export const COUNT_SCAN = `${PRELUDE}
+local h, found = load(KEYS[1])
+if not found then return {'missing'} end
+local st = state_now(KEYS[1], h, tonumber(ARGV[1]))
+if st == 'expired' then return answer('expired', h) end
+local n = redis.call('HINCRBY', KEYS[1], 'scanAttempts', 1)
+h.scanAttempts = tostring(n)
+return answer(tostring(n), h)
 `;
 
 /**
@@ -43,33 +69,34 @@ return answer(tostring(redis.call('HINCRBY', KEYS[1], 'scanAttempts', 1)), KEYS[
  * fresh ticket. ARGV: now(ms), openid, unionid ('' if none), ticketHash.
  * Status: scanned | rescanned | expired | taken | gone | missing.
  */
-export const SCAN = `${EXPIRE_IF_DUE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
-local now = tonumber(ARGV[1])
-local st = state_now(KEYS[1], now)
-if st == 'expired' then return answer('expired', KEYS[1]) end
+export const SCAN = `${PRELUDE}
+local h, found = load(KEYS[1])
+if not found then return {'missing'} end
+local st = state_now(KEYS[1], h, tonumber(ARGV[1]))
+if st == 'expired' then return answer('expired', h) end
 if st == 'pending' then
-  redis.call('HSET', KEYS[1], 'state', 'scanned', 'openid', ARGV[2], 'unionid', ARGV[3], 'ticket', ARGV[4], 'scannedAt', ARGV[1])
-  return answer('scanned', KEYS[1])
+  put(KEYS[1], h, 'state', 'scanned', 'openid', ARGV[2], 'unionid', ARGV[3], 'ticket', ARGV[4], 'scannedAt', ARGV[1])
+  return answer('scanned', h)
 end
-if st == 'scanned' and redis.call('HGET', KEYS[1], 'openid') == ARGV[2] then
-  redis.call('HSET', KEYS[1], 'ticket', ARGV[4])
-  return answer('rescanned', KEYS[1])
+if st == 'scanned' and h.openid == ARGV[2] then
+  put(KEYS[1], h, 'ticket', ARGV[4])
+  return answer('rescanned', h)
 end
-if st == 'cancelled' then return answer('gone', KEYS[1]) end
-return answer('taken', KEYS[1])
+if st == 'cancelled' then return answer('gone', h) end
+return answer('taken', h)
 `;
 
 /**
  * The scanner's answer (confirm or cancel) needs a live, scanned session and the scan's ticket.
  * ARGV[1] = now(ms), ARGV[2] = ticketHash; leaves `st` set for the script that follows.
  */
-const TICKET_GUARD = `${EXPIRE_IF_DUE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
-local st = state_now(KEYS[1], tonumber(ARGV[1]))
-if st == 'expired' then return answer('expired', KEYS[1]) end
-if st == 'pending' then return answer('not_scanned', KEYS[1]) end
-if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[2] then return answer('wrong_ticket', KEYS[1]) end
+const TICKET_GUARD = `${PRELUDE}
+local h, found = load(KEYS[1])
+if not found then return {'missing'} end
+local st = state_now(KEYS[1], h, tonumber(ARGV[1]))
+if st == 'expired' then return answer('expired', h) end
+if st == 'pending' then return answer('not_scanned', h) end
+if h.ticket ~= ARGV[2] then return answer('wrong_ticket', h) end
 `;
 
 /**
@@ -82,14 +109,14 @@ if redis.call('HGET', KEYS[1], 'ticket') ~= ARGV[2] then return answer('wrong_ti
  */
 export const BEGIN_CONFIRM = `${TICKET_GUARD}
 local now = tonumber(ARGV[1])
-local leased = st == 'confirming' and tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0') > now
+local leased = st == 'confirming' and tonumber(h.leaseUntil or '0') > now
 if st == 'scanned' or (st == 'confirming' and not leased) then
-  redis.call('HSET', KEYS[1], 'state', 'confirming', 'leaseUntil', now + tonumber(ARGV[3]), 'leaseOwner', ARGV[4])
-  return answer('confirming', KEYS[1])
+  put(KEYS[1], h, 'state', 'confirming', 'leaseUntil', now + tonumber(ARGV[3]), 'leaseOwner', ARGV[4])
+  return answer('confirming', h)
 end
-if st == 'confirming' then return answer('busy', KEYS[1]) end
-if st == 'confirmed' or st == 'consumed' then return answer('done', KEYS[1]) end
-return answer('gone', KEYS[1])
+if st == 'confirming' then return answer('busy', h) end
+if st == 'confirmed' or st == 'consumed' then return answer('done', h) end
+return answer('gone', h)
 `;
 
 /**
@@ -97,20 +124,14 @@ return answer('gone', KEYS[1])
  * recovery pass answers for Postgres, which records who scanned). ARGV: now(ms), leaseMs, leaseOwner.
  * Status: confirming (claimed) | busy (lease still held) | state (not confirming; see the hash) | missing.
  */
-export const CLAIM_CONFIRM = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+export const CLAIM_CONFIRM = `${PRELUDE}
+local h, found = load(KEYS[1])
+if not found then return {'missing'} end
 local now = tonumber(ARGV[1])
-local out
-if redis.call('HGET', KEYS[1], 'state') ~= 'confirming' then
-  out = redis.call('HGETALL', KEYS[1])
-  table.insert(out, 1, 'state')
-  return out
-end
-if tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0') > now then return {'busy'} end
-redis.call('HSET', KEYS[1], 'leaseUntil', now + tonumber(ARGV[2]), 'leaseOwner', ARGV[3])
-out = redis.call('HGETALL', KEYS[1])
-table.insert(out, 1, 'confirming')
-return out
+if h.state ~= 'confirming' then return answer('state', h) end
+if tonumber(h.leaseUntil or '0') > now then return {'busy'} end
+put(KEYS[1], h, 'leaseUntil', now + tonumber(ARGV[2]), 'leaseOwner', ARGV[3])
+return answer('confirming', h)
 `;
 
 /**
@@ -118,16 +139,15 @@ return out
  * lease holder may finish: they all sign from the same Postgres record. ARGV: token, user JSON,
  * keepMs (how long the token may wait). Status: confirmed | done (finished already) | missing.
  */
-export const FINISH_CONFIRM = `
-local st = redis.call('HGET', KEYS[1], 'state')
+export const FINISH_CONFIRM = `${PRELUDE}
+local h = load(KEYS[1])
+local st = h.state
 if st == 'confirmed' or st == 'consumed' then return {'done'} end
 if st ~= 'confirming' then return {'missing'} end
-redis.call('HSET', KEYS[1], 'state', 'confirmed', 'token', ARGV[1], 'user', ARGV[2])
-redis.call('HDEL', KEYS[1], 'leaseUntil', 'leaseOwner')
+put(KEYS[1], h, 'state', 'confirmed', 'token', ARGV[1], 'user', ARGV[2])
+drop(KEYS[1], h, 'leaseUntil', 'leaseOwner')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-local out = redis.call('HGETALL', KEYS[1])
-table.insert(out, 1, 'confirmed')
-return out
+return answer('confirmed', h)
 `;
 
 /**
@@ -136,7 +156,8 @@ return out
  * without waiting for it to run out. ARGV: leaseOwner. Status: ok.
  */
 export const RELEASE_CONFIRM = `
-if redis.call('HGET', KEYS[1], 'state') == 'confirming' and redis.call('HGET', KEYS[1], 'leaseOwner') == ARGV[1] then
+local f = redis.call('HMGET', KEYS[1], 'state', 'leaseOwner')
+if f[1] == 'confirming' and f[2] == ARGV[1] then
   redis.call('HSET', KEYS[1], 'leaseUntil', '0')
 end
 return {'ok'}
@@ -147,19 +168,15 @@ return {'ok'}
  * an `expired` event: the session ends as expired. ARGV: leaseOwner.
  * Status: expired | state (someone else moved it; see the hash) | missing.
  */
-export const ABANDON_CONFIRM = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
-local out
-if redis.call('HGET', KEYS[1], 'state') == 'confirming' and redis.call('HGET', KEYS[1], 'leaseOwner') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'state', 'expired')
-  redis.call('HDEL', KEYS[1], 'leaseUntil', 'leaseOwner')
-  out = redis.call('HGETALL', KEYS[1])
-  table.insert(out, 1, 'expired')
-  return out
+export const ABANDON_CONFIRM = `${PRELUDE}
+local h, found = load(KEYS[1])
+if not found then return {'missing'} end
+if h.state == 'confirming' and h.leaseOwner == ARGV[1] then
+  put(KEYS[1], h, 'state', 'expired')
+  drop(KEYS[1], h, 'leaseUntil', 'leaseOwner')
+  return answer('expired', h)
 end
-out = redis.call('HGETALL', KEYS[1])
-table.insert(out, 1, 'state')
-return out
+return answer('state', h)
 `;
 
 /**
@@ -168,11 +185,11 @@ return out
  */
 export const CANCEL = `${TICKET_GUARD}
 if st == 'scanned' then
-  redis.call('HSET', KEYS[1], 'state', 'cancelled')
-  return answer('cancelled', KEYS[1])
+  put(KEYS[1], h, 'state', 'cancelled')
+  return answer('cancelled', h)
 end
-if st == 'cancelled' then return answer('already', KEYS[1]) end
-return answer('done', KEYS[1])
+if st == 'cancelled' then return answer('already', h) end
+return answer('done', h)
 `;
 
 /**
@@ -183,40 +200,36 @@ return answer('done', KEYS[1])
  * ARGV: now(ms), secretHash, instanceId ('' = keep the current holder), claim ('' = none).
  * Status: token (token handed over, now consumed) | state (see the hash) | denied (unknown or wrong secret, or consumed).
  */
-export const ATTACH = `${EXPIRE_IF_DUE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'denied'} end
-if redis.call('HGET', KEYS[1], 'secret') ~= ARGV[2] then return {'denied'} end
-local st = state_now(KEYS[1], tonumber(ARGV[1]))
-local out
+export const ATTACH = `${PRELUDE}
+local h, found = load(KEYS[1])
+if not found or h.secret ~= ARGV[2] then return {'denied'} end
+local st = state_now(KEYS[1], h, tonumber(ARGV[1]))
 if st == 'consumed' then
-  if ARGV[4] == '' or redis.call('HGET', KEYS[1], 'takenBy') ~= ARGV[4] then return {'denied'} end
-  out = redis.call('HGETALL', KEYS[1])
-  table.insert(out, 1, 'token')
-  return out
+  if ARGV[4] == '' or h.takenBy ~= ARGV[4] then return {'denied'} end
+  return answer('token', h)
 end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'holder', ARGV[3]) end
 if st == 'confirmed' then
-  redis.call('HSET', KEYS[1], 'state', 'consumed')
-  if ARGV[4] == '' then
-    out = redis.call('HGETALL', KEYS[1])
-    redis.call('HDEL', KEYS[1], 'token')
-  else
-    redis.call('HSET', KEYS[1], 'takenBy', ARGV[4])
-    out = redis.call('HGETALL', KEYS[1])
-  end
-  table.insert(out, 1, 'token')
+  local w = {'state', 'consumed'}
+  if ARGV[3] ~= '' then table.insert(w, 'holder'); table.insert(w, ARGV[3]) end
+  if ARGV[4] ~= '' then table.insert(w, 'takenBy'); table.insert(w, ARGV[4]) end
+  put(KEYS[1], h, unpack(w))
+  local out = answer('token', h)
+  -- Without a claim nobody may ask again: the token leaves Redis with this answer.
+  if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'token') end
   return out
 end
-return answer('state', KEYS[1])
+if ARGV[3] ~= '' then put(KEYS[1], h, 'holder', ARGV[3]) end
+return answer('state', h)
 `;
 
 /**
  * Timed expiry: pending or scanned past expiresAt → expired. ARGV: now(ms).
  * Status: expired (moved now) | state (unchanged; see the hash) | missing.
  */
-export const EXPIRE = `${EXPIRE_IF_DUE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
-local st, moved = state_now(KEYS[1], tonumber(ARGV[1]))
-if moved then return answer('expired', KEYS[1]) end
-return answer('state', KEYS[1])
+export const EXPIRE = `${PRELUDE}
+local h, found = load(KEYS[1])
+if not found then return {'missing'} end
+local st, moved = state_now(KEYS[1], h, tonumber(ARGV[1]))
+if moved then return answer('expired', h) end
+return answer('state', h)
 `;

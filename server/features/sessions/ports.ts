@@ -17,6 +17,11 @@ export interface WechatPort {
   generateUrlLink(ref: AppRef, req: { page: string; query: string; envVersion: EnvVersion }): Promise<string>;
 }
 
+/** Link-style codes (features/codes, DESIGN §11): an ordinary QR code we draw; no WeChat call. */
+export interface LinkCodePort {
+  draw(appId: string, sessionId: string): Promise<{ contentType: string; body: Buffer }>;
+}
+
 export interface SignerPort {
   sign(app: AppRecord, mode: KeyMode, claims: { sub: string; openid: string; unionid?: string; name?: string; picture?: string; jti: string }): Promise<string>;
 }
@@ -46,4 +51,6 @@ export interface OutboxPort {
   /** CTEs `m` and `d` writing the outbox rows for a CTE `msgs (id, type, data)`: see webhooks/outbox.ts. */
   statementCtes(scope: { tenantId: string; appId: string; mode: KeyMode }, at: Date): SQL;
   dispatch(messageIds: string[]): Promise<void>;
+  /** Deliveries the login's statement wrote (`d`), enqueued without a lookup. */
+  enqueue(deliveries: Array<{ id: string; endpointId: string }>, due: Date): Promise<void>;
 }

@@ -4,14 +4,21 @@ import { ApiError } from '../../lib/errors';
 import type { AppsStore } from '../apps/store';
 import type { SessionBus } from './bus';
 import { SESSION_ID } from './frames';
-import type { WechatPort } from './ports';
+import type { LinkCodePort, WechatPort } from './ports';
 import type { SessionService } from './service';
 
 type Image = { contentType: string; body: Buffer };
 
-/** The code image of a pending session, made by WeChat (or the sandbox simulator) once per session. */
-export function qrRoutes(deps: { core: Core; service: SessionService; bus: SessionBus; apps: AppsStore; wechat: WechatPort }): Router {
-  const { core, service, bus, apps, wechat } = deps;
+/** WeChat's "quota reached", which our own per-AppID limiter answers too (wechat/errors.ts). */
+const QUOTA_ERRCODE = 45009;
+
+/**
+ * The code image of a pending session: for link-style apps an ordinary QR code drawn here
+ * (DESIGN §11), otherwise made by WeChat (or the sandbox simulator) once per session. A
+ * session's image never changes, so its id is a strong ETag and a revalidation costs no drawing.
+ */
+export function qrRoutes(deps: { core: Core; service: SessionService; bus: SessionBus; apps: AppsStore; wechat: WechatPort; linkCodes: LinkCodePort }): Router {
+  const { core, service, bus, apps, wechat, linkCodes } = deps;
   const log = core.logger.child({ feature: 'sessions' });
   const r = Router();
   const qrImages = createQrCache(core);
@@ -22,17 +29,28 @@ export function qrRoutes(deps: { core: Core; service: SessionService; bus: Sessi
     if (!s || s.state !== 'pending') throw new ApiError('session_not_found', 'This code is no longer waiting to be scanned');
     const app = await apps.getApp(s.appId);
     if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
-    const image = await qrImages.get(s.id, s.expiresAt - Date.now(), () =>
+    const etag = `"${s.id}.${app.codeStyle}"`;
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', `private, max-age=${Math.max(0, Math.floor((s.expiresAt - Date.now()) / 1000))}`);
+    if (req.get('if-none-match') === etag) {
+      res.status(304).end();
+      return;
+    }
+    const image = app.codeStyle === 'link' ? await linkCodes.draw(s.appId, s.id) : await qrImages.get(s.id, s.expiresAt - Date.now(), () =>
       wechat.getCode({ appId: s.appId, mode: s.mode }, { scene: s.id, page: app.mpPage, checkPath: app.checkPath, envVersion: app.envVersion }),
     ).catch(async (err: unknown) => {
       // A broken <img> tells the page nothing; the socket can say why in plain words.
-      if (err instanceof ApiError && err.code === 'wechat_error') {
-        await bus.publish(s.holder, s.id, 'failed', err.message).catch((e) => log.warn({ err: e }, 'code failure not published'));
+      // Over the AppID's code quota (ours or WeChat's, both 45009), or no worker free to ask
+      // WeChat in time (503), is a crowd, not a fault: the element asks again on its own,
+      // backing off (DESIGN §11).
+      const quota = err instanceof ApiError && (err.details?.errcode === QUOTA_ERRCODE || err.code === 'unavailable');
+      if (err instanceof ApiError && (err.code === 'wechat_error' || quota)) {
+        const published = quota ? bus.publish(s.holder, s.id, 'refused', `codes_busy ${err.message}`) : bus.publish(s.holder, s.id, 'failed', err.message);
+        await published.catch((e) => log.warn({ err: e }, 'code failure not published'));
       }
       throw err;
     });
     res.setHeader('Content-Type', image.contentType);
-    res.setHeader('Cache-Control', `private, max-age=${Math.max(0, Math.floor((s.expiresAt - Date.now()) / 1000))}`);
     res.send(image.body);
   });
 

@@ -7,7 +7,7 @@ import type { SessionBus } from './bus';
 import { coarseLocation } from './client-info';
 import type { ScanAnswer } from '../../../contract/sessions.js';
 import { errorFrame, SESSION_ID, type Frame } from './frames';
-import { findSessionEnd, recordConfirmedLogin, recordEndedSession, type Profile, type RecordedUser } from './login-record';
+import { findSessionEnd, recordConfirmedLogin, recordEndedSession, type Profile, type RecordedLogin, type RecordedUser } from './login-record';
 import type { ActivityPort, OutboxPort, SignerPort, WechatPort } from './ports';
 import { refusal, SAY } from './refusals';
 import type { ConfirmedUser, Lease, Session, SessionStore } from './store';
@@ -128,7 +128,7 @@ export function createSessionService(deps: {
   async function complete(s: Session, lease: Lease, profile: Profile | null): Promise<void> {
     let user: ConfirmedUser;
     let token: string;
-    let toDispatch: string[] = [];
+    let toDispatch: Extract<RecordedLogin, { recorded: true }>['toDispatch'] | undefined;
     try {
       const app = await apps.getApp(s.appId);
       if (!app) throw new ApiError('session_not_found', 'This site no longer exists');
@@ -156,7 +156,9 @@ export function createSessionService(deps: {
     const done = await store.finishConfirm(s.id, token, user, TOKEN_WAIT_MS);
     if (done === 'done' || !done) return;
     core.metrics.sessionTransitions.inc({ state: 'confirmed' });
-    dispatchQuietly(toDispatch);
+    if (toDispatch?.deliveries.length) {
+      outbox.enqueue(toDispatch.deliveries, toDispatch.at).catch((err) => log.warn({ err }, 'webhook dispatch deferred to the sweeper'));
+    }
     notify(done.holder, s.id, 'confirmed');
   }
 

@@ -18,12 +18,18 @@ export interface WebhookOutbox {
    * The same rows as `record`, as SQL for a caller that writes its event and the event's
    * messages in one statement (no transaction round trips): CTEs `m` (the messages, from a
    * CTE `msgs (id, type, data)` the caller defines before them) and `d` (their deliveries,
-   * `returning message_id`). Message ids come from `newId('msg')`; `data` must match the
+   * `returning id, message_id, endpoint_id`, all due at `at`). Message ids come from `newId('msg')`; `data` must match the
    * type's schema in events.ts (the caller's tests check it).
    */
   statementCtes(scope: OutboxScope, at: Date): SQL;
   /** After commit: enqueue the deliveries (best effort; the sweeper recovers what is lost). */
   dispatch(messageIds: string[]): Promise<void>;
+  /**
+   * After commit: enqueue deliveries the caller's statement wrote and read back (`d`), due at
+   * once, without looking them up again: the first attempt starts one Redis round trip after
+   * the confirm (best effort, like dispatch).
+   */
+  enqueue(deliveries: Array<{ id: string; endpointId: string }>, due: Date): Promise<void>;
 }
 
 export function subscribes(events: string[], type: string): boolean {
@@ -31,10 +37,10 @@ export function subscribes(events: string[], type: string): boolean {
 }
 
 export function createOutbox(queue: DeliveryQueue): WebhookOutbox {
-  // Messages recorded here that fanned out to at least one endpoint. Most apps have no
-  // endpoints, and a dispatch of nothing shouldn't cost a query on every login. A message
-  // recorded by another process is dispatched anyway (not in this set: looked up as before).
-  const fannedOut = new Set<string>();
+  // The deliveries of messages recorded here, so dispatch enqueues them without a query (most
+  // apps have no endpoints, and a dispatch of nothing shouldn't cost one either). A message
+  // recorded by another process is not in these: dispatch looks its deliveries up.
+  const fannedOut = new Map<string, Array<{ id: string; due: Date; endpointId: string }>>();
   const recordedHere = new Set<string>();
   return {
     statementCtes(scope, at) {
@@ -53,7 +59,7 @@ export function createOutbox(queue: DeliveryQueue): WebhookOutbox {
         from m join webhook_endpoints ep
           on ep.tenant_id = ${scope.tenantId}::text and ep.app_id = ${scope.appId}::text and ep.mode = ${scope.mode}::text and ep.enabled
         where jsonb_array_length(ep.events) = 0 or ep.events @> jsonb_build_array(m.type)
-        returning message_id
+        returning id, message_id, endpoint_id
       )`;
     },
 
@@ -81,7 +87,7 @@ export function createOutbox(queue: DeliveryQueue): WebhookOutbox {
       }));
       if (rows.length) {
         await tx.insert(webhookDeliveries).values(rows);
-        fannedOut.add(id);
+        fannedOut.set(id, rows.map((r) => ({ id: r.id, due: now, endpointId: r.endpointId })));
       }
       // A rolled-back transaction never dispatches; forgetting is always safe (dispatch then queries).
       if (recordedHere.size > 10_000) {
@@ -92,13 +98,17 @@ export function createOutbox(queue: DeliveryQueue): WebhookOutbox {
       return id;
     },
     async dispatch(messageIds) {
-      const due = messageIds.filter((id) => fannedOut.has(id) || !recordedHere.has(id));
+      const known = messageIds.flatMap((id) => fannedOut.get(id) ?? []);
+      const elsewhere = messageIds.filter((id) => !recordedHere.has(id));
       for (const id of messageIds) {
         fannedOut.delete(id);
         recordedHere.delete(id);
       }
-      if (!due.length) return;
-      await queue.enqueueWhere(inArray(webhookDeliveries.messageId, due));
+      await Promise.all([
+        queue.enqueue(known),
+        elsewhere.length ? queue.enqueueWhere(inArray(webhookDeliveries.messageId, elsewhere)) : undefined,
+      ]);
     },
+    enqueue: (deliveries, due) => queue.enqueue(deliveries.map((d) => ({ ...d, due }))),
   };
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import { UnavailableError } from '../../lib/errors';
 import type { Jobs } from '../../lib/jobs';
 import { randomBase64url, type KeyMode } from '../../lib/ids';
@@ -6,7 +6,7 @@ import type { AppsStore } from '../apps/store';
 import type { AppRef } from '../../../contract/common.js';
 import type { CodeParams, EnvVersion } from './client';
 import { LOCAL, WechatError, type WechatApi } from './errors';
-import { WECHAT_QUEUE, type JobOutcome, type WechatJobData, type WechatJobName } from './jobs';
+import { WECHAT_QUEUE, type JobOutcome, type OkValue, type WechatCall, type WechatJobData, type WechatJobName } from './jobs';
 
 export type { AppRef };
 
@@ -42,9 +42,9 @@ export interface WechatGateway {
 
 export interface GatewayDeps {
   jobs: Pick<Jobs, 'queue' | 'runsWorkers' | 'workersAlive'>;
-  redis: Redis;
+  redis: RedisClient;
   /** A connection of its own for this process's outcome channel; asked for once, on first need. */
-  subscriber(): Redis;
+  subscriber(): RedisClient;
   /** This process: workers publish the outcome of its jobs on `replyChannel(instanceId)`. */
   instanceId: string;
   replyChannel(instanceId: string): string;
@@ -59,14 +59,23 @@ export interface GatewayDeps {
    * phone's own 15 s wx.request timeout, so the phone hears our answer rather than its own.
    */
   waitMs: number;
+  /**
+   * Set: this instance calls WeChat itself (WECHAT_CALLS=direct) and the queue is not used.
+   * Unset: every call is a job for a worker (WECHAT_CALLS=queued).
+   */
+  direct?: WechatCall;
 }
 
 /** An API-only process trusts a "some worker is alive" answer this long before asking Redis again. */
 const WORKERS_SEEN_CACHE_MS = 1_000;
 
 /**
- * Every WeChat call runs as a BullMQ job, so API instances never hold WeChat connections and
- * calls survive being spread over worker processes; the caller awaits the outcome.
+ * Direct (the default): the instance serving the request calls WeChat itself, a few Redis
+ * commands (the token cache, the per-AppID limiter) instead of a job's ~50.
+ *
+ * Queued: every WeChat call runs as a BullMQ job, so API instances never hold WeChat
+ * connections (operators can pin WeChat's IP whitelist to the workers' egress) and calls are
+ * spread over worker processes; the caller awaits the outcome.
  *
  * The worker publishes the outcome on the calling instance's own channel (and leaves it under
  * the outcome key too). A channel per instance instead of BullMQ's QueueEvents: QueueEvents
@@ -142,13 +151,18 @@ export function createWechatGateway(deps: GatewayDeps): WechatGateway & {
     }
   }
 
-  function unwrap(outcome: JobOutcome): Extract<JobOutcome, { ok: true }>['value'] {
+  function unwrap(outcome: JobOutcome): OkValue {
     if (outcome.ok) return outcome.value;
     const e = outcome.error;
     throw new WechatError(e.api, e.errcode, e.errmsg, e.plain);
   }
 
-  async function run<N extends WechatJobName>(name: N, data: WechatJobData<N>): Promise<Extract<JobOutcome, { ok: true }>['value']> {
+  async function run<N extends WechatJobName>(name: N, data: WechatJobData<N>): Promise<OkValue> {
+    if (deps.direct) return deps.direct(name, data);
+    return runQueued(name, data);
+  }
+
+  async function runQueued<N extends WechatJobName>(name: N, data: WechatJobData<N>): Promise<OkValue> {
     await requireWorker();
     await listen();
     const queue = deps.jobs.queue(WECHAT_QUEUE);

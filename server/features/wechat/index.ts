@@ -4,7 +4,7 @@ import type { AppsStore } from '../apps/store';
 import { createWechatClient } from './client';
 import { LOCAL, WechatError } from './errors';
 import { createWechatGateway, type WechatGateway } from './gateway';
-import { createWechatProcessor, WECHAT_QUEUE } from './jobs';
+import { createWechatCall, createWechatProcessor, WECHAT_QUEUE } from './jobs';
 import { createAppIdLimiter } from './limiter';
 import type { SandboxPort } from './ports';
 
@@ -57,7 +57,7 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
   }
 
   const outcomeKey = (jobId: string) => core.key('wechat', 'outcome', jobId);
-  const codesPerMinute = opts.codesPerMinute ?? 5_000;
+  const codesPerMinute = opts.codesPerMinute ?? config.wechatCodesPerMinute;
   const codeLimiter = createAppIdLimiter({
     redis: core.redis.client,
     keyPrefix: core.key('wechat', 'rl'),
@@ -77,6 +77,8 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
     plain: (wait) => `This AppID's URL Links for today (${urlLinksPerDay}) are used up; phone visitors get the save-the-code hint for ${Math.ceil(wait / 3600)} h more`,
   });
 
+  const call = createWechatCall({ client, credentials });
+  const direct = config.wechatCalls === 'direct';
   const replyChannel = (instanceId: string) => core.key('wechat', 'done', instanceId);
   const gateway = createWechatGateway({
     jobs: core.jobs,
@@ -94,17 +96,19 @@ export function createWechatFeature(core: Core, opts: WechatFeatureOptions): {
     },
     sandboxPhoneCode,
     waitMs: opts.waitMs ?? 10_000,
+    ...(direct ? { direct: call } : {}),
   });
 
   const feature: Feature = {
     name: 'wechat',
     async start() {
-      // Subscribed before serving, so the first caller doesn't pay for it (workers don't call).
-      if (config.role !== 'worker') await gateway.listen();
+      // Subscribed before serving, so the first caller doesn't pay for it (workers and direct callers don't wait for jobs).
+      if (config.role !== 'worker' && !direct) await gateway.listen();
+      // Registered in both modes: jobs queued by instances set to `queued` still get done.
       core.jobs.worker(
         WECHAT_QUEUE,
         createWechatProcessor({
-          client, redis: core.redis.client, logger: core.logger, outcomeKey, replyChannel, credentials,
+          call, redis: core.redis.client, logger: core.logger, outcomeKey, replyChannel,
           answerLocally: (caller, jobId, outcome) => caller === core.instanceId && gateway.settleLocally(jobId, outcome),
         }),
         { concurrency: opts.workerConcurrency ?? 50 },

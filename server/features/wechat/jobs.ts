@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import { z } from 'zod';
 import { envVersionSchema, modeSchema } from '../../../contract/common.js';
 import { LOCAL, WechatError, serializeWechatError } from './errors';
@@ -38,51 +38,63 @@ export type JobOutcome =
   | { ok: true; value: { contentType: string; body: string } | { openid: string; unionid?: string } | { url: string } | { phoneNumber: string; watermarkAppid: string } }
   | { ok: false; error: ReturnType<WechatError['toJSON']> };
 
-type OkValue = Extract<JobOutcome, { ok: true }>['value'];
+export type OkValue = Extract<JobOutcome, { ok: true }>['value'];
 
 export const OUTCOME_TTL_MS = 60_000;
 
-export interface ProcessorDeps {
+/** What a call needs, wherever it runs (a worker's job or the calling instance itself). */
+export interface CallDeps {
   client: WechatClient;
-  redis: Redis;
+  /** The API base and credentials for an app in a mode; loads live secrets itself. */
+  credentials(appId: string, mode: KeyMode): Promise<{ base: string; creds: WechatCredentials }>;
+}
+
+export type WechatCall = <N extends WechatJobName>(name: N, data: WechatJobData<N>) => Promise<OkValue>;
+
+/** One WeChat call from its job payload: the same code whether a worker or the caller runs it. */
+export function createWechatCall(deps: CallDeps): WechatCall {
+  return async (name, data) => {
+    switch (name) {
+      case 'getwxacodeunlimit': {
+        const d = jobSchemas.getwxacodeunlimit.parse(data);
+        const { base, creds } = await deps.credentials(d.appId, d.mode);
+        const img = await deps.client.getwxacodeunlimit(base, creds, d);
+        return { contentType: img.contentType, body: img.body.toString('base64') };
+      }
+      case 'jscode2session': {
+        const d = jobSchemas.jscode2session.parse(data);
+        const { base, creds } = await deps.credentials(d.appId, d.mode);
+        return deps.client.jscode2session(base, creds, d.code);
+      }
+      case 'getuserphonenumber': {
+        const d = jobSchemas.getuserphonenumber.parse(data);
+        const { base, creds } = await deps.credentials(d.appId, d.mode);
+        return deps.client.getUserPhoneNumber(base, creds, d.code);
+      }
+      case 'generate_urllink': {
+        const d = jobSchemas.generate_urllink.parse(data);
+        const { base, creds } = await deps.credentials(d.appId, d.mode);
+        return { url: await deps.client.generateUrlLink(base, creds, d) };
+      }
+      default:
+        throw new WechatError('queue', LOCAL.badResponse, `unknown job ${String(name)}`);
+    }
+  };
+}
+
+export interface ProcessorDeps {
+  call: WechatCall;
+  redis: RedisClient;
   logger: Logger;
   outcomeKey(jobId: string): string;
   /** The pub/sub channel of a calling instance (see gateway.ts). */
   replyChannel(instanceId: string): string;
   /** Hands the outcome to a caller in this process, if the job is one of its calls; true when it did. */
   answerLocally?(caller: string, jobId: string, outcome: JobOutcome): boolean;
-  /** The API base and credentials for an app in a mode; loads live secrets itself. */
-  credentials(appId: string, mode: KeyMode): Promise<{ base: string; creds: WechatCredentials }>;
 }
 
 export function createWechatProcessor(deps: ProcessorDeps) {
-  async function run(job: Job): Promise<OkValue> {
-    switch (job.name as WechatJobName) {
-      case 'getwxacodeunlimit': {
-        const d = jobSchemas.getwxacodeunlimit.parse(job.data);
-        const { base, creds } = await deps.credentials(d.appId, d.mode);
-        const img = await deps.client.getwxacodeunlimit(base, creds, d);
-        return { contentType: img.contentType, body: img.body.toString('base64') };
-      }
-      case 'jscode2session': {
-        const d = jobSchemas.jscode2session.parse(job.data);
-        const { base, creds } = await deps.credentials(d.appId, d.mode);
-        return deps.client.jscode2session(base, creds, d.code);
-      }
-      case 'getuserphonenumber': {
-        const d = jobSchemas.getuserphonenumber.parse(job.data);
-        const { base, creds } = await deps.credentials(d.appId, d.mode);
-        return deps.client.getUserPhoneNumber(base, creds, d.code);
-      }
-      case 'generate_urllink': {
-        const d = jobSchemas.generate_urllink.parse(job.data);
-        const { base, creds } = await deps.credentials(d.appId, d.mode);
-        return { url: await deps.client.generateUrlLink(base, creds, d) };
-      }
-      default:
-        throw new WechatError('queue', LOCAL.badResponse, `unknown job ${job.name}`);
-    }
-  }
+  const run = (job: Job): Promise<OkValue> => deps.call(job.name as WechatJobName, job.data as WechatJobData<WechatJobName>);
 
   /** The key for a caller that missed the message, and the message: one round trip. */
   async function answer(job: Job, outcome: JobOutcome): Promise<void> {

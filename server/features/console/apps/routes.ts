@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envVersionSchema, phoneNumberSettingSchema } from '../../../../contract/common.js';
+import { codeStyleSchema, envVersionSchema, phoneNumberSettingSchema } from '../../../../contract/common.js';
 import type { Logger } from '../../../lib/logger';
 import type { Db } from '../../../db/client';
 import { ApiError } from '../../../lib/errors';
@@ -28,6 +28,7 @@ const createBody = z.object({
   allowedOrigins: originsSchema.default([]),
   wechatAppId: wechatAppId.optional(),
   wechatSecret: wechatSecret.optional(),
+  codeStyle: codeStyleSchema.optional(),
 }).refine((b) => !b.wechatSecret || b.wechatAppId, { message: 'an AppSecret needs its AppID', path: ['wechatAppId'] });
 
 const patchBody = z.object({
@@ -40,6 +41,7 @@ const patchBody = z.object({
   mpPage: mpPage.optional(),
   envVersion: envVersionSchema.optional(),
   checkPath: z.boolean().optional(),
+  codeStyle: codeStyleSchema.optional(),
   phoneNumber: phoneNumberSettingSchema.optional(),
   sessionTtlSeconds: z.number().int().min(30, 'must be at least 30 seconds').max(600, 'must be at most 600 seconds').optional(),
 }).strict();
@@ -62,6 +64,7 @@ export function mountAppRoutes(r: ConsoleRouter, deps: ConsolePorts & { db: Db; 
       wechatSecret: body.wechatSecret,
       displayName: body.displayName ?? undefined,
       logoUrl: body.logoUrl ?? undefined,
+      codeStyle: body.codeStyle,
     });
     res.status(201);
     // The only time secret keys are ever shown.

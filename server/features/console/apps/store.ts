@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { App, EnvVersion, PhoneNumberSetting } from '../../../../contract/index.js';
+import type { App, CodeStyle, EnvVersion, PhoneNumberSetting } from '../../../../contract/index.js';
 import type { Db } from '../../../db/client';
 import { apiKeys, apps } from '../../../db/schema/index';
 import { encrypt } from '../../../lib/crypto';
@@ -28,6 +28,7 @@ export function toConsoleApp(row: AppRow): ConsoleApp {
     sessionTtlSeconds: row.sessionTtlSeconds,
     tokenTtlSeconds: row.tokenTtlSeconds,
     urlLinkEnabled: row.urlLinkEnabled,
+    codeStyle: row.codeStyle,
     phoneNumber: row.phoneNumber,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -61,6 +62,7 @@ export interface AppPatch {
   envVersion?: EnvVersion;
   checkPath?: boolean;
   sessionTtlSeconds?: number;
+  codeStyle?: CodeStyle;
   phoneNumber?: PhoneNumberSetting;
 }
 

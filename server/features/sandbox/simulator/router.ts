@@ -11,6 +11,12 @@ export interface SimulatorOptions extends Omit<EngineOptions, 'now'> {
    */
   scoped: boolean;
   /**
+   * WeChat's cost of a mini-program code, for benches: how long it takes to answer
+   * (100–300 ms from a server in China) and its quota of codes a minute per AppID, past which
+   * it answers 45009. Unset: no delay, no quota (the product's sandbox).
+   */
+  codes?: { latencyMs?: number; perMinute?: number };
+  /**
    * Who may inject faults into, clear or read the counters of an AppID. Mounted in the product
    * this checks the caller's test-mode secret key, so a tenant can't disturb another's sandbox.
    */
@@ -101,6 +107,12 @@ export function createSimulatorRouter(opts: SimulatorOptions): Router {
     if (await applyFault(engine, 'getwxacodeunlimit', await engine.tokenAppId(token), res)) return;
     const body = readJson(req);
     if (!body) return void res.json(FORMAT_ERROR);
+    if (opts.codes?.latencyMs) await new Promise((r) => setTimeout(r, opts.codes!.latencyMs));
+    if (opts.codes?.perMinute) {
+      const minute = Math.floor((opts.now ?? Date.now)() / 60_000);
+      const used = await opts.kv.incr(`codes:${(await engine.tokenAppId(token)) ?? '?'}:${minute}`, 120_000);
+      if (used > opts.codes.perMinute) return void res.json({ errcode: 45009, errmsg: 'reach max api minute quota limit' });
+    }
     const r = await engine.getwxacodeunlimit(token, body);
     // WeChat sends image/jpeg unless is_hyaline; we always draw a PNG, so we label it honestly.
     if (r.ok) res.type('image/png').send(r.value);

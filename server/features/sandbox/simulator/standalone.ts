@@ -20,6 +20,7 @@ export interface StandaloneOptions {
   masterKey?: Buffer;
   /** Control routes require an appid, as when mounted. */
   scoped?: boolean;
+  codes?: { latencyMs?: number; perMinute?: number };
 }
 
 export interface RunningSimulator {
@@ -53,6 +54,7 @@ export async function startSimulator(opts: StandaloneOptions = {}): Promise<Runn
     resolveApp,
     phoneBaseUrl: () => opts.phoneBaseUrl ?? url,
     scoped: opts.scoped ?? false,
+    ...(opts.codes ? { codes: opts.codes } : {}),
     now: () => Date.now() + offset,
   };
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'wechat-simulator');
@@ -114,7 +116,8 @@ export async function startSimulator(opts: StandaloneOptions = {}): Promise<Runn
 async function runFromCommandLine(): Promise<void> {
   const port = Number(process.env.SIM_PORT ?? process.env.PORT ?? 4000);
   const masterKey = process.env.MASTER_KEY ? Buffer.from(process.env.MASTER_KEY, 'base64') : undefined;
-  const sim = await startSimulator({ port, host: process.env.SIM_HOST ?? '0.0.0.0', phoneBaseUrl: process.env.PUBLIC_URL, masterKey });
+  const codes = { latencyMs: Number(process.env.SIM_CODE_LATENCY_MS ?? 0), perMinute: Number(process.env.SIM_CODES_PER_MINUTE ?? 0) };
+  const sim = await startSimulator({ port, host: process.env.SIM_HOST ?? '0.0.0.0', phoneBaseUrl: process.env.PUBLIC_URL, masterKey, codes });
   const appid = process.env.SIM_APPID ?? 'wx0000000000000001';
   const secret = process.env.SIM_SECRET ?? 'sandbox-secret-0000000000000001';
   sim.registerApp(appid, secret);

@@ -9,7 +9,10 @@
   var ScanLogin = window.ScanLogin;
   var OPENID_KEY = 'wsl-sandbox-openid';
   var params = new URLSearchParams(location.search);
-  var scene = params.get('scene');
+  // A mini-program code opens the page with ?scene=…; a link-style code as WeChat would: ?q=…&scancode_time=….
+  var options = {};
+  ['scene', 'q', 'scancode_time'].forEach(function (k) { if (params.get(k) != null) options[k] = params.get(k); });
+  var scene = ScanLogin.flow.readOptions(options, Date.now()).scene || options.scene;
   var closed = false;
 
   /** One browser is one sandbox WeChat user: a random openid kept in localStorage. */
@@ -210,5 +213,5 @@
   var initial = flow.view();
   render(initial);
   wx.setNavigationBarTitle({ title: initial.t.title });
-  flow.start({ scene: scene == null ? undefined : scene });
+  flow.start(options);
 })();
