@@ -78,6 +78,19 @@ describe('console forms in a browser', () => {
     await ctx.close();
   });
 
+  it("asks for the visitor's phone number once set, and says what WeChat charges", async () => {
+    const { api, tenant, appId, ctx, page } = await owner('phone@forms.example', 'Phone Org');
+    await page.goto(`${s.url}/console/t/${tenant}/apps/${appId}/settings`);
+    await page.getByRole('heading', { name: "Visitor's phone number" }).waitFor();
+    expect(await page.locator('input[name=phoneNumber][value=off]').isChecked()).toBe(true);
+    expect(await page.locator('#phoneNumberCost').textContent()).toMatch(/charges your mini-program for each successful use/);
+    await page.getByText('Required: no login without it').click();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved.').waitFor();
+    expect((await api.call('GET', `/tenants/${tenant}/apps/${appId}`)).body.phoneNumber).toBe('required');
+    await ctx.close();
+  }, 90_000);
+
   it('shows a refused field beside the field, in plain words, marked invalid and focused', async () => {
     const { tenant, appId, ctx, page } = await owner('refused@forms.example', 'Refused Org');
     await page.goto(`${s.url}/console/t/${tenant}/apps/${appId}/settings`);
