@@ -65,6 +65,10 @@ const envSchema = z.object({
     .describe('fault injection for tests and bench/faults.ts only: the process exits right after a confirm\'s Postgres write, before Redis hears of it'),
   URL_LINKS_PER_DAY: z.coerce.number().int().min(0).max(500_000).default(50_000)
     .describe("'Open in WeChat' URL Links one mini-program AppID may create per day (WeChat allows 500,000 with Schemes); 0 = none"),
+  REQUEST_DEADLINE_MS: z.coerce.number().int().min(500).max(300_000).default(15_000)
+    .describe('an HTTP request still unanswered after this gets 503 unavailable with Retry-After (the long-poll and the console event stream are spared)'),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000)
+    .describe("Postgres statement_timeout for the server's queries (0 = none); migrations run without it"),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -98,6 +102,8 @@ export interface Config {
   sessionRateLimit: number;
   confirmLeaseMs: number;
   sessionResyncMs: number;
+  requestDeadlineMs: number;
+  databaseStatementTimeoutMs: number;
   faultExitAfterLoginRecord: boolean;
   webhookRetentionDays: number;
   webhookMaxEndpoints: number;
@@ -188,6 +194,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     sessionRateLimit: e.SESSION_RATE_LIMIT,
     confirmLeaseMs: e.CONFIRM_LEASE_MS,
     sessionResyncMs: e.SESSION_RESYNC_MS,
+    requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     faultExitAfterLoginRecord: e.FAULT_EXIT_AFTER_LOGIN_RECORD,
     webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
     webhookMaxEndpoints: e.WEBHOOK_MAX_ENDPOINTS,
