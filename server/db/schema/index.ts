@@ -19,3 +19,4 @@ export * from './monthly-active-users';
 export * from './billing-meter-outbox';
 export * from './stripe-events';
 export * from './quota-warnings';
+export * from './idempotency-keys';
