@@ -113,4 +113,32 @@ describe('a Postgres that hangs', () => {
     relay.resume();
     await waitFor('served again', async () => (await usage()).status === 200);
   }, 60_000);
+
+  it('makes a creation cut short by its deadline safe to retry with its Idempotency-Key: one endpoint however far the first got', async () => {
+    const t = await createTenantApp(server);
+    const create = async () => {
+      const res = await fetch(`${server.url}/v1/webhook_endpoints`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.test}`, 'content-type': 'application/json', 'idempotency-key': 'deploy-42' },
+        body: JSON.stringify({ url: 'http://127.0.0.1:9/hook' }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      return { status: res.status, replayed: res.headers.get('idempotent-replayed'), body: (await res.json()) as { id?: string } };
+    };
+    // Whatever the first request had sent (key lookup, claim, creation) is held, then goes through on resume.
+    relay.hang();
+    const cut = await create();
+    expect(cut.status).toBe(503);
+    relay.resume();
+    // Until the first request's held statements are done, a retry may be told it is still in
+    // flight (409); then it gets the first's answer, or runs in its place if the first never claimed the key.
+    const retried = await waitFor('the retry answered', async () => {
+      const r = await create();
+      return r.status === 409 ? null : r;
+    });
+    expect(retried.status).toBe(201);
+    const list = await fetch(`${server.url}/v1/webhook_endpoints`, { headers: { authorization: `Bearer ${t.test}` } });
+    const endpoints = ((await list.json()) as { data: Array<{ id: string }> }).data;
+    expect(endpoints.map((e) => e.id)).toEqual([retried.body.id]);
+  }, 60_000);
 });
