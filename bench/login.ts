@@ -7,7 +7,7 @@
  *   npx tsx bench/login.ts [--duration 20] [--warmup 3] [--concurrency 100] [--users 1000]
  *                          [--logins N] [--qr] [--apps 1] [--rate R] [--cpu-prof DIR]
  *                          [--workers N] [--instances N] [--wechat external|mounted]
- *                          [--live] [--billing on|off]
+ *                          [--live] [--billing on|off] [--cluster]
  *
  * --wechat external (default) plays WeChat's servers with one standalone simulator process
  * (server/features/sandbox/simulator/standalone.ts, sharing the stack's MASTER_KEY so it
@@ -24,6 +24,11 @@
  * Stripe stand-in in the bench process and puts the tenant on Pro with a Stripe customer, so
  * every user's first login of the month writes a meter outbox row and becomes a meter event;
  * off (default), no STRIPE_* is set. Compare the two in one sitting with bench/billing.ts.
+ *
+ * --cluster runs the same load twice in one sitting, first on the shared single Redis, then on
+ * a Redis Cluster of its own (3 masters + 3 replicas on loopback, test/helpers/redis-cluster.ts,
+ * REDIS_CLUSTER_NODES), and prints both and a side-by-side summary. Redis commands per login on
+ * the cluster are summed over its masters (ours alone, so exact; the single Redis is shared).
  *
  * --instances N starts N full server processes (ROLE=all; ROLE=api with --workers), each on
  * its own port, sharing the database, Redis prefix, MASTER_KEY and apps. The bench is the load
@@ -47,6 +52,7 @@ import postgres from 'postgres';
 import { ORIGIN, PG_ADMIN_URL, startStack } from './lib/stack';
 import { sandboxAppId } from '../server/features/sandbox/simulator/credentials';
 import { fmtMs, fmtSummary, summarize, Tally, type Summary } from './lib/stats';
+import { startRedisCluster } from '../test/helpers/redis-cluster';
 
 export interface LoginOptions {
   /** Measured window, seconds (after the warm-up). */
@@ -67,6 +73,8 @@ export interface LoginOptions {
   cpuProfDir: string | undefined;
   /** Spread the browsers over this many apps (1 = one busy site, the default). */
   apps: number;
+  /** Run on a Redis Cluster of the bench's own instead of the single Redis (see --cluster). */
+  cluster: boolean;
   /** Worker-only processes beside a ROLE=api server (0 = one ROLE=all process). */
   workers: number;
   /** Server processes behind the bench's own non-sticky load balancing (1 = one server). */
@@ -126,7 +134,7 @@ export interface LoginResult {
   cpuProfiles: string[];
 }
 
-export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external', live: false, billing: false };
+export const DEFAULT_LOGIN_OPTIONS: LoginOptions = { duration: 20, warmup: 3, concurrency: 100, users: 1000, logins: undefined, qr: false, cpuProfDir: undefined, apps: 1, rate: undefined, workers: 0, instances: 1, wechat: 'external', live: false, billing: false, cluster: false };
 
 /** The live app's WeChat credentials in the external simulator (any well-formed pair works). */
 const LIVE_WECHAT = { appid: 'wxbe0c0000000000b1', secret: 'be0c'.repeat(8) };
@@ -139,10 +147,16 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const profilesBefore = new Set(cpuProfDir ? readdirSync(cpuProfDir) : []);
   if (options.live && (options.wechat !== 'external' || options.apps !== 1)) throw new Error('--live needs --wechat external and one app');
+  const cluster = options.cluster ? await startRedisCluster() : undefined;
   const stack = await startStack({
     label: 'login', cpuProfDir, apps: options.apps, workers: options.workers, instances: options.instances, wechat: options.wechat,
     ...(options.live ? { live: LIVE_WECHAT } : {}), billing: options.billing,
+    ...(cluster ? { env: { REDIS_CLUSTER_NODES: cluster.nodes } } : {}),
+  }).catch(async (err) => {
+    await cluster?.dispose();
+    throw err;
   });
+  const commandCounts = () => (cluster ? cluster.commandStats() : redisCommands(stack.redis));
   // The phone's wx.login: from the external simulator directly (WeChat's role), or via our server.
   const simClient = stack.simulator ? createHttpClient(stack.simulator.url, options.concurrency * 2) : undefined;
   const wechatAppIds = options.live ? [LIVE_WECHAT.appid] : stack.apps.map((a) => sandboxAppId(a.appId));
@@ -278,7 +292,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     await sleep(options.warmup * 1000);
     const before = await scrapeServers(stack.urls);
     const pgBefore = await pgActivity(admin, stack.database);
-    const redisBefore = await redisCommands(stack.redis);
+    const redisBefore = await commandCounts();
     cpu.start();
     const w0 = performance.now();
     measuring = true;
@@ -289,7 +303,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     cores = cpu.stop();
     const after = await scrapeServers(stack.urls);
     const pgAfter = await pgActivity(admin, stack.database);
-    const redisAfter = await redisCommands(stack.redis);
+    const redisAfter = await commandCounts();
     routes = diffRouteTimes(before.routes, after.routes);
     loopLag = after.loopLag;
     loopLagPerInstance = after.loopLagPerInstance;
@@ -314,6 +328,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
     simClient?.close();
     await admin.end();
     await stack.dispose();
+    await cluster?.dispose();
   }
 
   const cpuProfiles: string[] = [];
@@ -358,6 +373,7 @@ export async function runLoginBench(options: LoginOptions): Promise<LoginResult>
 export function printLoginResult(r: LoginResult): void {
   const o = r.options;
   console.log(`\n== login: ${o.rate ? `open loop, ${o.rate} logins/s offered` : `closed loop, ${o.concurrency} concurrent browser+phone pairs`}, ${r.windowSeconds.toFixed(1)} s measured after ${o.warmup} s warm-up, QR fetch ${o.qr ? 'on' : 'off'}, ${o.users} distinct users, ${o.apps} app(s)${o.instances > 1 ? `, ${o.instances} server instances (non-sticky)` : ''}${o.workers ? `, ${o.workers} worker process(es)` : ''}`);
+  console.log(`  Redis: ${o.cluster ? 'a Redis Cluster of its own, 3 masters + 3 replicas on loopback (REDIS_CLUSTER_NODES)' : 'one Redis (REDIS_URL), shared with other users of this machine'}`);
   console.log(`  keys: ${o.live ? 'live' : 'test'} · billing ${o.billing ? 'on (Stripe stand-in; the tenant on Pro with a customer: a meter event per new monthly user)' : 'off'}`);
   console.log(`  WeChat: ${o.wechat === 'external' ? "external simulator process (as WeChat's servers in production); phones get codes from it, not from the server" : 'simulator mounted in the server process (/sandbox/wechat); phones get codes via the server\'s /sandbox/phone/code'}`);
   console.log(`  completed logins      ${r.completed}  →  ${r.loginsPerSecond.toFixed(0)} logins/s`);
@@ -404,7 +420,7 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' }, users: { type: 'string' },
       logins: { type: 'string' }, qr: { type: 'boolean' }, workers: { type: 'string' }, instances: { type: 'string' }, 'cpu-prof': { type: 'string' }, apps: { type: 'string' }, rate: { type: 'string' },
-      wechat: { type: 'string' }, live: { type: 'boolean' }, billing: { type: 'string' },
+      wechat: { type: 'string' }, live: { type: 'boolean' }, billing: { type: 'string' }, cluster: { type: 'boolean' },
     },
     strict: false,
   });
@@ -425,10 +441,23 @@ export function loginOptionsFromArgs(args: string[]): LoginOptions {
     wechat: wechatMode(values.wechat, d.wechat),
     live: Boolean(values.live),
     billing: values.billing === 'on',
+    cluster: Boolean(values.cluster),
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(`machine: ${fmtMachine(describeMachine())}`);
-  printLoginResult(await runLoginBench(loginOptionsFromArgs(process.argv.slice(2))));
+  const options = loginOptionsFromArgs(process.argv.slice(2));
+  if (!options.cluster) printLoginResult(await runLoginBench(options));
+  else {
+    // Side by side in one sitting: the same load on one Redis, then on the cluster.
+    const single = await runLoginBench({ ...options, cluster: false });
+    printLoginResult(single);
+    const onCluster = await runLoginBench(options);
+    printLoginResult(onCluster);
+    console.log('\n== single Redis vs Redis Cluster (same load, one sitting)');
+    for (const [name, r] of [['single Redis', single], ['Redis Cluster', onCluster]] as const) {
+      console.log(`  ${name.padEnd(14)} ${r.loginsPerSecond.toFixed(0).padStart(5)} logins/s   server CPU ${r.perLogin.serverCpuMs.toFixed(1)} ms/login   ${r.perLogin.redisCommands.toFixed(1)} Redis commands/login   confirm→success p50 ${fmtMs(r.confirmToSuccess.p50)} p99 ${fmtMs(r.confirmToSuccess.p99)}   errors ${r.errors.total}`);
+    }
+  }
 }

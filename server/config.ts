@@ -20,6 +20,12 @@ const envSchema = z.object({
     .describe('Postgres connections per process'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
     .describe('Redis connection string; unset = redis://127.0.0.1:6379, or a private redis-server when none answers'),
+  REDIS_CLUSTER_NODES: z.string().regex(/^[^,:\s]+:\d{1,5}(,[^,:\s]+:\d{1,5})*$/, 'must be host:port,host:port,…').optional()
+    .describe('Redis Cluster seed nodes (host:port,…), instead of REDIS_URL; the rest of the cluster is discovered from them'),
+  REDIS_CLUSTER_PASSWORD: z.string().min(1).optional()
+    .describe('password (AUTH) of every Redis Cluster node; only with REDIS_CLUSTER_NODES'),
+  REDIS_CLUSTER_TLS: z.stringbool().default(false)
+    .describe('connect to the Redis Cluster nodes over TLS (as rediss:// does for one Redis); only with REDIS_CLUSTER_NODES'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_:.-]{1,40}$/).default('wsl')
     .describe('prefix of every Redis key and BullMQ queue, so several deployments can share one Redis'),
   MASTER_KEY: z.string().optional()
@@ -84,6 +90,8 @@ export interface Config {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   redisUrl: string | undefined;
+  /** Set = Redis Cluster instead of redisUrl (never both). */
+  redisCluster: RedisClusterConfig | undefined;
   redisPrefix: string;
   masterKey: Buffer;
   wechatApiBase: string;
@@ -145,6 +153,12 @@ function decodeMasterKey(value: string): Buffer {
   return key;
 }
 
+export interface RedisClusterConfig {
+  nodes: Array<{ host: string; port: number }>;
+  password: string | undefined;
+  tls: boolean;
+}
+
 /** In development the key is generated once into DATA_DIR and reused, so encrypted data survives restarts. */
 function devMasterKey(dataDir: string): Buffer {
   const file = join(dataDir, 'master.key');
@@ -165,6 +179,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`${name}: ${issue.message}${hint}`);
   }
   const e = parsed.data;
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError('REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a Redis Cluster, not both');
+  }
   let masterKey: Buffer;
   if (e.MASTER_KEY) masterKey = decodeMasterKey(e.MASTER_KEY);
   else if (e.NODE_ENV === 'production') {
@@ -179,6 +196,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER_NODES
+      ? {
+          nodes: e.REDIS_CLUSTER_NODES.split(',').map((n) => {
+            const at = n.lastIndexOf(':');
+            return { host: n.slice(0, at), port: Number(n.slice(at + 1)) };
+          }),
+          password: e.REDIS_CLUSTER_PASSWORD,
+          tls: e.REDIS_CLUSTER_TLS,
+        }
+      : undefined,
     redisPrefix: e.REDIS_PREFIX,
     masterKey,
     wechatApiBase: e.WECHAT_API_BASE.replace(/\/+$/, ''),

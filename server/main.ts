@@ -56,7 +56,7 @@ export async function buildCore(config: Config, opts: StartOptions = {}): Promis
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: opts.dbPoolSize ?? config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs });
   let redis;
   try {
-    redis = await connectRedis({ url: config.redisUrl, dataDir: config.dataDir, logger });
+    redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster, dataDir: config.dataDir, logger });
   } catch (err) {
     await database.close();
     throw err;

@@ -273,7 +273,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       NODE_ENV: 'production',
       MASTER_KEY: randomBytes(32).toString('base64'),
       DATABASE_URL: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${database}`),
-      REDIS_URL,
+      // A cluster bench names its nodes instead (the server refuses both).
+      ...(opts.env?.REDIS_CLUSTER_NODES ? {} : { REDIS_URL }),
       REDIS_PREFIX: redisPrefix,
       LOG_LEVEL: 'warn',
       // Every simulated browser comes from 127.0.0.1.

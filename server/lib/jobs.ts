@@ -1,5 +1,5 @@
-import { Queue, QueueEvents, Worker, type Processor, type WorkerOptions, type RedisOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Queue, QueueEvents, Worker, type ConnectionOptions, type Processor, type WorkerOptions } from 'bullmq';
+import type { RedisClient } from './redis';
 import type { Logger } from './logger';
 import { createPeriodic } from './periodic';
 
@@ -38,17 +38,20 @@ export interface Jobs {
 
 export interface JobsOptions {
   prefix: string;
-  connection: RedisOptions;
+  /** Options for one Redis, or a Cluster client (BullMQ duplicates it for blocking commands). */
+  connection: ConnectionOptions;
   runsWorkers: boolean;
   logger: Logger;
   /** Commands (the heartbeat); BullMQ opens its own connections from `connection`. */
-  redis: Redis;
+  redis: RedisClient;
   /** This process, as named in the heartbeat. */
   instanceId: string;
 }
 
 export function createJobs(opts: JobsOptions): Jobs {
-  // Hash-tagged so every key of a queue lands in one Redis Cluster slot.
+  // Hash-tagged so every key of every queue lands in one Redis Cluster slot, as BullMQ's cluster
+  // setup asks. One tag for all queues, not one per queue: the worker heartbeat and the
+  // queues are few keys with little traffic next to the sessions, which spread over every slot.
   const prefix = `{${opts.prefix}}`;
   const heartbeatKey = `${prefix}:workers`;
   const queues = new Map<string, Queue>();

@@ -2,25 +2,34 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Command, Redis, ReplyError, type ChainableCommander, type RedisOptions } from 'ioredis';
-import type { RedisOptions as BullRedisOptions } from 'bullmq';
-import { UnavailableError } from './errors';
+import { Redis, type ChainableCommander, type Cluster, type Command, type RedisOptions } from 'ioredis';
+import type { ConnectionOptions } from 'bullmq';
+import type { RedisClusterConfig } from '../config';
 import type { Logger } from './logger';
+import { connectCluster } from './redis-cluster';
+import { guard, RedisUnavailableError } from './redis-guard';
+
+export { RedisUnavailableError };
 
 export type { Redis };
 
+/** One Redis or a Redis Cluster: both speak the same commands, so features take either. */
+export type RedisClient = Redis | Cluster;
+
 export interface RedisHandle {
+  /** For logs: the URL, or `cluster:` and the seed nodes. */
   url: string;
+  /** True on a Redis Cluster: every multi-key command, MULTI and script must stay in one slot. */
+  cluster: boolean;
   /** Commands for request handlers: no offline queue, so a Redis outage fails fast. */
-  client: Redis;
+  client: RedisClient;
   /** A fresh connection for a subscriber or a blocking BullMQ worker. */
-  duplicate(opts?: RedisOptions): Redis;
-  /** Options BullMQ needs for its own connections (it must retry forever). */
-  bullConnection(): BullRedisOptions;
+  duplicate(opts?: RedisOptions): RedisClient;
+  /** What BullMQ connects with (it must retry forever): options for one Redis, a Cluster client for a cluster. */
+  bullConnection(): ConnectionOptions;
   close(): Promise<void>;
 }
 
-export class RedisUnavailableError extends Error {}
 
 /**
  * ioredis with typed failures: a command that fails because Redis can't be reached (no
@@ -34,8 +43,7 @@ class GuardedRedis extends Redis {
   }
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
-    const reject = command.reject;
-    command.reject = (err: Error) => reject(err instanceof ReplyError || err instanceof UnavailableError ? err : new UnavailableError('Redis is unavailable; try again shortly', 2, { cause: err }));
+    guard(command);
     return super.sendCommand(command, stream);
   }
 }
@@ -107,11 +115,14 @@ async function startPrivateRedis(dataDir: string, logger: Logger): Promise<{ url
 
 export async function connectRedis(opts: {
   url?: string;
+  /** Set: a Redis Cluster instead of `url` (config refuses both). */
+  cluster?: RedisClusterConfig;
   dataDir: string;
   logger: Logger;
   /** Where to look before starting a private server; only tests change it. */
   defaultUrl?: string;
 }): Promise<RedisHandle> {
+  if (opts.cluster) return connectCluster(opts.cluster, opts.logger);
   let url = opts.url ?? opts.defaultUrl ?? 'redis://127.0.0.1:6379';
   let child: ChildProcess | undefined;
   if (!opts.url && !(await answers(url))) {
@@ -130,6 +141,7 @@ export async function connectRedis(opts: {
   const extra: Redis[] = [];
   return {
     url,
+    cluster: false,
     client,
     duplicate(o) {
       const r = new GuardedRedis(url, { maxRetriesPerRequest: null, ...o });

@@ -5,7 +5,7 @@ import { createHttpApp } from '../../server/app';
 import type { Core, Feature } from '../../server/core';
 import { buildCore, startServer, type RunningServer, type StartOptions } from '../../server/main';
 import { createTestDatabase } from './db';
-import { TEST_REDIS_URL, testRedisPrefix } from './redis';
+import { testRedisEnv, testRedisPrefix } from './redis';
 
 export interface TestEnv {
   databaseUrl: string;
@@ -24,7 +24,8 @@ export function testConfig(databaseUrl: string, redisPrefix: string, env: Record
     NODE_ENV: 'test',
     PORT: '0',
     DATABASE_URL: databaseUrl,
-    REDIS_URL: TEST_REDIS_URL,
+    // A test on a cluster of its own (test/helpers/redis-cluster.ts) names it instead.
+    ...(env.REDIS_CLUSTER_NODES ? {} : testRedisEnv()),
     REDIS_PREFIX: redisPrefix,
     MASTER_KEY: TEST_MASTER_KEY,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/main';
 import { createTestEnv, TEST_MASTER_KEY, type TestEnv } from '../helpers/server';
-import { TEST_REDIS_URL } from '../helpers/redis';
+import { testRedisClient, testRedisEnv } from '../helpers/redis';
 import { createTestApp, openSocket, postJson, testScan, TEST_ORIGIN } from '../helpers/login';
 
 function freePort(): Promise<number> {
@@ -40,7 +39,7 @@ async function startProcess(): Promise<{ url: string; child: ChildProcess }> {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: {
-      ...process.env, NODE_ENV: 'test', PORT: String(port), PUBLIC_URL: url, DATABASE_URL: env.databaseUrl, REDIS_URL: TEST_REDIS_URL,
+      ...process.env, NODE_ENV: 'test', PORT: String(port), PUBLIC_URL: url, DATABASE_URL: env.databaseUrl, ...testRedisEnv(),
       REDIS_PREFIX: env.redisPrefix, MASTER_KEY: TEST_MASTER_KEY, LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -109,7 +108,7 @@ describe('two server processes sharing Postgres and Redis', () => {
       .then((r) => r.json())
       .finally(() => (answered = true));
     // The poll is held by the other process once the session routes its events there.
-    const redis = new Redis(TEST_REDIS_URL);
+    const redis = testRedisClient();
     try {
       const key = `${env.redisPrefix}:sess:{${s.session}}`;
       for (;;) {

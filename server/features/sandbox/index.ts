@@ -29,7 +29,7 @@ export interface SandboxFeatureOptions {
 export function createSandboxFeature(core: Core, opts: SandboxFeatureOptions) {
   const { config } = core;
   const simOptions = {
-    kv: redisKv(core.redis.client, (part: string) => core.key('sim', part)),
+    kv: redisKv(core.redis.client, (part: string) => core.key('{sim}', part)),
     async resolveApp(appid: string) {
       return SANDBOX_APPID_PATTERN.test(appid) ? { secret: sandboxSecret(config.masterKey, appid), pages: null } : null;
     },

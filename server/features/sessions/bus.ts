@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import type { Logger } from '../../lib/logger';
 
 /**
@@ -19,6 +19,10 @@ const REPUBLISH_AFTER_MS = 1_000;
  * Cross-instance routing. Each instance subscribes to one channel of its own; a session
  * records which instance holds its browser (`holder`), and state changes are published to
  * that instance only. An event for a session held here skips Redis entirely.
+ *
+ * On a Redis Cluster (`sharded`) the channel is a shard channel (SSUBSCRIBE/SPUBLISH): an event
+ * travels only through the shard that owns the holder's channel, not to every node. On one Redis
+ * it is a plain channel, which every Redis version has.
  *
  * Messages are hints, delivered at most once: the session in Redis is the truth. Whoever
  * listens re-reads it after the subscriber reconnects (`onResubscribed`) and on a slow timer
@@ -42,8 +46,10 @@ export interface SessionBus {
 export function createSessionBus(opts: {
   instanceId: string;
   channelOf: (instanceId: string) => string;
-  publisher: Redis;
-  subscriber: Redis;
+  publisher: RedisClient;
+  subscriber: RedisClient;
+  /** Shard channels (a Redis Cluster) instead of plain ones. */
+  sharded: boolean;
   logger: Logger;
 }): SessionBus {
   const listeners = new Map<string, Set<Listener>>();
@@ -64,7 +70,8 @@ export function createSessionBus(opts: {
   }
 
   async function send(channel: string, message: string): Promise<number> {
-    return opts.publisher.publish(channel, message);
+    // SPUBLISH answers how many subscribers of its shard heard it, as PUBLISH does of the whole server.
+    return opts.sharded ? Number(await opts.publisher.spublish(channel, message)) : opts.publisher.publish(channel, message);
   }
 
   return {
@@ -99,32 +106,35 @@ export function createSessionBus(opts: {
     },
     size: () => listeners.size,
     async start() {
-      opts.subscriber.on('message', (channel: string, message: string) => {
+      opts.subscriber.on(opts.sharded ? 'smessage' : 'message', (channel: string, message: string) => {
         if (channel !== own) return;
         const first = message.indexOf(' ');
         const second = message.indexOf(' ', first + 1);
         if (first < 0 || second < 0) return;
         deliver(message.slice(first + 1, second), message.slice(0, first) as SessionEvent, message.slice(second + 1));
       });
-      await opts.subscriber.subscribe(own);
+      await (opts.sharded ? opts.subscriber.ssubscribe(own) : opts.subscriber.subscribe(own));
       // ioredis resubscribes by itself on reconnect, right after `ready` (no event says when the
       // SUBSCRIBE took): what was published while it was away is lost. Told at once, and again a
-      // moment later for what was published while the SUBSCRIBE was on its way.
-      opts.subscriber.on('ready', () => {
+      // moment later for what was published while the SUBSCRIBE was on its way. A cluster's
+      // shard subscribers resubscribe after a failover or a moved slot, then say
+      // `subscribersReady`.
+      const back = () => {
         const fire = () => {
           for (const fn of resubscribed) fn();
         };
         fire();
         const again = setTimeout(fire, RESUBSCRIBED_AGAIN_MS);
         again.unref();
-      });
+      };
+      opts.subscriber.on(opts.sharded ? 'subscribersReady' : 'ready', back);
     },
     async stop() {
       listeners.clear();
       for (const t of retries) clearTimeout(t);
       retries.clear();
       // Not awaited: with Redis gone it would never answer; closing the connection ends it anyway.
-      void opts.subscriber.unsubscribe(own).catch(() => {});
+      void (opts.sharded ? opts.subscriber.sunsubscribe(own) : opts.subscriber.unsubscribe(own)).catch(() => {});
     },
   };
 }

@@ -23,17 +23,25 @@ import { createWsGateway } from './ws';
  * two background passes keep every login finishing: resync (lost events) and confirm recovery
  * (a confirm whose instance died mid-way).
  */
+/**
+ * On a cluster, how long a confirm waits for a replica to hold the login (WAIT 1): a replica on
+ * the same network acks in about a millisecond; past this the login goes on unreplicated (its
+ * Postgres record still recovers it) rather than keep the phone waiting.
+ */
+const REPLICA_ACK_MS = 100;
+
 export function createSessionsFeature(core: Core, deps: { apps: AppsStore; wechat: WechatPort; signer: SignerPort; outbox: OutboxPort; activity: ActivityPort; hostedPages?: HostedPagePort }): {
   feature: Feature;
   service: SessionService;
 } {
   const log = core.logger.child({ feature: 'sessions' });
-  const store = createSessionStore(core.redis.client, (id) => core.key('sess', `{${id}}`), core.key('confirming'));
+  const store = createSessionStore(core.redis.client, (id) => core.key('sess', `{${id}}`), core.key('confirming'), core.redis.cluster ? REPLICA_ACK_MS : undefined);
   const bus = createSessionBus({
     instanceId: core.instanceId,
     channelOf: (instance) => core.key('inst', instance),
     publisher: core.redis.client,
     subscriber: core.redis.duplicate({ maxRetriesPerRequest: null }),
+    sharded: core.redis.cluster,
     logger: core.logger,
   });
   const service = createSessionService({ core, store, bus, ...deps });

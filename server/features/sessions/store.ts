@@ -1,7 +1,7 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { pipelineValues, type RedisClient } from '../../lib/redis';
 import type { ConfirmedUser } from '../../../contract/sessions.js';
 import type { KeyMode } from '../../lib/ids';
-import { pipelineValues } from '../../lib/redis';
 import { ABANDON_CONFIRM, ATTACH, BEGIN_CONFIRM, CANCEL, CLAIM_CONFIRM, COUNT_SCAN, EXPIRE, FINISH_CONFIRM, RELEASE_CONFIRM, SCAN } from './lua';
 
 export type SessionState = 'pending' | 'scanned' | 'confirming' | 'confirmed' | 'consumed' | 'cancelled' | 'expired';
@@ -40,7 +40,7 @@ const LINGER_MS = 5 * 60_000;
 
 type Reply = [string, ...string[]];
 
-interface ScriptedRedis extends Redis {
+interface Scripts {
   wslCountScan(key: string, now: number): Promise<Reply>;
   wslScan(key: string, now: number, openid: string, unionid: string, ticketHash: string): Promise<Reply>;
   wslBeginConfirm(key: string, now: number, ticketHash: string, leaseMs: number, owner: string): Promise<Reply>;
@@ -53,19 +53,14 @@ interface ScriptedRedis extends Redis {
   wslExpire(key: string, now: number): Promise<Reply>;
 }
 
-/** A pipeline that also carries the scripts (ioredis adds defined commands to pipelines too). */
-type ScriptedPipeline = ChainableCommander & {
-  wslBeginConfirm(key: string, now: number, ticketHash: string, leaseMs: number, owner: string): ScriptedPipeline;
-  wslFinishConfirm(key: string, token: string, user: string, keepMs: number): ScriptedPipeline;
+type ScriptedRedis = RedisClient & Scripts;
+
+/** A pipeline that also carries the finish script (ioredis adds defined commands to pipelines too). */
+type FinishPipeline = ChainableCommander & {
+  wslFinishConfirm(key: string, token: string, user: string, keepMs: number): ChainableCommander;
 };
 
-function replyOf(replies: Array<[Error | null, unknown]> | null, i: number): Reply {
-  const [err, value] = replies?.[i] ?? [new Error('no reply')];
-  if (err) throw err;
-  return value as Reply;
-}
-
-function defineScripts(redis: Redis): ScriptedRedis {
+function defineScripts(redis: RedisClient): ScriptedRedis {
   const r = redis as ScriptedRedis;
   if (typeof r.wslScan === 'function') return r;
   r.defineCommand('wslCountScan', { numberOfKeys: 1, lua: COUNT_SCAN });
@@ -160,7 +155,13 @@ export interface SessionStore {
   ticketMatches(id: string, ticketHash: string): Promise<Session | null>;
 }
 
-export function createSessionStore(redis: Redis, keyOf: (id: string) => string, confirmingKey: string): SessionStore {
+/**
+ * `replicaAckMs`: after writing a confirmed login, wait up to this long for a replica to have it
+ * (WAIT 1), before the phone hears 200 and the browser its token, so a master failover right
+ * after cannot take the login back. For a Redis Cluster, whose masters have replicas; unset on
+ * one Redis (WAIT would only time out there).
+ */
+export function createSessionStore(redis: RedisClient, keyOf: (id: string) => string, confirmingKey: string, replicaAckMs?: number): SessionStore {
   const r = defineScripts(redis);
   const outcome = <S extends string>(id: string, reply: Reply): Outcome<S> => ({
     status: reply[0] as S,
@@ -190,11 +191,15 @@ export function createSessionStore(redis: Redis, keyOf: (id: string) => string, 
     },
     async beginConfirm(id, ticketHash, lease) {
       const now = Date.now();
-      // The list is another key (another cluster slot), so not in the script; one round trip all
-      // the same. Listed first: an entry whose begin was refused is dropped by the next recovery pass.
-      const replies = await (r.pipeline().zadd(confirmingKey, now + lease.ms, id) as unknown as ScriptedPipeline)
-        .wslBeginConfirm(keyOf(id), now, ticketHash, lease.ms, lease.owner).exec();
-      return outcome(id, replyOf(replies, 1));
+      // The list is another key (another cluster slot), so not in the script, and not in one
+      // pipeline (a cluster's pipeline stays on one node); sent together all the same. Listed
+      // first: an entry whose begin was refused is dropped by the next recovery pass; a listing
+      // that failed fails the begin (a 503), and its lease lapses for the phone's retry.
+      const [, reply] = await Promise.all([
+        r.zadd(confirmingKey, now + lease.ms, id),
+        r.wslBeginConfirm(keyOf(id), now, ticketHash, lease.ms, lease.owner),
+      ]);
+      return outcome(id, reply);
     },
     async claimConfirm(id, lease) {
       const now = Date.now();
@@ -203,9 +208,13 @@ export function createSessionStore(redis: Redis, keyOf: (id: string) => string, 
       return outcome(id, reply);
     },
     async finishConfirm(id, token, user, keepMs) {
-      const replies = await (r.pipeline() as unknown as ScriptedPipeline).wslFinishConfirm(keyOf(id), token, JSON.stringify(user), keepMs)
-        .zrem(confirmingKey, id).exec();
-      const reply = replyOf(replies, 0);
+      // Sent together, as beginConfirm's; an entry a failed ZREM leaves is dropped by the recovery pass.
+      const finish = replicaAckMs
+        // One pipeline, so the WAIT goes to the session's own master, on the connection that wrote.
+        ? pipelineValues((r.pipeline() as FinishPipeline).wslFinishConfirm(keyOf(id), token, JSON.stringify(user), keepMs).call('WAIT', 1, replicaAckMs))
+          .then(([reply]) => reply as Reply)
+        : r.wslFinishConfirm(keyOf(id), token, JSON.stringify(user), keepMs);
+      const [reply] = await Promise.all([finish, r.zrem(confirmingKey, id)]);
       if (reply[0] === 'missing') return null;
       return reply[0] === 'done' ? 'done' : toSession(id, reply.slice(1));
     },
@@ -223,9 +232,9 @@ export function createSessionStore(redis: Redis, keyOf: (id: string) => string, 
     },
     async states(ids) {
       if (!ids.length) return [];
-      const p = r.pipeline();
-      for (const id of ids) p.hget(keyOf(id), 'state');
-      return (await pipelineValues(p)).map((v) => (v as SessionState | null) ?? null);
+      // Not one pipeline: the sessions lie in every slot of a cluster. Sent at once all the same.
+      const states = await Promise.all(ids.map((id) => r.hget(keyOf(id), 'state')));
+      return states.map((v) => (v as SessionState | null) ?? null);
     },
     async cancel(id, ticketHash) {
       return outcome(id, await r.wslCancel(keyOf(id), Date.now(), ticketHash));

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import type { EnvVersion } from '../../../contract/common.js';
 import type { Metrics } from '../../lib/metrics';
 import { LOCAL, WechatError, type WechatApi } from './errors';
@@ -9,7 +9,7 @@ export type { WechatCredentials };
 export type { EnvVersion };
 
 export interface WechatClientDeps {
-  redis: Redis;
+  redis: RedisClient;
   key(...parts: string[]): string;
   metrics?: Pick<Metrics, 'wechatCalls'>;
   /** Per HTTP request. */

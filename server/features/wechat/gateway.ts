@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import { UnavailableError } from '../../lib/errors';
 import type { Jobs } from '../../lib/jobs';
 import { randomBase64url, type KeyMode } from '../../lib/ids';
@@ -40,9 +40,9 @@ export interface WechatGateway {
 
 export interface GatewayDeps {
   jobs: Pick<Jobs, 'queue' | 'runsWorkers' | 'workersAlive'>;
-  redis: Redis;
+  redis: RedisClient;
   /** A connection of its own for this process's outcome channel; asked for once, on first need. */
-  subscriber(): Redis;
+  subscriber(): RedisClient;
   /** This process: workers publish the outcome of its jobs on `replyChannel(instanceId)`. */
   instanceId: string;
   replyChannel(instanceId: string): string;

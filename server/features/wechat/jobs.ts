@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import { z } from 'zod';
 import { envVersionSchema, modeSchema } from '../../../contract/common.js';
 import { LOCAL, WechatError, serializeWechatError } from './errors';
@@ -43,7 +43,7 @@ export const OUTCOME_TTL_MS = 60_000;
 
 export interface ProcessorDeps {
   client: WechatClient;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   outcomeKey(jobId: string): string;
   /** The pub/sub channel of a calling instance (see gateway.ts). */

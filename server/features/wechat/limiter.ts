@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { LOCAL, WechatError, type WechatApi } from './errors';
 
 export interface AppIdLimiterOptions {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   /** Calls allowed per AppID in each window. */
   points: number;

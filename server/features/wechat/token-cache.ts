@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../lib/redis';
 import { WechatError, LOCAL } from './errors';
 import { readWechatJson, wechatRequest } from './http';
 
@@ -9,7 +9,7 @@ export interface WechatCredentials {
 }
 
 export interface TokenCacheDeps {
-  redis: Redis;
+  redis: RedisClient;
   key(...parts: string[]): string;
   timeoutMs: number;
   /** force_refresh budget per AppID; default WeChat's own (20 a day, 30 s apart). */

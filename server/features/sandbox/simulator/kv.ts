@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../lib/redis';
 
 /**
  * The few storage operations the simulator needs. Mounted in the product it runs on Redis,
@@ -18,7 +18,7 @@ export interface SimKv {
   hgetall(key: string): Promise<Record<string, string>>;
 }
 
-export function redisKv(redis: Redis, key: (part: string) => string): SimKv {
+export function redisKv(redis: RedisClient, key: (part: string) => string): SimKv {
   return {
     get: (k) => redis.get(key(k)),
     mget: (ks) => redis.mget(ks.map(key)),
