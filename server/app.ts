@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { Core, Feature } from './core';
+import { requestDeadline } from './lib/deadline';
 import { errorHandler, notFound, rejectMalformedUrl, requestId, strictTransportSecurity } from './lib/http';
 
 /** A readiness probe answers within a second, whatever the stores do. */
@@ -13,6 +14,9 @@ function withinReadyBudget<T>(check: Promise<T>): Promise<T> {
   return Promise.race([check, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Requests that wait on purpose, each bounded by its own window. */
+const WAITS_ON_PURPOSE = [/^\/v1\/sessions\/[^/]+\/events$/, /\/events\/stream$/];
+
 /** The Express app: shared middleware, operations endpoints, then each feature's routes. */
 export function createHttpApp(core: Core, features: Feature[]): Express {
   const app = express();
@@ -21,6 +25,7 @@ export function createHttpApp(core: Core, features: Feature[]): Express {
   app.use(requestId);
   app.use(strictTransportSecurity(() => core.config.publicUrl));
   app.use(rejectMalformedUrl);
+  app.use(requestDeadline(core.config.requestDeadlineMs, WAITS_ON_PURPOSE));
   app.use((req, res, next) => {
     const end = core.metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));

@@ -79,6 +79,10 @@ const envSchema = z.object({
     .describe('where console mail goes (smtp://host:port, smtps://user:pass@host:port); unset outside production = printed to the log and listed at /console/api/dev/mailbox'),
   MAIL_FROM: z.string().min(3).max(200).default('wechat-scan-login <no-reply@localhost>')
     .describe('the From of console mail (verification, password reset)'),
+  REQUEST_DEADLINE_MS: z.coerce.number().int().min(500).max(300_000).default(15_000)
+    .describe('an HTTP request still unanswered after this gets 503 unavailable with Retry-After (the long-poll and the console event stream are spared)'),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000)
+    .describe("Postgres statement_timeout for the server's queries (0 = none); migrations run without it"),
   TRUST_PROXY: z.string().default('loopback')
     .describe("Express 'trust proxy' setting, so client IPs are right behind a load balancer"),
 });
@@ -119,6 +123,8 @@ export interface Config {
   sessionRateLimit: number;
   confirmLeaseMs: number;
   sessionResyncMs: number;
+  requestDeadlineMs: number;
+  databaseStatementTimeoutMs: number;
   faultExitAfterLoginRecord: boolean;
   webhookRetentionDays: number;
   webhookMaxEndpoints: number;
@@ -232,6 +238,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     sessionRateLimit: e.SESSION_RATE_LIMIT,
     confirmLeaseMs: e.CONFIRM_LEASE_MS,
     sessionResyncMs: e.SESSION_RESYNC_MS,
+    requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     faultExitAfterLoginRecord: e.FAULT_EXIT_AFTER_LOGIN_RECORD,
     webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
     webhookMaxEndpoints: e.WEBHOOK_MAX_ENDPOINTS,

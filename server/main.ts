@@ -57,7 +57,7 @@ export interface RunningServer {
 /** Builds the infrastructure once; features get only what they need from it. */
 export async function buildCore(config: Config, opts: StartOptions = {}): Promise<Core> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: opts.dbPoolSize ?? config.databasePoolSize });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, max: opts.dbPoolSize ?? config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs });
   let redis;
   try {
     redis = await connectRedis({ url: config.redisUrl, cluster: config.redisCluster, dataDir: config.dataDir, logger });

@@ -31,7 +31,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     if (e instanceof UnavailableError) return true;
     const code = (e as { code?: unknown }).code;
     if (typeof code !== 'string') continue;
-    if (DRIVER_OUTAGE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300') return true;
+    // 57014: statement_timeout cancelled it, a database too slow to answer in time.
+    if (DRIVER_OUTAGE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300' || code === '57014') return true;
   }
   return false;
 }
@@ -57,16 +58,17 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', impor
 /** Any constant works; it only has to be the same for every instance of this product. */
 const MIGRATION_LOCK_ID = 0x77736c; // "wsl"
 
-export async function openDatabase(opts: { url?: string; dataDir: string; max?: number }): Promise<Database> {
-  if (opts.url) return openPostgres(opts.url, opts.max ?? 10);
+export async function openDatabase(opts: { url?: string; dataDir: string; max?: number; statementTimeoutMs?: number }): Promise<Database> {
+  if (opts.url) return openPostgres(opts.url, opts.max ?? 10, opts.statementTimeoutMs ?? 0);
   return openPglite(opts.dataDir);
 }
 
-async function openPostgres(url: string, max: number): Promise<Database> {
+async function openPostgres(url: string, max: number, statementTimeoutMs: number): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5 });
+  // Every query bounded on the server's side; a Postgres that doesn't answer at all is the request deadline's job.
+  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5, connection: { statement_timeout: statementTimeoutMs } });
   const db = drizzle(client, { schema });
   const dialect = new PgDialect();
   return {
@@ -80,13 +82,14 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     async migrate() {
       // A session-level advisory lock on a reserved connection: instances starting together
       // queue here, and the later ones find nothing left to apply.
-      const conn = await client.reserve();
+      // A client of its own, without the statement timeout: a migration may rightly take long.
+      // Its one connection holds the session-level advisory lock until end() closes it.
+      const own = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
       try {
-        await conn`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
-        await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+        await own`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+        await migrate(drizzle(own, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
       } finally {
-        await conn`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.catch(() => {});
-        conn.release();
+        await own.end({ timeout: 5 });
       }
     },
     async ping() {

@@ -116,6 +116,8 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'b
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    // Already answered (requestDeadline's 503): the route's late answer or failure has no one to go to.
+    if (res.headersSent) return;
     const id = String(res.locals.requestId ?? '');
     if (err instanceof ApiError) {
       if (err instanceof UnavailableError) res.setHeader('Retry-After', String(err.retryAfterSeconds));

@@ -5,7 +5,10 @@ import type { RunningServer } from '../../server/main';
 import { api, createTenantApp, createWebhookEnv, loginSucceeded, outboxOf, Receiver, waitFor, type WebhookEnv } from './webhooks-support';
 
 const THRESHOLD = 3;
-const PAUSE_MS = 600;
+/** Long enough that the checks made while open finish before it ends, on a loaded machine too. */
+const PAUSE_MS = 2_000;
+/** A hanging attempt gives up after this: the failures that trip the breaker are timeouts. */
+const TIMEOUT_MS = 1_500;
 
 let env: WebhookEnv;
 let server: RunningServer;
@@ -16,7 +19,7 @@ beforeAll(async () => {
   server = await env.start({
     // Retries come due long before the pause ends: they must wait for it, not spend attempts.
     scheduleMs: [30, 30, 30, 30, 30, 30, 30],
-    timeoutMs: 10_000,
+    timeoutMs: TIMEOUT_MS,
     leaseMs: 15_000,
     sweepIntervalMs: 200,
     // One attempt at a time, so the failures in a row are counted in a known order.
@@ -34,7 +37,7 @@ afterAll(async () => {
 interface Circuit { state: string; pausedUntil: string | null; consecutiveFailures: number }
 
 describe('circuit breaker', () => {
-  it('opens after failures in a row, pauses without spending retries, probes half-open, doubles the pause, and closes', async () => {
+  it('opens after timeouts in a row, pauses without spending retries, probes half-open, doubles the pause, and closes', async () => {
     const t = await createTenantApp(server);
     const call = api(server, t.test);
     const created = await call('POST', '/v1/webhook_endpoints', { url: receiver.url });
@@ -49,7 +52,7 @@ describe('circuit breaker', () => {
       return a!.at.getTime();
     };
 
-    receiver.behaviour = () => 500;
+    receiver.behaviour = () => 'hang';
     const outbox = outboxOf(server);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -113,7 +116,7 @@ describe('circuit breaker', () => {
   it('starts a new URL, or a re-enabled endpoint, with a closed breaker', async () => {
     const t = await createTenantApp(server);
     const call = api(server, t.test);
-    receiver.behaviour = () => 500;
+    receiver.behaviour = () => 'hang';
     const ep = (await call('POST', '/v1/webhook_endpoints', { url: receiver.url })).body as { id: string };
     const outbox = outboxOf(server);
     const failUntilOpen = async () => {
@@ -136,5 +139,64 @@ describe('circuit breaker', () => {
     expect((await call('PATCH', `/v1/webhook_endpoints/${ep.id}`, { enabled: false })).body.circuit.state).not.toBe('closed');
     const enabled = await call('PATCH', `/v1/webhook_endpoints/${ep.id}`, { enabled: true });
     expect(enabled.body.circuit).toEqual(closed);
+  });
+});
+
+describe('circuit breaker, an endpoint that refuses fast', () => {
+  const FLAKY_PAUSE_MS = 5_000;
+  const LOGINS = 20;
+  let flakyEnv: WebhookEnv;
+  let flaky: RunningServer;
+  let mid: Receiver;
+
+  beforeAll(async () => {
+    flakyEnv = await createWebhookEnv('whflaky');
+    // The schedule's retry is due long before a pause would end: a paused retry is seen at once.
+    flaky = await flakyEnv.start({
+      scheduleMs: [100, 100, 100],
+      timeoutMs: 10_000,
+      leaseMs: 15_000,
+      sweepIntervalMs: 200,
+      breaker: { threshold: THRESHOLD, pauseMs: FLAKY_PAUSE_MS, maxPauseMs: FLAKY_PAUSE_MS },
+    });
+    mid = await new Receiver().listen();
+  });
+
+  afterAll(async () => {
+    await mid?.close();
+    await flakyEnv?.dispose();
+  });
+
+  it('gets every retry on schedule when it answers 503 to each first attempt and 2xx to the retry', async () => {
+    const t = await createTenantApp(flaky);
+    const call = api(flaky, t.test);
+    const ep = (await call('POST', '/v1/webhook_endpoints', { url: mid.url })).body as { id: string };
+    // A receiver mid-deploy: every message is refused once, quickly, then taken.
+    mid.behaviour = ({ n }) => (n === 0 ? 503 : 204);
+    const outbox = outboxOf(flaky);
+    const ids: string[] = [];
+    for (let i = 0; i < LOGINS; i++) {
+      ids.push(await flaky.core.db.transaction((tx) => outbox.record(tx, {
+        tenantId: t.tenantId, appId: t.app.id, mode: 'test', type: 'login.succeeded', data: loginSucceeded(`usr_m${i}`, `sess_m${i}`),
+      })));
+    }
+    await outbox.dispatch(ids);
+
+    const rows = await waitFor('all delivered', async () => {
+      const r = await flaky.core.db.select().from(webhookDeliveries).where(inArray(webhookDeliveries.messageId, ids));
+      return r.length === LOGINS && r.every((d) => d.status === 'succeeded') && r;
+    });
+    // Twenty fast refusals in a row never opened the breaker: nothing was paused, so each
+    // retry came on its schedule, never as late as a pause would have made it.
+    for (const d of rows) expect(d.attempts).toBe(2);
+    for (const id of ids) {
+      const [first, retry] = mid.received.filter((r) => r.id === id);
+      expect(first!.status).toBe(503);
+      expect(retry!.status).toBe(204);
+      expect(retry!.at - first!.at).toBeLessThan(FLAKY_PAUSE_MS);
+    }
+    expect(mid.received).toHaveLength(2 * LOGINS);
+    const after = (await call('GET', `/v1/webhook_endpoints/${ep.id}`)).body;
+    expect(after.circuit).toEqual({ state: 'closed', pausedUntil: null, consecutiveFailures: 0 });
   });
 });

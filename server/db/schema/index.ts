@@ -23,3 +23,4 @@ export * from './code-check-files';
 export * from './end-user-phones';
 export * from './account-tokens';
 export * from './audit-events';
+export * from './idempotency-keys';

@@ -3,6 +3,7 @@ import { errors as oidcErrors } from 'oidc-provider';
 import type { Core } from '../../core';
 import { ApiError } from '../../lib/errors';
 import { jsonBody, parse } from '../../lib/http';
+import { createIdempotency } from '../../lib/idempotency';
 import type { KeyMode } from '../../lib/ids';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppRecord, AppsStore } from '../apps/store';
@@ -36,6 +37,7 @@ export interface OidcRouteDeps {
 /** `POST/GET/DELETE /v1/oidc_clients`: the secret key decides the app and the mode. */
 function clientsApi(router: Router, deps: OidcRouteDeps): void {
   const auth = requireSecretKey(deps.apps);
+  const idempotency = createIdempotency(deps.core.db, deps.core.config.masterKey);
   const scopeOf = (res: Response): ClientScope => {
     const { app, mode } = secretKeyAuth(res);
     return { tenantId: app.tenantId, appId: app.id, mode };
@@ -48,9 +50,9 @@ function clientsApi(router: Router, deps: OidcRouteDeps): void {
   const noStore = (res: Response) => res.setHeader('Cache-Control', 'no-store');
 
   router.post('/v1/oidc_clients', auth, jsonBody('16kb'), async (req, res) => {
-    const created = await deps.clients.create(scopeOf(res), parse(oidcClientInput, req.body ?? {}));
+    const input = parse(oidcClientInput, req.body ?? {});
     noStore(res);
-    res.status(201).json(created);
+    await idempotency.respond(req, res, scopeOf(res), 'oidc_clients.create', async () => ({ status: 201, body: await deps.clients.create(scopeOf(res), input) }));
   });
   router.get('/v1/oidc_clients', auth, async (_req, res) => {
     noStore(res);

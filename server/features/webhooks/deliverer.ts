@@ -4,7 +4,7 @@ import { rowsOf } from '../../db/client';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookMessages } from '../../db/schema/index';
 import { decrypt } from '../../lib/crypto';
 import { newId } from '../../lib/ids';
-import { createBreaker, type BreakerTuning } from './breaker';
+import { createBreaker, holdsSlot, type BreakerTuning } from './breaker';
 import { postWebhook } from './http-post';
 import type { DeliveryQueue } from './queue';
 import { nextDelay } from './schedule';
@@ -135,12 +135,12 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
   }
 
   /** Records a failure on the endpoint; answers whether its breaker is still closed. */
-  async function endpointFailed(endpointId: string, at: Date, gone: boolean): Promise<boolean> {
+  async function endpointFailed(endpointId: string, at: Date, gone: boolean, slowly: boolean): Promise<boolean> {
     if (gone) {
       await disable(endpointId, at, 'the endpoint answered 410 Gone');
       return false;
     }
-    const ep = await breaker.failed(endpointId, at);
+    const ep = await breaker.failed(endpointId, at, slowly);
     if (ep?.enabled && ep.failingSince && at.getTime() - ep.failingSince.getTime() >= tuning.disableAfterMs) {
       const days = Math.round((tuning.disableAfterMs / 86_400_000) * 10) / 10;
       await disable(endpointId, at, `every delivery failed since ${ep.failingSince.toISOString()} (${days} days)`);
@@ -227,7 +227,7 @@ export function createDeliverer(core: Core, queue: DeliveryQueue, tuning: Delive
       .set({ status: due ? 'pending' : 'failed', attempts: attemptNo, lastAttemptAt: sentAt, nextAttemptAt: due, held: false, updatedAt: doneAt })
       .where(eq(webhookDeliveries.id, d.id));
     if (due) await queue.enqueue([{ id: d.id, due, endpointId: endpoint.id }]);
-    return { outcome: due ? 'retrying' : 'failed', closed: await endpointFailed(endpoint.id, sentAt, gone) };
+    return { outcome: due ? 'retrying' : 'failed', closed: await endpointFailed(endpoint.id, sentAt, gone, holdsSlot(result, tuning.timeoutMs)) };
   }
 
   return async function attempt(deliveryId: string, endpointId?: string): Promise<AttemptOutcome> {

@@ -1,5 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Core, Feature } from '../../core';
+import { createIdempotency } from '../../lib/idempotency';
+import { createPeriodic } from '../../lib/periodic';
 import type { AppsStore } from '../apps/store';
 import { DEFAULT_BREAKER, type BreakerTuning } from './breaker';
 import { createDeliverer, type DeliveryTuning, type PayloadEnricher } from './deliverer';
@@ -67,11 +69,14 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
   const deliver = createDeliverer(core, queue, tuning, opts.enrich);
   const sweeper = createSweeper(core, queue, { intervalMs: opts.sweepIntervalMs ?? 15_000, batch: 5000 });
   const retention = createRetention(core, { retentionMs: core.config.webhookRetentionDays * 86_400_000, intervalMs: 3_600_000, batch: 5000 });
+  const idempotency = createIdempotency(core.db, core.config.masterKey);
+  // Every route's keys (OIDC clients' too) share the table; the webhook worker prunes it.
+  const pruneKeys = createPeriodic(() => idempotency.prune(), 3_600_000, (err) => core.logger.warn({ err }, 'idempotency key pruning failed; next run retries'));
   let workerStarted = false;
 
   const feature: Feature = {
     name: 'webhooks',
-    router: webhooksRouter({ apps: opts.apps, service }),
+    router: webhooksRouter({ apps: opts.apps, service, idempotency }),
     async start() {
       const worker = core.jobs.worker(QUEUE, async (job: Job<DeliveryJob>) => deliver(job.data.deliveryId, job.data.endpointId), {
         // Attempts mostly wait on the network. Room for 8 endpoints that hang, at their 8 each,
@@ -83,9 +88,10 @@ export function createWebhooksFeature(core: Core, opts: WebhooksOptions): { feat
       workerStarted = true;
       sweeper.start();
       retention.start();
+      pruneKeys.start();
     },
     async stop() {
-      if (workerStarted) await Promise.all([sweeper.stop(), retention.stop()]);
+      if (workerStarted) await Promise.all([sweeper.stop(), retention.stop(), pruneKeys.stop()]);
     },
   };
   return { feature, outbox, service };

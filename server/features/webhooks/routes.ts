@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import { ApiError } from '../../lib/errors';
 import { jsonBody, parse } from '../../lib/http';
+import type { Idempotency } from '../../lib/idempotency';
 import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppsStore } from '../apps/store';
 import { ENDPOINT_ID, endpointInput, endpointPatch, idParam, MESSAGE_ID, messagesQuery, replayBody, replayFailedBody } from './schemas';
@@ -8,7 +9,7 @@ import type { WebhookService } from './service';
 import type { WebhookScope } from './store';
 
 /** The server API over webhook endpoints and messages, scoped to the secret key's app and mode. */
-export function webhooksRouter(deps: { apps: AppsStore; service: WebhookService }): Router {
+export function webhooksRouter(deps: { apps: AppsStore; service: WebhookService; idempotency: Idempotency }): Router {
   const router = Router();
   const auth = requireSecretKey(deps.apps);
   const json = jsonBody('8kb');
@@ -22,9 +23,11 @@ export function webhooksRouter(deps: { apps: AppsStore; service: WebhookService 
 
   router.post('/v1/webhook_endpoints', auth, json, async (req, res) => {
     const body = parse(endpointInput, req.body ?? {});
-    const created = await svc.createEndpoint(scopeOf(res), body);
     noStore(res);
-    res.status(201).json({ ...created.endpoint, secret: created.secret });
+    await deps.idempotency.respond(req, res, scopeOf(res), 'webhook_endpoints.create', async () => {
+      const created = await svc.createEndpoint(scopeOf(res), body);
+      return { status: 201, body: { ...created.endpoint, secret: created.secret } };
+    });
   });
 
   router.get('/v1/webhook_endpoints', auth, async (_req, res) => {
