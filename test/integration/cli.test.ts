@@ -52,7 +52,7 @@ describe('npm run cli', () => {
     const created = JSON.parse((await cli('apps:create', '--name', 'Phone shop', '--origin', 'https://phone.example.com')).stdout) as { appId: string };
     const r = await cli('apps:update', '--app', created.appId, '--phone-number', 'required');
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ appId: created.appId, phoneNumber: 'required' });
+    expect(JSON.parse(r.stdout)).toEqual({ appId: created.appId, codeStyle: 'wxacode', phoneNumber: 'required' });
     const [row] = await db.database.db.select().from(apps).where(eq(apps.id, created.appId));
     expect(row!.phoneNumber).toBe('required');
 
@@ -77,7 +77,10 @@ describe('npm run cli', () => {
     expect(created.codeStyle).toBe('link');
     const u = await cli('apps:update', '--app', created.appId, '--code-style', 'wxacode');
     expect(u.code).toBe(0);
-    expect(JSON.parse(u.stdout)).toEqual({ appId: created.appId, codeStyle: 'wxacode' });
+    expect(JSON.parse(u.stdout)).toEqual({ appId: created.appId, codeStyle: 'wxacode', phoneNumber: 'off' });
+    // The operator's change is in the tenant's audit log.
+    const events = await db.database.db.select().from(auditEvents).where(eq(auditEvents.appId, created.appId));
+    expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(['app.created', 'app.updated']));
     const [row] = await db.database.db.select({ codeStyle: apps.codeStyle }).from(apps).where(eq(apps.id, created.appId));
     expect(row!.codeStyle).toBe('wxacode');
     const bad = await cli('apps:update', '--app', created.appId, '--code-style', 'png');

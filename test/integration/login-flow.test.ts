@@ -355,8 +355,10 @@ describe('WeChat faults reach people as clear errors', () => {
     sock.close();
   });
 
-  it('45009 on the code image is a clear 502 wechat_error, not an image', async () => {
-    await fault({ api: 'getwxacodeunlimit', times: 1, errcode: 45009 });
+  // 45009 is the AppID's code quota: a crowd, not a fault, so the element is told to ask again
+  // (codes_busy, DESIGN §11); any other refusal is a plain wechat_error.
+  it.each([[45009, 'codes_busy'], [41030, 'wechat_error']])('errcode %i on the code image is a clear 502, not an image, and the socket says %s', async (errcode, frameCode) => {
+    await fault({ api: 'getwxacodeunlimit', times: 1, errcode });
     const sock = await openSocket(server.url, pk());
     const s = await sock.next('session');
     const img = await fetch(String(s.qr));
@@ -364,7 +366,7 @@ describe('WeChat faults reach people as clear errors', () => {
     expect(((await img.json()) as { error: { code: string } }).error.code).toBe('wechat_error');
     // The page learns why over its socket, not from a broken image.
     const failed = await sock.next('error');
-    expect(failed.code).toBe('wechat_error');
+    expect(failed.code).toBe(frameCode);
     expect(String(failed.message)).toMatch(/\S/);
     sock.close();
   });

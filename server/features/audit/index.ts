@@ -7,12 +7,15 @@ import { requireSecretKey, secretKeyAuth } from '../apps/auth';
 import type { AppsStore } from '../apps/store';
 import { listAuditEvents, sweepAuditEvents } from './store';
 
+export { audit, audited, auditAccount, consoleActor, type Actor } from './record';
+export { auditCsv, listAuditEvents, type AuditEvent } from './store';
+
 const SWEEP_EVERY_MS = 60 * 60_000;
 
 /**
  * `GET /v1/audit_events` (a secret key reads its app's events: what the tenant's people, keys
  * and the operator did to that app) and the retention sweeper. The console's page and export
- * are in console-routes.ts; writers call record.ts inside their own transactions.
+ * are console/audit/routes.ts; writers call record.ts inside their own transactions.
  */
 export function createAuditFeature(core: Core, deps: { apps: AppsStore }): { feature: Feature } {
   const router = Router();

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { auditEvents, tenants } from '../../db/schema/index';
-import { afterCursor, decodeCursor, microsOf, toPage, type Page } from '../console/pagination';
+import { afterCursor, decodeCursor, microsOf, toPage, type Page } from '../../lib/pagination';
 
 export interface AuditEvent {
   id: string;

@@ -1,9 +1,12 @@
 import type { Core, Feature } from '../../core';
 import type { AppsStore } from '../apps/store';
 import type { LinkCodePort, WechatPort } from '../sessions/ports';
-import type { SessionService } from '../sessions/service';
+import type { SessionService } from '../sessions/index';
 import { codeLink, drawLinkCode } from './link';
 import { codeRoutes } from './routes';
+
+export { checkFileBody, deleteCheckFile, getCheckFile, putCheckFile } from './check-files';
+export { linkRulePrefix } from './link';
 
 /**
  * Codes at any rate (DESIGN §11): link-style codes we draw ourselves, their rule prefix

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import type { Core } from '../../core';
 import type { AppsStore } from '../apps/store';
-import { SESSION_ID } from '../sessions/frames';
-import type { SessionService } from '../sessions/service';
+import { SESSION_ID } from '../sessions/index';
+import type { SessionService } from '../sessions/index';
 import type { WechatPort } from '../sessions/ports';
 import { CHECK_FILE_NAME, servedCheckFile } from './check-files';
 import { codeLink } from './link';

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../oidc/page';
+import { escapeHtml } from '../oidc/index';
 
 type Lang = 'zh-CN' | 'en';
 

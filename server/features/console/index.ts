@@ -8,7 +8,7 @@ import { createConsoleRouter } from './auth/guard';
 import { createLoginLimiter } from './auth/limiter';
 import { mountAuthRoutes } from './auth/routes';
 import { createSecondFactorChallenges } from './auth/challenges';
-import { mountAuditConsoleRoutes } from '../audit/console-routes';
+import { mountAuditConsoleRoutes } from './audit/routes';
 import type { ConsolePorts } from './ports';
 import { mountKeyRoutes } from './keys/routes';
 import { consoleStatic } from './static';

@@ -1,4 +1,4 @@
-import type { Mailer } from '../mail/mailer';
+import type { Mailer } from '../mail/index';
 import type { KeyMode } from '../../lib/ids';
 import type { AppsStore } from '../apps/store';
 import type { UserRights } from '../users/index';

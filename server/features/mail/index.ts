@@ -3,6 +3,7 @@ import { createMailer, type Mailer } from './mailer';
 import { devMailboxRoutes } from './routes';
 
 export type { Mailer } from './mailer';
+export { accountMail, pickLocale } from './messages';
 
 /** Console mail (features/console/auth sends it) and, in development without SMTP, its mailbox page. */
 export function createMailFeature(core: Core): { feature: Feature; mailer: Mailer } {

@@ -9,6 +9,7 @@ import { createOidcClientService, type OidcClientService } from './service';
 import { createOidcClientStore } from './store';
 
 export type { OidcTuning } from './provider';
+export { escapeHtml } from './page';
 export type { OidcClientService } from './service';
 export type { ClientScope } from './store';
 

@@ -23,6 +23,9 @@ import { createWsGateway } from './ws';
  * two background passes keep every login finishing: resync (lost events) and confirm recovery
  * (a confirm whose instance died mid-way).
  */
+export type { SessionService } from './service';
+export { SESSION_ID } from './frames';
+
 /**
  * On a cluster, how long a confirm waits for a replica to hold the login (WAIT 1): a replica on
  * the same network acks in about a millisecond; past this the login goes on unreplicated (its

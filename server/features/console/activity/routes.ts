@@ -3,7 +3,7 @@ import type { Db } from '../../../db/client';
 import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import { getTenantApp } from '../apps/store';
-import { filterTime, pageQuery } from '../pagination';
+import { filterTime, pageQuery } from '../../../lib/pagination';
 import { dailyStats, listEvents, liveLogins, recentOrigins, searchUsers, stillMember } from './store';
 import type { LiveStreams } from './stream';
 

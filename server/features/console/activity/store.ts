@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, ilike, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
 import { apps, consoleSessions, endUsers, loginEvents, memberships } from '../../../db/schema/index';
 import type { KeyMode } from '../../../lib/ids';
-import { afterCursor, decodeCursor, microsOf, toPage } from '../pagination';
+import { afterCursor, decodeCursor, microsOf, toPage } from '../../../lib/pagination';
 import type { LiveSource } from './stream';
 
 function likeEscape(s: string): string {

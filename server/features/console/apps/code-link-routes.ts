@@ -1,8 +1,8 @@
 import type { Db } from '../../../db/client';
 import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
-import { checkFileBody, deleteCheckFile, getCheckFile, putCheckFile } from '../../codes/check-files';
-import { linkRulePrefix } from '../../codes/link';
+import { checkFileBody, deleteCheckFile, getCheckFile, putCheckFile } from '../../codes/index';
+import { linkRulePrefix } from '../../codes/index';
 import { getTenantApp } from './store';
 
 /**

@@ -6,11 +6,11 @@ import { ApiError } from '../../../lib/errors';
 import { parse } from '../../../lib/http';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import type { ConsolePorts } from '../ports';
-import { pageQuery } from '../pagination';
+import { pageQuery } from '../../../lib/pagination';
 import { originsSchema } from '../../apps/origins';
 import { deleteApp, getTenantApp, hasLiveKeys, listApps, setUrlLinkEnabled, updateApp } from './store';
 import { explainNoUrlLink, explainVerifyFailure, settingsAdvice } from './verify-advice';
-import { audit, audited, consoleActor } from '../../audit/record';
+import { audit, audited, consoleActor } from '../../audit/index';
 
 const name = z.string().trim().min(1, 'is required').max(100);
 const displayName = z.string().trim().max(60).nullable();

@@ -5,7 +5,7 @@ import { apiKeys, apps } from '../../../db/schema/index';
 import { encrypt } from '../../../lib/crypto';
 import { ApiError } from '../../../lib/errors';
 import { appSecretContext } from '../../apps/store';
-import { afterCursor, decodeCursor, microsOf, toPage, type Page } from '../pagination';
+import { afterCursor, decodeCursor, microsOf, toPage, type Page } from '../../../lib/pagination';
 
 type AppRow = typeof apps.$inferSelect;
 

@@ -18,9 +18,9 @@ import { issueToken } from './account-tokens';
 import type { SecondFactorChallenges } from './challenges';
 import { consoleLink, mountRecoveryRoutes } from './recovery-routes';
 import { mountTwoFactorRoutes } from './two-factor-routes';
-import { accountMail, pickLocale } from '../../mail/messages';
-import type { Mailer } from '../../mail/mailer';
-import { audit, auditAccount, consoleActor } from '../../audit/record';
+import { accountMail, pickLocale } from '../../mail/index';
+import type { Mailer } from '../../mail/index';
+import { audit, auditAccount, consoleActor } from '../../audit/index';
 
 const email = z.string().trim().toLowerCase().max(254).email('is not an email address');
 // NIST 800-63B: length matters, composition rules don't; the cap bounds hashing cost.

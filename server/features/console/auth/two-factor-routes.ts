@@ -6,7 +6,7 @@ import type { DbOrTx } from '../../../db/client';
 import { accounts, recoveryCodes, tenants } from '../../../db/schema/index';
 import { ApiError } from '../../../lib/errors';
 import { parse } from '../../../lib/http';
-import { audit, auditAccount, consoleActor } from '../../audit/record';
+import { audit, auditAccount, consoleActor } from '../../audit/index';
 import type { ConsoleRouter } from './guard';
 import { verifyPassword } from './password';
 import type { AuthDeps } from './routes';

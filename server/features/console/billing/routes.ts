@@ -2,7 +2,7 @@ import { ApiError } from '../../../lib/errors';
 import { requireVerified, type ConsoleRouter, type TenantCtx } from '../auth/guard';
 import type { Db } from '../../../db/client';
 import type { ConsolePorts } from '../ports';
-import { audit, consoleActor } from '../../audit/record';
+import { audit, consoleActor } from '../../audit/index';
 
 /**
  * The Billing page's API. Owners only, reading included: plan, usage and invoices are the

@@ -6,7 +6,7 @@ import { idParam, requireVerified, type ConsoleRouter } from '../auth/guard';
 import { getTenantApp } from '../apps/store';
 import type { ConsolePorts } from '../ports';
 import { createSecretKey, listKeys, listSigningKeys, revokeKey } from './store';
-import { audit, audited, consoleActor } from '../../audit/record';
+import { audit, audited, consoleActor } from '../../audit/index';
 
 export function mountKeyRoutes(r: ConsoleRouter, deps: ConsolePorts & { db: Db }): void {
   const { db } = deps;

@@ -8,7 +8,7 @@ import { idParam, type ConsoleRouter } from '../auth/guard';
 import type { ConsolePorts } from '../ports';
 import { oidcClientInput } from '../../../../contract/index.js';
 import type { ClientScope } from '../../oidc/index';
-import { audit, consoleActor } from '../../audit/record';
+import { audit, consoleActor } from '../../audit/index';
 
 const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
 

@@ -3,7 +3,7 @@ import type { Db } from '../../../db/client';
 import { parse } from '../../../lib/http';
 import { idParam, requireVerified, type ConsoleRouter } from '../auth/guard';
 import { acceptInvitation, changeRole, createInvitation, getTenant, listInvitations, listMembers, memberRole, previewInvitation, removeMember, renameTenant, revokeInvitation } from './store';
-import { audit, audited, consoleActor } from '../../audit/record';
+import { audit, audited, consoleActor } from '../../audit/index';
 
 const invitationToken = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{20,64}$/, 'is not an invitation token') });
 

@@ -3,7 +3,7 @@ import { ApiError } from '../../../lib/errors';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import { getTenantApp } from '../apps/store';
 import type { ConsolePorts } from '../ports';
-import { audit, consoleActor } from '../../audit/record';
+import { audit, consoleActor } from '../../audit/index';
 
 /** End users' rights from the Users page: the same export and erasure as the server API. */
 export function mountUserRightsRoutes(r: ConsoleRouter, deps: Pick<ConsolePorts, 'users'> & { db: Db }): void {

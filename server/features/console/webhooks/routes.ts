@@ -10,7 +10,7 @@ import type { LiveSource, LiveStreams } from '../activity/stream';
 import { getTenantApp } from '../apps/store';
 import { idParam, type ConsoleRouter } from '../auth/guard';
 import type { ConsolePorts } from '../ports';
-import { audit, consoleActor } from '../../audit/record';
+import { audit, consoleActor } from '../../audit/index';
 
 const modeQuery = z.object({ mode: z.enum(['test', 'live']).default('test') });
 

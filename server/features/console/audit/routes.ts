@@ -1,13 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../../db/client';
-import { tenants } from '../../db/schema/index';
-import { ApiError } from '../../lib/errors';
-import { parse } from '../../lib/http';
-import { ROLE_RANK, type ConsoleRouter, type TenantCtx } from '../console/auth/guard';
-import { filterTime, pageQuery } from '../console/pagination';
-import { audit, consoleActor } from './record';
-import { auditCsv, listAuditEvents } from './store';
+import type { Db } from '../../../db/client';
+import { tenants } from '../../../db/schema/index';
+import { ApiError } from '../../../lib/errors';
+import { parse } from '../../../lib/http';
+import { ROLE_RANK, type ConsoleRouter, type TenantCtx } from '../auth/guard';
+import { filterTime, pageQuery } from '../../../lib/pagination';
+import { audit, auditCsv, consoleActor, listAuditEvents } from '../../audit/index';
 
 const name = z.string().trim().max(100).regex(/^[A-Za-z0-9_.:-]*$/, 'has characters no action, id or type has').optional();
 const filterQuery = z.object({

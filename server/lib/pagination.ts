@@ -1,6 +1,6 @@
 import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { ApiError } from '../../lib/errors';
+import { ApiError } from './errors';
 
 export interface Page<T> {
   data: T[];
